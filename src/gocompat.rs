@@ -1,0 +1,334 @@
+//! Where gotmpl differs from Go 1.19's template packages, the fixes that make
+//! error-render byte-compatible, each with a test that names the difference.
+//!
+//! Deliberate differences (kept, documented in the README): gotmpl accepts
+//! `range` over an integer (Go 1.22+), and stops `{{template}}` recursion at
+//! depth 200 where Go allows far more.
+
+use std::sync::Arc;
+
+use gotmpl::parse::{CommandNode, Expr, ListNode, Node, PipeNode};
+use gotmpl::{FuncMap, TemplateError, Value};
+
+use crate::error::{ExecError, SourceError};
+
+/// Go 1.19's builtin template functions. Anything else is "not defined".
+pub const GO_FUNCTIONS: &[&str] = &[
+    "and", "call", "eq", "ge", "gt", "html", "index", "js", "le", "len", "lt", "ne", "not", "or",
+    "print", "printf", "println", "slice", "urlquery",
+];
+
+/// Whether `name` is a function a Go 1.19 template may call.
+pub fn is_go_function(name: &str) -> bool {
+    GO_FUNCTIONS.contains(&name)
+}
+
+/// Functions registered on every template, replacing gotmpl builtins that
+/// reject trusted (`template.HTML`) values where Go treats them as strings.
+pub(crate) fn funcs() -> FuncMap {
+    let mut map = FuncMap::new();
+    map.insert("len".into(), Arc::new(go_len));
+    map.insert("index".into(), Arc::new(go_index));
+    map.insert("slice".into(), Arc::new(go_slice));
+    map.insert(AS_STRING.into(), Arc::new(as_string));
+    map
+}
+
+/// Our own function that turns a trusted value into a plain string; calls to
+/// it are inserted by [`rewrite`], never written by users (the leading
+/// underscore keeps it out of any name Go accepts from a template author...
+/// and the load check rejects it in template text).
+pub(crate) const AS_STRING: &str = "_error_render_string";
+
+/// Builtins that take any trusted value as the plain string it is in Go.
+const STRING_ARGUMENT_FUNCS: &[&str] = &[
+    "printf", "print", "println", "html", "js", "urlquery", "eq", "ne", "lt", "le", "gt", "ge",
+];
+
+fn as_string(args: &[Value]) -> gotmpl::Result<Value> {
+    Ok(match args {
+        [Value::Safe { s, .. }] => Value::String(s.clone()),
+        [other] => other.clone(),
+        _ => {
+            return Err(TemplateError::ArgCount {
+                name: AS_STRING.into(),
+                expected: 1,
+                got: args.len(),
+            });
+        }
+    })
+}
+
+fn plain(v: &Value) -> Value {
+    match v {
+        Value::Safe { s, .. } => Value::String(s.clone()),
+        other => other.clone(),
+    }
+}
+
+/// Go's `index`: successive indexing, a trusted string indexing as a string;
+/// with no indices, the value itself (gotmpl demands an index).
+fn go_index(args: &[Value]) -> gotmpl::Result<Value> {
+    let Some((first, indices)) = args.split_first() else {
+        return Err(TemplateError::ArgCount {
+            name: "index".into(),
+            expected: 1,
+            got: 0,
+        });
+    };
+    indices
+        .iter()
+        .try_fold(first.clone(), |item, idx| plain(&item).index(idx))
+}
+
+/// Go's `slice`: slicing a trusted string keeps it trusted (reflect keeps
+/// the named string type), so the result is not escaped again.
+fn go_slice(args: &[Value]) -> gotmpl::Result<Value> {
+    let Some((first, bounds)) = args.split_first() else {
+        return Err(TemplateError::ArgCount {
+            name: "slice".into(),
+            expected: 1,
+            got: 0,
+        });
+    };
+    let bound = |i: usize| -> gotmpl::Result<Option<i64>> {
+        match bounds.get(i) {
+            None => Ok(None),
+            Some(Value::Int(n)) => Ok(Some(*n)),
+            Some(Value::Uint(n)) => Ok(Some(i64::try_from(*n).unwrap_or(i64::MAX))),
+            Some(other) => Err(TemplateError::Exec(format!(
+                "error calling slice: cannot index slice/array with type {}",
+                other.type_name()
+            ))),
+        }
+    };
+    if bounds.len() > 2 {
+        return Err(TemplateError::Exec(
+            "error calling slice: cannot 3-index slice a string".into(),
+        ));
+    }
+    let sliced = plain(first).slice(bound(0)?, bound(1)?)?;
+    Ok(match (first, sliced) {
+        (Value::Safe { kind, .. }, Value::String(s)) => Value::Safe { kind: *kind, s },
+        (_, v) => v,
+    })
+}
+
+/// Go's `len`: bytes of a string (trusted or not), items of a list or map.
+fn go_len(args: &[Value]) -> gotmpl::Result<Value> {
+    let [arg] = args else {
+        return Err(TemplateError::ArgCount {
+            name: "len".into(),
+            expected: 1,
+            got: args.len(),
+        });
+    };
+    let n = match arg {
+        Value::String(s) | Value::Safe { s, .. } => s.len(),
+        Value::List(l) => l.len(),
+        Value::Map(m) => m.len(),
+        other => {
+            return Err(TemplateError::Exec(format!(
+                "error calling len: len of type {}",
+                other.type_name()
+            )));
+        }
+    };
+    Ok(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+/// Rewrites a parsed tree where gotmpl's execution would differ from Go's:
+/// trusted values given to string builtins become plain strings first.
+pub(crate) fn rewrite(list: &mut ListNode) {
+    for node in &mut list.nodes {
+        match node {
+            Node::List(l) => rewrite(l),
+            Node::Action(a) => rewrite_pipe(&mut a.pipe),
+            Node::If(b) | Node::Range(b) | Node::With(b) => {
+                rewrite_pipe(&mut b.pipe);
+                rewrite(&mut b.body);
+                if let Some(e) = &mut b.else_body {
+                    rewrite(e);
+                }
+            }
+            Node::Template(t) => {
+                if let Some(p) = &mut t.pipe {
+                    rewrite_pipe(p);
+                }
+            }
+            Node::Define(d) => rewrite(&mut d.body),
+            Node::Text(_) | Node::Break(_) | Node::Continue(_) => {}
+        }
+    }
+}
+
+fn rewrite_pipe(pipe: &mut PipeNode) {
+    for cmd in &mut pipe.commands {
+        for arg in &mut cmd.args {
+            match arg {
+                Expr::Pipe(_, p) => rewrite_pipe(p),
+                Expr::Chain(_, inner, _) => {
+                    if let Expr::Pipe(_, p) = inner.as_mut() {
+                        rewrite_pipe(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Trusted values reach string builtins as plain strings, as in Go
+    // (gotmpl's `printf "%q"` rejects them): wrap each operand, and insert a
+    // conversion stage before a builtin that receives a piped value.
+    let mut i = 0;
+    while i < pipe.commands.len() {
+        let cmd = &mut pipe.commands[i];
+        let takes_strings = matches!(cmd.args.first(),
+            Some(Expr::Identifier(_, n)) if STRING_ARGUMENT_FUNCS.contains(&n.as_str()));
+        if takes_strings {
+            for arg in cmd.args.iter_mut().skip(1) {
+                if matches!(
+                    arg,
+                    Expr::Dot(_)
+                        | Expr::Field(..)
+                        | Expr::Variable(..)
+                        | Expr::Chain(..)
+                        | Expr::Pipe(..)
+                ) {
+                    let pos = arg.pos();
+                    let inner = std::mem::replace(arg, Expr::Nil(pos));
+                    *arg = Expr::Pipe(
+                        pos,
+                        PipeNode {
+                            pos,
+                            decl: Vec::new(),
+                            commands: vec![CommandNode {
+                                pos,
+                                args: vec![Expr::Identifier(pos, AS_STRING.into()), inner],
+                            }],
+                            is_assign: false,
+                        },
+                    );
+                }
+            }
+            if i > 0 {
+                let pos = cmd.pos;
+                pipe.commands.insert(
+                    i,
+                    CommandNode {
+                        pos,
+                        args: vec![Expr::Identifier(pos, AS_STRING.into())],
+                    },
+                );
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    // Trusted values reach string builtins as plain strings, as in Go
+    // (gotmpl's `printf "%q"` rejects them): wrap each operand, and insert a
+    // conversion stage before a builtin that receives a piped value.
+    let mut i = 0;
+    while i < pipe.commands.len() {
+        let cmd = &mut pipe.commands[i];
+        let takes_strings = matches!(cmd.args.first(),
+            Some(Expr::Identifier(_, n)) if STRING_ARGUMENT_FUNCS.contains(&n.as_str()));
+        if takes_strings {
+            for arg in cmd.args.iter_mut().skip(1) {
+                if matches!(
+                    arg,
+                    Expr::Dot(_)
+                        | Expr::Field(..)
+                        | Expr::Variable(..)
+                        | Expr::Chain(..)
+                        | Expr::Pipe(..)
+                ) {
+                    let pos = arg.pos();
+                    let inner = std::mem::replace(arg, Expr::Nil(pos));
+                    *arg = Expr::Pipe(
+                        pos,
+                        PipeNode {
+                            pos,
+                            decl: Vec::new(),
+                            commands: vec![CommandNode {
+                                pos,
+                                args: vec![Expr::Identifier(pos, AS_STRING.into()), inner],
+                            }],
+                            is_assign: false,
+                        },
+                    );
+                }
+            }
+            if i > 0 {
+                let pos = cmd.pos;
+                pipe.commands.insert(
+                    i,
+                    CommandNode {
+                        pos,
+                        args: vec![Expr::Identifier(pos, AS_STRING.into())],
+                    },
+                );
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < pipe.commands.len() {
+        let cmd = &mut pipe.commands[i];
+        let is_index = matches!(cmd.args.first(), Some(Expr::Identifier(_, n)) if n == "index");
+        match (is_index, cmd.args.len(), i) {
+            // `index x`: just x.
+            (true, 2, 0) => {
+                cmd.args.remove(0);
+            }
+            // `x | index`: the piped value passes through.
+            (true, 1, 1..) => {
+                pipe.commands.remove(i);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// Turns a gotmpl parse or lex error into a [`SourceError`] for `file`.
+pub(crate) fn parse_error(file: &str, src: &str, e: TemplateError) -> SourceError {
+    let _ = src;
+    match e {
+        TemplateError::Parse {
+            line, col, message, ..
+        }
+        | TemplateError::Lex {
+            line, col, message, ..
+        } => SourceError {
+            file: file.to_owned(),
+            line: Some(line),
+            column: Some(col),
+            message,
+        },
+        other => SourceError {
+            file: file.to_owned(),
+            line: None,
+            column: None,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Turns a gotmpl execution error into an [`ExecError`] naming the template.
+pub(crate) fn exec_error(template: &str, e: TemplateError) -> ExecError {
+    let (line, message) = match &e {
+        TemplateError::MissingKey { key } => (
+            None,
+            format!("can't evaluate field {key}: the data has no such field"),
+        ),
+        TemplateError::Escape { line, .. } => ((*line != 0).then_some(*line), e.to_string()),
+        _ => (None, e.to_string()),
+    };
+    ExecError {
+        template: template.to_owned(),
+        line,
+        message,
+    }
+}

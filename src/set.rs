@@ -1,0 +1,445 @@
+//! Loading a template set the gateway's way: every `error*` file in a folder,
+//! known by its base name, parsed once and executed on either engine path.
+//!
+//! The gateway parses the same glob twice, with `html/template` (JSON) and
+//! `text/template` (XML). Here the files are parsed once into named trees,
+//! associated across files with Go's rules, and given to gotmpl's two engines.
+//! html/template escapes a template (and what it calls) on its first
+//! execution; so does this set, per entry template, so that one template's
+//! escaping error never breaks another, as in Go.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use gotmpl::parse::{ListNode, Parser};
+use gotmpl::{MissingKey, TemplateError, Value};
+
+use crate::error::{ExecError, LoadError, SourceError};
+use crate::escape::Path;
+use crate::gocompat;
+use crate::tree::{self, UseKind};
+
+/// One template file as read from disk (or given in memory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateFile {
+    /// The base name, which is the template's name (`error_401.json`).
+    pub name: String,
+    /// The file's text.
+    pub text: Arc<str>,
+}
+
+/// Something about a set worth telling, that does not stop it loading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadWarning {
+    /// The file concerned, or the folder.
+    pub file: String,
+    /// What to know.
+    pub message: String,
+}
+
+impl std::fmt::Display for LoadWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+/// An immutable, loaded template set: what the gateway would hold after
+/// start-up. Cheap to share behind an `Arc`; rendering never mutates it
+/// (apart from html/template's once-only, per-template escaping).
+pub struct TemplateSet {
+    dir: Option<PathBuf>,
+    files: Vec<TemplateFile>,
+    /// Every named template after association: file names and `define`s.
+    trees: BTreeMap<String, Arc<ListNode>>,
+    /// Which file each named template came from.
+    origin: BTreeMap<String, usize>,
+    text: gotmpl::Template,
+    html: BTreeMap<String, OnceLock<gotmpl::html::Template>>,
+    warnings: Vec<LoadWarning>,
+}
+
+impl std::fmt::Debug for TemplateSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplateSet")
+            .field("dir", &self.dir)
+            .field("templates", &self.trees.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a file name is one the gateway loads (its glob is `error*`).
+pub fn is_template_name(name: &str) -> bool {
+    name.starts_with("error")
+}
+
+impl TemplateSet {
+    /// Loads every file in `dir` whose name starts with `error`, as the
+    /// gateway does at start-up.
+    ///
+    /// Fails when the folder cannot be read, holds no such file, or any file
+    /// does not parse (every failing file is reported). A set without
+    /// `error.json` loads, with a warning.
+    pub fn load(dir: impl AsRef<FsPath>) -> Result<Self, LoadError> {
+        let dir = dir.as_ref();
+        let io = |path: &FsPath, e: std::io::Error| LoadError::Io {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+            let entry = entry.map_err(|e| io(dir, e))?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if !is_template_name(&name) {
+                continue;
+            }
+            // Follows symlinks (ConfigMap mounts are links); Go's ParseGlob
+            // would fail on a directory named error*, so skip those instead.
+            if std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
+                continue;
+            }
+            names.push(name);
+        }
+        let mut files = Vec::with_capacity(names.len());
+        let mut problems = Vec::new();
+        for name in names {
+            let path = dir.join(&name);
+            match std::fs::read(&path) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => files.push(TemplateFile {
+                        name,
+                        text: text.into(),
+                    }),
+                    Err(e) => problems.push(SourceError {
+                        file: name,
+                        line: None,
+                        column: None,
+                        message: format!(
+                            "not valid UTF-8 (byte {}): save the template as UTF-8",
+                            e.utf8_error().valid_up_to()
+                        ),
+                    }),
+                },
+                Err(e) => return Err(io(&path, e)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(LoadError::Parse(problems));
+        }
+        if files.is_empty() {
+            return Err(LoadError::NoTemplates {
+                dir: dir.to_owned(),
+            });
+        }
+        let mut set = Self::from_files(files)?;
+        set.dir = Some(dir.to_owned());
+        Ok(set)
+    }
+
+    /// Builds a set from files held in memory (name, text), with the same
+    /// rules as [`load`](Self::load). Names not starting with `error` are
+    /// ignored, as the gateway's glob would.
+    pub fn from_files(files: impl IntoIterator<Item = TemplateFile>) -> Result<Self, LoadError> {
+        let mut files: Vec<TemplateFile> = files
+            .into_iter()
+            .filter(|f| is_template_name(&f.name))
+            .collect();
+        if files.is_empty() {
+            return Err(LoadError::NoTemplates {
+                dir: PathBuf::new(),
+            });
+        }
+        // Go's filepath.Glob sorts matches; later files win redefinitions.
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let mut trees: BTreeMap<String, Arc<ListNode>> = BTreeMap::new();
+        let mut origin = BTreeMap::new();
+        let mut problems = Vec::new();
+        for (index, file) in files.iter().enumerate() {
+            match parse_file(file) {
+                Ok(parsed) => {
+                    for (name, tree) in parsed {
+                        // Go's `associate`: an empty body never replaces an
+                        // existing template of the same name.
+                        if tree.is_empty_tree() && trees.contains_key(&name) {
+                            continue;
+                        }
+                        origin.insert(name.clone(), index);
+                        trees.insert(name, Arc::new(tree));
+                    }
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(LoadError::Parse(problems));
+        }
+
+        let mut text = gotmpl::Template::new("")
+            .missing_key(MissingKey::Error)
+            .funcs(gocompat::funcs());
+        for (name, tree) in &trees {
+            text = text.add_parse_tree(name, (**tree).clone());
+        }
+        let html = trees.keys().map(|n| (n.clone(), OnceLock::new())).collect();
+        let mut warnings = Vec::new();
+        if !trees.contains_key("error.json") {
+            warnings.push(LoadWarning {
+                file: "error.json".into(),
+                message: "missing: the gateway crashes any request that finds no other template; \
+                          error-render answers those with its bundled default"
+                    .into(),
+            });
+        }
+        Ok(TemplateSet {
+            dir: None,
+            files,
+            trees,
+            origin,
+            text,
+            html,
+            warnings,
+        })
+    }
+
+    /// The folder the set was loaded from, if any.
+    pub fn dir(&self) -> Option<&FsPath> {
+        self.dir.as_deref()
+    }
+
+    /// The files of the set, sorted by name.
+    pub fn files(&self) -> &[TemplateFile] {
+        &self.files
+    }
+
+    /// Warnings found while loading (e.g. no `error.json`).
+    pub fn warnings(&self) -> &[LoadWarning] {
+        &self.warnings
+    }
+
+    /// Whether a template of that name exists (a file or a `define`).
+    pub fn contains(&self, name: &str) -> bool {
+        self.trees.contains_key(name)
+    }
+
+    /// The names of every template in the set, sorted.
+    pub fn template_names(&self) -> impl Iterator<Item = &str> {
+        self.trees.keys().map(String::as_str)
+    }
+
+    /// The file a named template was defined in.
+    pub fn file_of(&self, name: &str) -> Option<&TemplateFile> {
+        self.origin.get(name).map(|&i| &self.files[i])
+    }
+
+    pub(crate) fn tree(&self, name: &str) -> Option<&ListNode> {
+        self.trees.get(name).map(|t| &**t)
+    }
+
+    /// Executes template `name` on `path` (html/template for JSON,
+    /// text/template for XML) into `out`. On error `out` holds what was
+    /// written before the failure.
+    pub(crate) fn execute(
+        &self,
+        name: &str,
+        path: Path,
+        data: &Value,
+        out: &mut String,
+    ) -> Result<(), ExecError> {
+        let result = match path {
+            Path::Xml => self.text.execute_template_fmt(out, name, data),
+            Path::Json => match self.html_template(name) {
+                Some(t) => t.execute_fmt(out, data),
+                None => Err(TemplateError::UndefinedTemplate(name.to_owned())),
+            },
+        };
+        result.map_err(|e| gocompat::exec_error(name, e))
+    }
+
+    /// The html/template for entry `name`: the entry and every template it
+    /// calls, escaped together on first use, as Go escapes on `Execute`.
+    fn html_template(&self, name: &str) -> Option<&gotmpl::html::Template> {
+        let cell = self.html.get(name)?;
+        Some(cell.get_or_init(|| {
+            let mut t = gotmpl::html::Template::new(name)
+                .missing_key(MissingKey::Error)
+                .funcs(gocompat::funcs());
+            for callee in self.call_closure(name) {
+                let tree = (*self.trees[&callee]).clone();
+                t = match t.add_parse_tree(&callee, tree) {
+                    Ok(t) => t,
+                    // Only fails after execution has started, which it has not.
+                    Err(_) => unreachable_template(name),
+                };
+            }
+            // An empty parse names the entry's tree as the root to execute.
+            t.parse("").unwrap_or_else(|_| unreachable_template(name))
+        }))
+    }
+
+    /// The entry and, transitively, every existing template it calls.
+    fn call_closure(&self, entry: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![entry.to_owned()];
+        while let Some(name) = todo.pop() {
+            let Some(tree) = self.trees.get(&name) else {
+                continue;
+            };
+            if !seen.insert(name) {
+                continue;
+            }
+            for u in tree::uses(tree) {
+                if u.kind == UseKind::Template && !seen.contains(&u.name) {
+                    todo.push(u.name);
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// A template that cannot be assembled is replaced by one that fails with a
+/// clear error when executed, rather than panicking the service.
+fn unreachable_template(name: &str) -> gotmpl::html::Template {
+    gotmpl::html::Template::new(name)
+}
+
+/// Parses one file into its named trees: the file's own body under its base
+/// name, plus its `define`s, with gotmpl applying Go's in-file rules.
+fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceError> {
+    let to_source_error = |e: TemplateError| gocompat::parse_error(&file.name, &file.text, e);
+    let parsed = gotmpl::Template::new(&file.name)
+        .parse(&file.text)
+        .map_err(to_source_error)?;
+    let mut out: Vec<(String, ListNode)> = parsed
+        .templates()
+        .into_iter()
+        .filter_map(|n| parsed.lookup(n).map(|t| (n.to_owned(), t.clone())))
+        .collect();
+    if !out.iter().any(|(n, _)| n == &file.name) {
+        // An empty (or whitespace-only) body is still the file's template in
+        // Go, and executing it writes that whitespace.
+        let (top, _) = Parser::with_name(Some(&file.name), &file.text, "{{", "}}")
+            .and_then(Parser::parse)
+            .map_err(to_source_error)?;
+        out.push((file.name.clone(), top));
+    }
+    check_functions(file, &out)?;
+    for (_, tree) in &mut out {
+        gocompat::rewrite(tree);
+    }
+    Ok(out)
+}
+
+/// Go rejects a call to an undefined function when parsing; gotmpl only when
+/// executing. Report the first in the file, with its place, as Go does.
+fn check_functions(file: &TemplateFile, trees: &[(String, ListNode)]) -> Result<(), SourceError> {
+    let first = trees
+        .iter()
+        .flat_map(|(_, t)| tree::uses(t))
+        .filter(|u| u.kind == UseKind::Function && !gocompat::is_go_function(&u.name))
+        .min_by_key(|u| u.offset);
+    match first {
+        None => Ok(()),
+        Some(u) => Err(SourceError {
+            file: file.name.clone(),
+            line: Some(u.line),
+            column: Some(tree::column(&file.text, u.offset)),
+            message: format!(
+                "function {:?} not defined (Go templates offer: {})",
+                u.name,
+                gocompat::GO_FUNCTIONS.join(", ")
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> TemplateFile {
+        TemplateFile {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    fn render(set: &TemplateSet, name: &str, path: Path, msg: &str) -> Result<String, ExecError> {
+        let data = Value::Map(Arc::new(
+            [(Arc::from("Message"), gotmpl::html::HTML::from(msg).into())].into(),
+        ));
+        let mut out = String::new();
+        set.execute(name, path, &data, &mut out).map(|()| out)
+    }
+
+    #[test]
+    fn later_file_redefines_and_empty_define_does_not_replace() {
+        let set = TemplateSet::from_files([
+            file("error_a.json", r#"{{define "x"}}A{{end}}"#),
+            file("error_b.json", r#"{{define "x"}}B{{end}}"#),
+            file("error_c.json", r#"{{define "x"}}{{end}}{{template "x"}}"#),
+        ])
+        .unwrap();
+        assert_eq!(render(&set, "error_c.json", Path::Json, "m").unwrap(), "B");
+    }
+
+    #[test]
+    fn reports_every_file_that_fails_to_parse() {
+        let err = TemplateSet::from_files([
+            file("error.json", "{{.Message"),
+            file("error.xml", "ok"),
+            file("error_401.json", "{{if}}"),
+        ])
+        .unwrap_err();
+        let files: Vec<String> = err.problems().into_iter().map(|p| p.file).collect();
+        assert_eq!(files, ["error.json", "error_401.json"]);
+    }
+
+    #[test]
+    fn undefined_function_is_a_load_error_with_place() {
+        let err =
+            TemplateSet::from_files([file("error.json", "x\n  {{shout .Message}}")]).unwrap_err();
+        let p = &err.problems()[0];
+        assert_eq!((p.line, p.column), (Some(2), Some(5)));
+        assert!(p.message.contains("\"shout\" not defined"), "{p}");
+    }
+
+    #[test]
+    fn ignores_files_not_named_error() {
+        let err = TemplateSet::from_files([file("default_webhook.json", "x")]).unwrap_err();
+        assert!(matches!(err, LoadError::NoTemplates { .. }));
+    }
+
+    #[test]
+    fn warns_without_error_json() {
+        let set = TemplateSet::from_files([file("error.xml", "x")]).unwrap();
+        assert_eq!(set.warnings()[0].file, "error.json");
+    }
+
+    // gotmpl difference: an empty root template fails html escaping
+    // ("incomplete or empty template"); Go renders it (as its whitespace).
+    #[test]
+    fn gotmpl_difference_empty_template_renders_its_whitespace() {
+        let set =
+            TemplateSet::from_files([file("error.json", " \n"), file("error.xml", "")]).unwrap();
+        assert_eq!(render(&set, "error.json", Path::Json, "m").unwrap(), " \n");
+        assert_eq!(render(&set, "error.xml", Path::Xml, "m").unwrap(), "");
+    }
+
+    #[test]
+    fn escaping_error_in_one_template_leaves_others_working() {
+        let set = TemplateSet::from_files([
+            file("error.json", "fine {{.Message}}"),
+            file("error_403.json", r#"<a href=\"{{.Message}}\">"#),
+        ])
+        .unwrap();
+        assert!(render(&set, "error_403.json", Path::Json, "m").is_err());
+        assert_eq!(
+            render(&set, "error.json", Path::Json, "m").unwrap(),
+            "fine m"
+        );
+    }
+}
