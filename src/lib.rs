@@ -31,6 +31,7 @@
 pub mod catalogue;
 pub mod error;
 pub mod escape;
+pub mod export;
 mod gocompat;
 pub mod overrides;
 pub mod render;

@@ -1,0 +1,55 @@
+//! `error-render export`: pre-rendered bodies and an nginx snippet, so a proxy
+//! can serve error bodies without a sidecar.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use error_render::{Renderer, TemplateSet};
+
+/// Arguments of `export`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The template folder.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Where to write the bodies and the nginx snippet.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// A YAML or JSON file of override_messages.
+    #[arg(long, value_name = "FILE", conflicts_with = "tyk_conf")]
+    overrides: Option<PathBuf>,
+    /// A tyk.conf to read override_messages and template_path from.
+    #[arg(long, value_name = "FILE")]
+    tyk_conf: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let sources = crate::settings::Sources {
+        templates: args.templates,
+        overrides: args.overrides,
+        tyk_conf: args.tyk_conf,
+    };
+    let (dir, options) = crate::settings::render_options(&sources)?;
+    let set = TemplateSet::load(&dir)
+        .with_context(|| format!("template set {} does not load", dir.display()))?;
+    let renderer = Renderer::new(set.into(), options);
+    let summary = error_render::export::export(&renderer, &args.out)
+        .with_context(|| format!("cannot write to {}", args.out.display()))?;
+    eprintln!(
+        "wrote {} bodies ({} entries, {} codes) and {} to {}",
+        summary.files,
+        summary.entries,
+        summary.codes,
+        summary.nginx_snippets.join(", "),
+        args.out.display()
+    );
+    if summary.fallbacks > 0 {
+        eprintln!(
+            "warning: {} renders fell back to the bundled default (run `error-render validate`)",
+            summary.fallbacks
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,127 @@
+//! `error-render render`: one error through a template folder, body to stdout.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use error_render::{ErrorRequest, Outcome, Profile, RenderOptions, Renderer, TemplateSet};
+
+/// Arguments of `render`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The template folder (the gateway's `template_path`). Defaults to the
+    /// tyk.conf's `template_path` when --tyk-conf is given, else `templates`.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// The status code of the error.
+    #[arg(
+        long,
+        value_name = "N",
+        required_unless_present = "id",
+        conflicts_with = "id"
+    )]
+    code: Option<u16>,
+    /// The error message (default: the code's default message).
+    #[arg(long, value_name = "TEXT", conflicts_with = "id")]
+    message: Option<String>,
+    /// A catalogue entry or gateway error ID to render instead of --code/--message.
+    #[arg(long, value_name = "ID")]
+    id: Option<String>,
+    /// The failing request's Content-Type (XML only for application/xml,
+    /// text/xml, application/soap+xml).
+    #[arg(long, value_name = "CT")]
+    content_type: Option<String>,
+    /// Which gateway release's escaping to reproduce.
+    #[arg(long, default_value = "5.15", value_parser = ["5.15", "5.14"])]
+    profile: String,
+    /// A YAML or JSON file of override_messages.
+    #[arg(long, value_name = "FILE", conflicts_with = "tyk_conf")]
+    overrides: Option<PathBuf>,
+    /// A tyk.conf: override_messages, template_path, hide_generator_header
+    /// and close_connections are read from it.
+    #[arg(long, value_name = "FILE")]
+    tyk_conf: Option<PathBuf>,
+    /// Print one JSON object (status, headers, body, template, outcome, error).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let profile: Profile = args.profile.parse().map_err(anyhow::Error::msg)?;
+    let sources = crate::settings::Sources {
+        templates: args.templates.clone(),
+        overrides: args.overrides.clone(),
+        tyk_conf: args.tyk_conf.clone(),
+    };
+    let (dir, mut options) = crate::settings::render_options(&sources)?;
+    options.profile = profile;
+    let req = ErrorRequest {
+        code: args.code,
+        message: args.message.clone(),
+        id: args.id.clone(),
+        content_type: args.content_type.clone(),
+        ..ErrorRequest::default()
+    };
+    let set = match TemplateSet::load(&dir) {
+        Ok(set) => set,
+        Err(e) => {
+            if args.json {
+                let out = serde_json::json!({
+                    "status": null,
+                    "headers": {},
+                    "body": null,
+                    "template": null,
+                    "outcome": Outcome::Load,
+                    "error": e.to_string(),
+                });
+                println!("{out}");
+            }
+            eprintln!(
+                "error-render: template set {} does not load:\n{e}",
+                dir.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for w in set.warnings() {
+        eprintln!("warning: {w}");
+    }
+    let renderer = Renderer::new(set.into(), options);
+    let rendered = renderer.render(&req).context("cannot render this error")?;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let headers: serde_json::Map<String, serde_json::Value> = rendered
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
+        let out = serde_json::json!({
+            "status": rendered.status,
+            "headers": headers,
+            "body": rendered.body,
+            "template": rendered.template,
+            "outcome": rendered.outcome,
+            "error": rendered.error,
+        });
+        writeln!(stdout, "{out}")?;
+    } else {
+        stdout.write_all(rendered.body.as_bytes())?;
+    }
+    stdout.flush()?;
+    if let Some(e) = &rendered.error {
+        eprintln!(
+            "error-render: {} ({}): {e}",
+            rendered.outcome,
+            rendered.template.as_deref().unwrap_or("no template")
+        );
+    }
+    Ok(match rendered.outcome {
+        Outcome::Ok => ExitCode::SUCCESS,
+        Outcome::Exec | Outcome::Missing => ExitCode::from(1),
+        Outcome::Load => ExitCode::from(2),
+    })
+}
+
+#[allow(dead_code)]
+fn _unused(_: RenderOptions) {}
