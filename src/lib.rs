@@ -37,6 +37,7 @@ pub mod overrides;
 pub mod render;
 pub mod select;
 pub mod set;
+pub mod store;
 mod tree;
 
 pub use catalogue::Catalogue;
