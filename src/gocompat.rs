@@ -107,7 +107,23 @@ fn go_slice(args: &[Value]) -> gotmpl::Result<Value> {
             "error calling slice: cannot 3-index slice a string".into(),
         ));
     }
-    let sliced = plain(first).slice(bound(0)?, bound(1)?)?;
+    let (start, end) = (bound(0)?, bound(1)?);
+    let sliced = match plain(first) {
+        // Go slices bytes and may cut a UTF-8 sequence; bodies here are
+        // UTF-8, so a cut byte becomes U+FFFD (what Go's bytes show as in
+        // any UTF-8 reader) instead of failing the render as gotmpl does.
+        Value::String(s) if !cuts_on_char_boundaries(&s, start, end) => {
+            let bytes = s.as_bytes();
+            let (from, to) = (start.unwrap_or(0), end.unwrap_or(bytes.len() as i64));
+            match (usize::try_from(from), usize::try_from(to)) {
+                (Ok(from), Ok(to)) if from <= to && to <= bytes.len() => {
+                    Value::String(String::from_utf8_lossy(&bytes[from..to]).into())
+                }
+                _ => Value::String(s).slice(start, end)?,
+            }
+        }
+        other => other.slice(start, end)?,
+    };
     Ok(match (first, sliced) {
         (Value::Safe { kind, .. }, Value::String(s)) => Value::Safe { kind: *kind, s },
         (_, v) => v,
@@ -135,6 +151,12 @@ fn go_len(args: &[Value]) -> gotmpl::Result<Value> {
         }
     };
     Ok(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+fn cuts_on_char_boundaries(s: &str, start: Option<i64>, end: Option<i64>) -> bool {
+    let ok =
+        |i: Option<i64>| i.is_none_or(|i| usize::try_from(i).is_ok_and(|i| s.is_char_boundary(i)));
+    ok(start) && ok(end)
 }
 
 /// Rewrites a parsed tree where gotmpl's execution would differ from Go's:
@@ -330,5 +352,96 @@ pub(crate) fn exec_error(template: &str, e: TemplateError) -> ExecError {
         template: template.to_owned(),
         line,
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each test names a place where gotmpl alone differs from Go 1.19; the
+    //! expected bodies are Go's (see tests/conformance/cases-extra.jsonl).
+    use std::sync::Arc;
+
+    use gotmpl::Value;
+    use gotmpl::html::HTML;
+
+    use crate::escape::Path;
+    use crate::set::{TemplateFile, TemplateSet};
+
+    fn render(text: &str, path: Path, message: &str) -> Result<String, String> {
+        let set = TemplateSet::from_files([TemplateFile {
+            name: "error.json".into(),
+            text: text.into(),
+        }])
+        .map_err(|e| e.to_string())?;
+        let data = Value::Map(Arc::new(
+            [(Arc::from("Message"), Value::from(HTML::from(message)))].into(),
+        ));
+        let mut out = String::new();
+        set.execute("error.json", path, &data, &mut out)
+            .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    #[test]
+    fn gotmpl_difference_len_rejects_trusted_html() {
+        assert_eq!(render("{{len .Message}}", Path::Json, "<b>").unwrap(), "3");
+    }
+
+    #[test]
+    fn gotmpl_difference_printf_q_rejects_trusted_html() {
+        assert_eq!(
+            render(r#"{{printf "%q" .Message}}"#, Path::Xml, "a\"b").unwrap(),
+            r#""a\"b""#
+        );
+        // On the JSON path the result is a plain string, escaped again.
+        assert_eq!(
+            render(r#"{{.Message | printf "%q"}}"#, Path::Json, "<b>").unwrap(),
+            "&#34;&lt;b&gt;&#34;"
+        );
+    }
+
+    #[test]
+    fn gotmpl_difference_index_needs_an_index() {
+        assert_eq!(
+            render("{{index .Message}}", Path::Json, "<b>").unwrap(),
+            "<b>"
+        );
+        assert_eq!(
+            render("{{.Message | index}}", Path::Xml, "<b>").unwrap(),
+            "<b>"
+        );
+        assert_eq!(
+            render("{{index .Message 0}}", Path::Xml, "<b>").unwrap(),
+            "60"
+        );
+    }
+
+    #[test]
+    fn gotmpl_difference_slice_drops_trusted_html() {
+        // Go keeps the named string type, so the slice is not escaped again.
+        assert_eq!(
+            render("{{slice .Message 0 2}}", Path::Json, "<b>").unwrap(),
+            "<b"
+        );
+    }
+
+    #[test]
+    fn gotmpl_difference_slice_inside_a_utf8_sequence_fails() {
+        assert_eq!(
+            render("{{slice .Message 1 3}}", Path::Xml, "é日").unwrap(),
+            "\u{FFFD}\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn gotmpl_difference_missing_field_prints_no_value() {
+        let err = render("{{.Nope}}", Path::Xml, "m").unwrap_err();
+        assert!(err.contains("can't evaluate field Nope"), "{err}");
+    }
+
+    #[test]
+    fn gotmpl_difference_undefined_function_found_only_at_execution() {
+        let err = render("{{shout .Message}}", Path::Json, "m").unwrap_err();
+        assert!(err.contains("function \"shout\" not defined"), "{err}");
     }
 }
