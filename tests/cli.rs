@@ -1,0 +1,213 @@
+//! The `error-render` binary end to end: render, catalogue and export, with
+//! their outputs and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_error-render"))
+}
+
+fn templates() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().unwrap();
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8(stdout).unwrap(),
+        String::from_utf8(stderr).unwrap(),
+    )
+}
+
+fn write_set(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn render_writes_the_body_unchanged() {
+    let (code, out, _) = run(bin()
+        .args([
+            "render",
+            "--code",
+            "403",
+            "--message",
+            "Key not authorised",
+            "--templates",
+        ])
+        .arg(templates()));
+    assert_eq!(code, 0);
+    assert_eq!(out, "{\n    \"error\": \"Key not authorised\"\n}");
+}
+
+#[test]
+fn render_json_envelope_for_an_xml_request() {
+    let (code, out, _) = run(bin()
+        .args(["render", "--code", "429", "--message", "a<b", "--json"])
+        .args(["--content-type", "text/xml; charset=utf-8", "--templates"])
+        .arg(templates()));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], 429);
+    assert_eq!(v["headers"]["content-type"], "text/xml");
+    assert_eq!(v["headers"]["x-generator"], "tyk.io");
+    assert_eq!(v["template"], "error.xml");
+    assert_eq!(v["outcome"], "ok");
+    assert_eq!(v["error"], serde_json::Value::Null);
+    assert_eq!(
+        v["body"],
+        "<?xml version = \"1.0\" encoding = \"UTF-8\"?>\n<error>a&lt;b</error>\n"
+    );
+}
+
+#[test]
+fn render_profile_5_14_uses_js_escaping() {
+    let (_, out, _) = run(bin()
+        .args([
+            "render",
+            "--code",
+            "400",
+            "--message",
+            "it's",
+            "--profile",
+            "5.14",
+            "--templates",
+        ])
+        .arg(templates()));
+    assert_eq!(out, "{\n    \"error\": \"it\\'s\"\n}");
+}
+
+#[test]
+fn render_exec_failure_prints_fallback_and_exits_1() {
+    let set = write_set(&[(
+        "error.json",
+        "{\"error\": \"{{.Message}}\", \"x\": {{.Nope}}}",
+    )]);
+    let (code, out, err) = run(bin()
+        .args([
+            "render",
+            "--code",
+            "500",
+            "--message",
+            "boom",
+            "--json",
+            "--templates",
+        ])
+        .arg(set.path()));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["outcome"], "exec");
+    assert_eq!(v["body"], "{\n    \"error\": \"boom\"\n}");
+    assert!(v["error"].as_str().unwrap().contains("error.json"), "{v}");
+    assert!(err.contains("Nope"), "{err}");
+}
+
+#[test]
+fn render_missing_template_exits_1_with_bundled_body() {
+    let set = write_set(&[("error_404.json", "x")]);
+    let (code, out, _) = run(bin()
+        .args(["render", "--code", "500", "--message", "m", "--templates"])
+        .arg(set.path()));
+    assert_eq!(code, 1);
+    assert_eq!(out, "{\n    \"error\": \"m\"\n}");
+}
+
+#[test]
+fn render_load_failure_exits_2_naming_file_and_line() {
+    let set = write_set(&[("error.json", "ok"), ("error_401.json", "a\n{{.Message")]);
+    let (code, out, err) = run(bin()
+        .args(["render", "--code", "401", "--json", "--templates"])
+        .arg(set.path()));
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["outcome"], "load");
+    assert!(err.contains("error_401.json:2"), "{err}");
+}
+
+#[test]
+fn render_bad_arguments_exit_2_with_usage() {
+    let (code, _, err) = run(bin().args(["render", "--code", "abc"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("invalid value 'abc' for '--code <N>'"),
+        "{err}"
+    );
+    let (code, _, err) = run(bin().args(["render", "--message", "m"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("Usage: error-render render"), "{err}");
+    let (code, _, _) = run(bin().args(["render", "--code", "400", "--profile", "6"]));
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn render_without_message_uses_the_default_for_the_code() {
+    let (code, out, _) = run(bin()
+        .args(["render", "--code", "502", "--templates"])
+        .arg(templates()));
+    assert_eq!(code, 0);
+    assert_eq!(out, "{\n    \"error\": \"Bad Gateway\"\n}");
+}
+
+#[test]
+fn render_by_catalogue_id() {
+    let (code, out, _) = run(bin()
+        .args(["render", "--id", "403-quota-exceeded", "--templates"])
+        .arg(templates()));
+    assert_eq!(code, 0);
+    assert_eq!(out, "{\n    \"error\": \"Quota exceeded\"\n}");
+    let (code, _, err) = run(bin()
+        .args(["render", "--id", "nope", "--templates"])
+        .arg(templates()));
+    assert_eq!(code, 2);
+    assert!(err.contains("auth.key_not_found"), "{err}");
+}
+
+#[test]
+fn catalogue_lists_every_entry() {
+    let (code, out, _) = run(bin().args(["catalogue", "--json"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["entries"].as_array().unwrap().len(), 108);
+    assert_eq!(v["override_ids"].as_array().unwrap().len(), 11);
+    let (code, out, _) = run(bin().arg("catalogue"));
+    assert_eq!(code, 0);
+    assert!(out.contains("403-quota-exceeded"));
+}
+
+#[test]
+fn export_writes_bodies_and_a_valid_nginx_snippet() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(bin()
+        .arg("export")
+        .arg("--templates")
+        .arg(templates())
+        .arg("--out")
+        .arg(out.path()));
+    assert_eq!(code, 0, "{err}");
+    let body = std::fs::read_to_string(out.path().join("entries/403-quota-exceeded.xml")).unwrap();
+    assert_eq!(
+        body,
+        "<?xml version = \"1.0\" encoding = \"UTF-8\"?>\n<error>Quota exceeded</error>\n"
+    );
+    let per_code = std::fs::read_to_string(out.path().join("codes/429.json")).unwrap();
+    assert!(per_code.contains("API Rate Limit Exceeded"), "{per_code}");
+    let server =
+        std::fs::read_to_string(out.path().join("nginx/error-render-server.conf")).unwrap();
+    assert!(
+        server.contains("error_page 429 /_error-render/429.$error_render_ext;"),
+        "{server}"
+    );
+    let entries = std::fs::read_dir(out.path().join("entries"))
+        .unwrap()
+        .count();
+    assert_eq!(entries, (108 + 11) * 2);
+}
