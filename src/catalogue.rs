@@ -1,10 +1,68 @@
 //! The gateway's published catalogue of error responses, compiled into the
 //! binary, plus the gateway's 11 overridable error IDs.
 //!
-//! STUB: interface fixed, data to be filled in (see data/catalogue.json).
+//! The data lives in `data/catalogue.json` (the source of truth, edited by
+//! hand) and is parsed once, on first use, by [`Catalogue::builtin`].
+//!
+//! # Entries
+//!
+//! Every row of Tyk's "Error Response Status Codes" page (108 rows) is an
+//! [`Entry`]. `title` and `action` are the published text, unchanged
+//! (typographic apostrophes included). `message` is what the gateway really
+//! sends, which differs from the published text for a few rows: `Quota
+//! exceeded`, `Service temporarily unavailable.`, `Upstream service reached
+//! hard timeout.`, `Authorization field missing`, `depth limit exceeded`,
+//! `Key not authorized: Unexpected signing method` (American spelling), `Key
+//! not authorised. OAuth client access was revoked`, `Upstream host lookup
+//! failed`, `Can't detect loop target` (ASCII apostrophe) and `Key is
+//! inactive, please renew`. `Request with empty authorization header` is the
+//! name of a JWT test case, not a message: the client gets `Authorization
+//! field missing`.
+//!
+//! # Default message per code
+//!
+//! When a caller gives only a status, the renderer uses the entry marked
+//! `default_for_code`: the message the gateway most often sends with that
+//! code on the proxy path (the only path that renders error templates).
+//!
+//! | Code | Default message | Why |
+//! |---|---|---|
+//! | 400 | `Authorization field missing` | JWT and Tyk OAuth answer a missing `Authorization` header with 400; request-size and validation 400s only fire when configured |
+//! | 401 | `Authorization field missing` | auth-token and basic auth, no credentials (`auth.auth_field_missing`) |
+//! | 403 | `Access to this API has been disallowed` | unknown key (`auth.key_not_found`) and access-rights checks |
+//! | 405 | `Method not supported` | both published 405s come from the Gateway API; this is the generic one (the other is about a malformed body) |
+//! | 411 | `Content length is required for this request` | the only 411 |
+//! | 429 | `API Rate Limit Exceeded` | API-level rate limit |
+//! | 499 | `Client closed request` | the only 499 |
+//! | 500 | `There was a problem proxying the request` | any proxy failure |
+//! | 503 | `Service temporarily unavailable.` | circuit breaker open (`All hosts are down` is plain text from a stub upstream, never templated) |
+//! | 504 | `Upstream service reached hard timeout.` | the only 504 |
+//!
+//! 404 and 507 have no default, so the HTTP reason phrase is used. Every
+//! published 404 and 507 comes from the Gateway API, which does not use the
+//! templates, and the proxy's own 404 for an unknown listen path is the body
+//! `Not Found`, which is exactly the reason phrase.
+//!
+//! # Override IDs
+//!
+//! The 11 IDs of `override_messages` are [`OverrideId`] records in the
+//! gateway's order, with its default code and message. `entry` links each to
+//! the published entry with the same code and message; four have none:
+//! `auth.cert_expired` (`Certificate has expired`), `auth.cert_required`
+//! (`Client certificate required`, 401, not the published 403 `Client TLS
+//! certificate is required`), `auth.cert_mismatch` (401 `Access to this API
+//! has been disallowed`, only published for 400 and 403) and
+//! `oauth.key_not_found` (403 `Key not authorised`, only published as 400
+//! `Key not authorized`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The catalogue data compiled into this build (`data/catalogue.json`).
+pub const BUILTIN_JSON: &str = include_str!("../data/catalogue.json");
 
 /// One published error: a status code and message with guidance.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Entry {
     /// Stable id, `<code>-<slug of the published message>`.
     pub id: String,
@@ -23,6 +81,7 @@ pub struct Entry {
 
 /// One of the gateway's `override_messages` IDs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OverrideId {
     /// The ID, e.g. `auth.key_not_found`.
     pub id: String,
@@ -34,6 +93,29 @@ pub struct OverrideId {
     pub entry: Option<String>,
 }
 
+/// Why catalogue data could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogueError {
+    /// The text is not catalogue JSON.
+    #[error("catalogue data does not parse: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The data parses but breaks a rule (duplicate id, dangling reference...).
+    #[error("catalogue data is inconsistent: {0}")]
+    Invalid(String),
+}
+
+/// The layout of `data/catalogue.json`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    /// Where the data comes from; only for people reading the file.
+    #[serde(rename = "source")]
+    _source: String,
+    entries: Vec<Entry>,
+    override_ids: Vec<OverrideId>,
+}
+
 /// The catalogue: published entries and override IDs.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
@@ -43,16 +125,72 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// The catalogue compiled into this build.
+    ///
+    /// # Panics
+    ///
+    /// On first use, if the compiled-in `data/catalogue.json` is broken. That
+    /// is a bug in the build, not a runtime condition; a unit test proves the
+    /// shipped data loads.
     pub fn builtin() -> &'static Catalogue {
-        static BUILTIN: std::sync::LazyLock<Catalogue> =
-            std::sync::LazyLock::new(Catalogue::default);
+        static BUILTIN: std::sync::LazyLock<Catalogue> = std::sync::LazyLock::new(|| {
+            Catalogue::from_json(BUILTIN_JSON).unwrap_or_else(|e| {
+                panic!("the compiled-in data/catalogue.json is broken (a build bug): {e}")
+            })
+        });
         &BUILTIN
     }
+
+    /// A catalogue from JSON laid out like `data/catalogue.json`, checked for
+    /// unique ids, at most one default per code and resolvable `entry` links.
+    pub fn from_json(text: &str) -> Result<Catalogue, CatalogueError> {
+        let file: CatalogueFile = serde_json::from_str(text)?;
+        let catalogue = Catalogue {
+            entries: file.entries,
+            override_ids: file.override_ids,
+        };
+        catalogue.check()?;
+        Ok(catalogue)
+    }
+
+    fn check(&self) -> Result<(), CatalogueError> {
+        let invalid = |m: String| Err(CatalogueError::Invalid(m));
+        let mut ids = BTreeSet::new();
+        let mut defaults: BTreeMap<u16, &str> = BTreeMap::new();
+        for e in &self.entries {
+            if !ids.insert(e.id.as_str()) {
+                return invalid(format!("entry id {:?} appears twice", e.id));
+            }
+            if e.default_for_code
+                && let Some(other) = defaults.insert(e.code, &e.id)
+            {
+                return invalid(format!(
+                    "code {} has two defaults: {other:?} and {:?}",
+                    e.code, e.id
+                ));
+            }
+        }
+        let mut override_ids = BTreeSet::new();
+        for o in &self.override_ids {
+            if !override_ids.insert(o.id.as_str()) {
+                return invalid(format!("override ID {:?} appears twice", o.id));
+            }
+            if let Some(entry) = &o.entry
+                && !ids.contains(entry.as_str())
+            {
+                return invalid(format!(
+                    "override ID {:?} links to entry {entry:?}, which does not exist",
+                    o.id
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Every published entry, in catalogue order.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
-    /// The gateway's override IDs.
+    /// The gateway's override IDs, in the gateway's order.
     pub fn override_ids(&self) -> &[OverrideId] {
         &self.override_ids
     }
@@ -64,7 +202,8 @@ impl Catalogue {
     pub fn override_id(&self, id: &str) -> Option<&OverrideId> {
         self.override_ids.iter().find(|o| o.id == id)
     }
-    /// The entry for a code whose gateway message or published title is `message`.
+    /// The first entry (in catalogue order) for a code whose gateway message
+    /// or published title is `message`.
     pub fn find(&self, code: u16, message: &str) -> Option<&Entry> {
         self.entries
             .iter()
@@ -87,4 +226,49 @@ fn http_reason(code: u16) -> Option<&'static str> {
     axum::http::StatusCode::from_u16(code)
         .ok()?
         .canonical_reason()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_data_parses_and_is_consistent() {
+        // from_json rather than builtin() so a failure shows the error
+        // instead of a poisoned LazyLock.
+        let c = match Catalogue::from_json(BUILTIN_JSON) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(c.entries().len(), 108);
+        assert_eq!(c.override_ids().len(), 11);
+        assert_eq!(Catalogue::builtin().entries().len(), 108);
+    }
+
+    #[test]
+    fn inconsistent_data_is_rejected() {
+        let two = r#"{"source": "", "override_ids": [], "entries": [
+            {"id": "a", "code": 400, "message": "m", "title": "t", "action": ""},
+            {"id": "a", "code": 401, "message": "m", "title": "t", "action": ""}]}"#;
+        assert!(matches!(
+            Catalogue::from_json(two),
+            Err(CatalogueError::Invalid(_))
+        ));
+        let dangling = r#"{"source": "", "entries": [], "override_ids": [
+            {"id": "x", "code": 400, "message": "m", "entry": "nope"}]}"#;
+        assert!(matches!(
+            Catalogue::from_json(dangling),
+            Err(CatalogueError::Invalid(_))
+        ));
+        assert!(matches!(
+            Catalogue::from_json("{"),
+            Err(CatalogueError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn reason_phrases() {
+        assert_eq!(reason_phrase(502), Some("Bad Gateway"));
+        assert_eq!(reason_phrase(404), Some("Not Found"));
+    }
 }

@@ -211,3 +211,64 @@ fn export_writes_bodies_and_a_valid_nginx_snippet() {
         .count();
     assert_eq!(entries, (108 + 11) * 2);
 }
+
+#[test]
+fn render_reads_overrides_and_settings_from_tyk_conf() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tpl")).unwrap();
+    std::fs::write(
+        dir.path().join("tpl/error.json"),
+        "{\"e\": \"{{.Message}}\"}",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tyk.conf"),
+        r#"{"listen_port": 8080, "template_path": "tpl", "hide_generator_header": true,
+            "close_connections": true,
+            "override_messages": {"auth.key_not_found": {"code": 401, "message": "Invalid key"}}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = run(bin()
+        .args([
+            "render",
+            "--id",
+            "auth.key_not_found",
+            "--json",
+            "--tyk-conf",
+        ])
+        .arg(dir.path().join("tyk.conf")));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], 401);
+    assert_eq!(v["body"], "{\"e\": \"Invalid key\"}");
+    assert_eq!(v["headers"]["x-generator"], serde_json::Value::Null);
+    assert_eq!(v["headers"]["connection"], "close");
+}
+
+#[test]
+fn render_overrides_file_warns_about_unknown_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("overrides.yaml");
+    std::fs::write(
+        &file,
+        "auth.key_not_found:\n  code: 401\nauth.nope:\n  message: x\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(bin()
+        .args([
+            "render",
+            "--code",
+            "403",
+            "--message",
+            "Access to this API has been disallowed",
+            "--json",
+        ])
+        .arg("--templates")
+        .arg(templates())
+        .arg("--overrides")
+        .arg(&file));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], 401);
+    assert!(err.contains("auth.nope"), "{err}");
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use error_render::{ErrorRequest, Outcome, Profile, RenderOptions, Renderer, TemplateSet};
+use error_render::{ErrorRequest, Outcome, Profile, Renderer, TemplateSet};
 
 /// Arguments of `render`.
 #[derive(Debug, clap::Args)]
@@ -122,6 +122,3 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Outcome::Load => ExitCode::from(2),
     })
 }
-
-#[allow(dead_code)]
-fn _unused(_: RenderOptions) {}
