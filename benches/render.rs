@@ -28,7 +28,9 @@ fn renderer(files: &[(&str, &str)]) -> Renderer {
 }
 
 fn gotmpl_only(text: &str) -> gotmpl::html::Template {
-    gotmpl::html::Template::new("error.json").parse(text).unwrap()
+    gotmpl::html::Template::new("error.json")
+        .parse(text)
+        .unwrap()
 }
 
 fn data(fields: &[(&str, Value)]) -> Value {
@@ -43,10 +45,14 @@ fn shipped(c: &mut Criterion) {
     let mut g = c.benchmark_group("shipped error.json, catalogue message");
     let r = renderer(&[("error.json", SHIPPED_JSON)]);
     let req = ErrorRequest::code(429).message("API Rate Limit Exceeded");
-    g.bench_function("error-render", |b| b.iter(|| r.render(black_box(&req)).unwrap()));
+    g.bench_function("error-render", |b| {
+        b.iter(|| r.render(black_box(&req)).unwrap())
+    });
     let t = gotmpl_only(SHIPPED_JSON);
     let d = data(&[("Message", HTML::from("API Rate Limit Exceeded").into())]);
-    g.bench_function("gotmpl baseline", |b| b.iter(|| t.execute_to_string(black_box(&d)).unwrap()));
+    g.bench_function("gotmpl baseline", |b| {
+        b.iter(|| t.execute_to_string(black_box(&d)).unwrap())
+    });
     g.finish();
 }
 
@@ -54,15 +60,22 @@ fn per_code(c: &mut Criterion) {
     let mut g = c.benchmark_group("per-code template, five actions");
     let r = renderer(&[("error.json", SHIPPED_JSON), ("error_429.json", PER_CODE)]);
     let req = ErrorRequest::code(429).message("API Rate Limit Exceeded");
-    g.bench_function("error-render", |b| b.iter(|| r.render(black_box(&req)).unwrap()));
+    g.bench_function("error-render", |b| {
+        b.iter(|| r.render(black_box(&req)).unwrap())
+    });
     let t = gotmpl_only(PER_CODE);
     let d = data(&[
         ("Message", HTML::from("API Rate Limit Exceeded").into()),
         ("StatusCode", Value::Int(429)),
         ("Title", HTML::from("API Rate Limit Exceeded").into()),
-        ("Action", HTML::from("Check the rate of the requests on the API level.").into()),
+        (
+            "Action",
+            HTML::from("Check the rate of the requests on the API level.").into(),
+        ),
     ]);
-    g.bench_function("gotmpl baseline", |b| b.iter(|| t.execute_to_string(black_box(&d)).unwrap()));
+    g.bench_function("gotmpl baseline", |b| {
+        b.iter(|| t.execute_to_string(black_box(&d)).unwrap())
+    });
     g.finish();
 }
 

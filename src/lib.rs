@@ -28,17 +28,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod blocks;
 pub mod catalogue;
+pub mod config;
 pub mod error;
 pub mod escape;
 pub mod export;
 mod gocompat;
+pub mod http;
 pub mod overrides;
 pub mod render;
 pub mod select;
 pub mod set;
 pub mod store;
 mod tree;
+pub mod validate;
+pub mod watch;
 
 pub use catalogue::Catalogue;
 pub use error::{ExecError, LoadError, SourceError};

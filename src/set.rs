@@ -310,6 +310,14 @@ fn unreachable_template(name: &str) -> gotmpl::html::Template {
 /// name, plus its `define`s, with gotmpl applying Go's in-file rules.
 fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceError> {
     let to_source_error = |e: TemplateError| gocompat::parse_error(&file.name, &file.text, e);
+    if let Some(u) = crate::blocks::check_blocks(&file.text) {
+        return Err(SourceError {
+            file: file.name.clone(),
+            line: Some(u.line),
+            column: Some(u.column),
+            message: u.message,
+        });
+    }
     let parsed = gotmpl::Template::new(&file.name)
         .parse(&file.text)
         .map_err(to_source_error)?;
@@ -405,6 +413,20 @@ mod tests {
         let p = &err.problems()[0];
         assert_eq!((p.line, p.column), (Some(2), Some(5)));
         assert!(p.message.contains("\"shout\" not defined"), "{p}");
+    }
+
+    // gotmpl difference: an unclosed `{{if}}` or a stray `{{end}}` parses;
+    // Go refuses both, so the gateway would not start.
+    #[test]
+    fn gotmpl_difference_unbalanced_blocks_parse() {
+        for text in [
+            "{{if .Message}}x",
+            "x{{end}}y",
+            "{{range .X}}{{else}}{{else}}{{end}}",
+        ] {
+            let err = TemplateSet::from_files([file("error.json", text)]).unwrap_err();
+            assert_eq!(err.problems()[0].line, Some(1), "{text}: {err}");
+        }
     }
 
     #[test]

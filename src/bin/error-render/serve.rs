@@ -1,19 +1,140 @@
-//! `error-render serve` and `error-render healthcheck`.
+//! `error-render serve` (flags into the config's flags layer, logging, the
+//! runtime) and `error-render healthcheck` (a dependency-free HTTP probe for
+//! container health checks).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-/// Arguments of `serve`.
+use anyhow::Context as _;
+use error_render::config::{Config, ConfigLayer, LogFormat, Sources};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// Arguments of `serve`. Every setting can also come from a config file and
+/// `ERROR_RENDER_*` variables; flags win over both.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// The template folder [default: tyk.conf's template_path, else templates].
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// A YAML or JSON file of override_messages.
+    #[arg(long, value_name = "FILE", conflicts_with = "tyk_conf")]
+    overrides: Option<PathBuf>,
+    /// A tyk.conf: template_path, hide_generator_header, close_connections
+    /// and override_messages are read from it.
+    #[arg(long, value_name = "FILE")]
+    tyk_conf: Option<PathBuf>,
+    /// A config file (.yaml, .yml or .json) [env: ERROR_RENDER_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
 
 /// Arguments of `healthcheck`.
 #[derive(Debug, clap::Args)]
-pub struct HealthcheckArgs {}
-
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("serve is not built yet")
+pub struct HealthcheckArgs {
+    /// The URL to GET (plain http only).
+    #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+    url: String,
 }
 
-pub fn healthcheck(_args: HealthcheckArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("healthcheck is not built yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let flags = ConfigLayer {
+        listen: args.listen,
+        templates: args.templates,
+        overrides: args.overrides,
+        tyk_conf: args.tyk_conf,
+        ..ConfigLayer::default()
+    };
+    let loaded = Config::load(&Sources::from_process_env(flags, args.config))?;
+    init_logging(&loaded.config)?;
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(error_render::http::serve(loaded.config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging(config: &Config) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .with_context(|| format!("log_level {:?} is not a tracing filter", config.log_level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+    result.map_err(|e| anyhow::anyhow!("setting up logging: {e}"))
+}
+
+pub fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(3), probe(&args.url))
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within 3 s")))
+    });
+    match result {
+        Ok(200) => Ok(ExitCode::SUCCESS),
+        Ok(status) => {
+            eprintln!("error-render: {} answered {status}", args.url);
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("error-render: {}: {e:#}", args.url);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// GETs `url` with a hand-written HTTP/1.0 request and returns the status.
+async fn probe(url: &str) -> anyhow::Result<u16> {
+    let rest = url
+        .strip_prefix("http://")
+        .context("only http:// URLs are supported")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    // A bare host means port 80; an IPv6 literal keeps its brackets.
+    let addr = if authority.rsplit_once(':').is_some_and(|(h, p)| {
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':')
+    }) && !authority.ends_with(']')
+    {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .with_context(|| format!("connecting to {addr}"))?;
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    // The status line is all we need; read a little and stop.
+    let mut buf = vec![0u8; 256];
+    let mut len = 0;
+    while len < 12 {
+        let n = stream.read(&mut buf[len..]).await?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    let head = String::from_utf8_lossy(&buf[..len]);
+    let status = head
+        .strip_prefix("HTTP/1.")
+        .and_then(|s| s.get(2..5))
+        .and_then(|s| s.parse::<u16>().ok())
+        .with_context(|| format!("not an HTTP response: {head:?}"))?;
+    Ok(status)
 }

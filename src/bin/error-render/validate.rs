@@ -1,11 +1,73 @@
-//! `error-render validate`.
+//! `error-render validate`: checks a template folder and prints a report
+//! (human, JSON, JUnit or GitHub annotations); exit 0 clean, 1 problems,
+//! 2 could not run.
 
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use error_render::Profile;
+use error_render::validate::{ValidateOptions, validate};
 
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The template folder (the gateway's `template_path`).
+    dir: PathBuf,
+    /// A YAML or JSON file of override_messages to check and apply.
+    #[arg(long, value_name = "FILE", conflicts_with = "tyk_conf")]
+    overrides: Option<PathBuf>,
+    /// A tyk.conf whose override_messages are checked and applied.
+    #[arg(long, value_name = "FILE")]
+    tyk_conf: Option<PathBuf>,
+    /// Which gateway release's escaping to reproduce.
+    #[arg(long, default_value = "5.15", value_parser = ["5.15", "5.14"])]
+    profile: String,
+    /// The report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Treat warnings as errors (exit 1 on any finding).
+    #[arg(long)]
+    strict: bool,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("validate is not built yet")
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Grouped by file, coloured on a terminal (NO_COLOR turns colour off).
+    Human,
+    /// The versioned JSON schema (see docs/validate.md).
+    Json,
+    /// JUnit XML, one test case per check.
+    Junit,
+    /// GitHub Actions annotations.
+    Github,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let profile: Profile = args.profile.parse().map_err(anyhow::Error::msg)?;
+    let opts = ValidateOptions {
+        dir: args.dir,
+        overrides: args.overrides,
+        tyk_conf: args.tyk_conf,
+        profile,
+        strict: args.strict,
+    };
+    // Could not run: main prints the error and exits 2.
+    let report = validate(&opts)?;
+    let stdout = std::io::stdout();
+    let text = match args.format {
+        Format::Human => {
+            let colour =
+                stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            report.to_human(colour)
+        }
+        Format::Json => report.to_json(),
+        Format::Junit => report.to_junit(),
+        Format::Github => report.to_github(),
+    };
+    let mut stdout = stdout.lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(ExitCode::from(report.exit_code(args.strict)))
 }

@@ -1,0 +1,273 @@
+//! A check of `{{if}}`/`{{range}}`/`{{with}}`/`{{define}}`/`{{block}}` …
+//! `{{end}}` balance, which Go's parser enforces and gotmpl's does not (an
+//! unclosed `{{if}}` runs to the end of the file; a stray `{{end}}` ends the
+//! template early). The gateway refuses to start with either, so the loader
+//! refuses them too (`gotmpl_difference_unbalanced_blocks_parse`).
+//!
+//! Only the actions' first words matter, so this scans actions (skipping
+//! comments and string literals, which may hold `}}`) rather than parsing.
+
+/// An unbalanced block: where, and Go's words for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unbalanced {
+    /// 1-based line.
+    pub(crate) line: usize,
+    /// 1-based byte column.
+    pub(crate) column: usize,
+    /// What is wrong.
+    pub(crate) message: String,
+}
+
+/// One open block: its keyword, where it opened, whether a plain `{{else}}`
+/// was seen (a second one is an error).
+struct Open {
+    keyword: &'static str,
+    offset: usize,
+    seen_else: bool,
+}
+
+/// Finds the first block that Go's parser would reject, if any.
+pub(crate) fn check_blocks(src: &str) -> Option<Unbalanced> {
+    let mut stack: Vec<Open> = Vec::new();
+    let mut actions = Actions { src, at: 0 };
+    let place = |offset: usize, message: String| {
+        let before = &src[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        Some(Unbalanced {
+            line,
+            column,
+            message,
+        })
+    };
+    while let Some((offset, word)) = actions.next_action()? {
+        match word {
+            "if" | "range" | "with" | "block" => stack.push(Open {
+                keyword: keyword(word),
+                offset,
+                seen_else: false,
+            }),
+            "define" => {
+                if let Some(open) = stack.last() {
+                    return place(
+                        offset,
+                        format!(
+                            "{{{{define}}}} inside {{{{{}}}}}: Go allows define only at the top \
+                             level (unexpected <define> in command)",
+                            open.keyword
+                        ),
+                    );
+                }
+                stack.push(Open {
+                    keyword: "define",
+                    offset,
+                    seen_else: false,
+                });
+            }
+            "else" => match stack.last_mut() {
+                Some(open) if matches!(open.keyword, "if" | "range" | "with") => {
+                    if open.seen_else {
+                        return place(offset, "a second {{else}}: expected {{end}}".into());
+                    }
+                    // `{{else if}}` and `{{else with}}` chain on; a plain
+                    // else is the last branch.
+                    let rest = actions.rest_of_action_word(offset);
+                    if !matches!(rest, "if" | "with") {
+                        open.seen_else = true;
+                    }
+                }
+                _ => return place(offset, "unexpected {{else}}".into()),
+            },
+            "end" => {
+                let Some(_closed) = stack.pop() else {
+                    return place(
+                        offset,
+                        "unexpected {{end}}: nothing is open here; Go refuses the template".into(),
+                    );
+                };
+            }
+            _ => {}
+        }
+    }
+    stack.pop().and_then(|open| {
+        place(
+            open.offset,
+            format!(
+                "{{{{{}}}}} is never closed with {{{{end}}}}: Go refuses the template \
+                 (unexpected EOF)",
+                open.keyword
+            ),
+        )
+    })
+}
+
+fn keyword(word: &str) -> &'static str {
+    match word {
+        "if" => "if",
+        "range" => "range",
+        "with" => "with",
+        _ => "block",
+    }
+}
+
+/// Walks the actions of a template text.
+struct Actions<'a> {
+    src: &'a str,
+    at: usize,
+}
+
+impl<'a> Actions<'a> {
+    /// The next action's offset and first word (empty when it does not
+    /// start with a word). `None` inside: the text cannot be scanned
+    /// reliably (an unterminated action or string), so nothing is claimed.
+    fn next_action(&mut self) -> Option<Option<(usize, &'a str)>> {
+        let bytes = self.src.as_bytes();
+        let Some(found) = self.src[self.at..].find("{{") else {
+            return Some(None);
+        };
+        let start = self.at + found;
+        let mut i = start + 2;
+        // `{{- ` trims the text before; the dash needs a space after it.
+        if bytes.get(i) == Some(&b'-') && bytes.get(i + 1).is_some_and(|b| is_space(*b)) {
+            i += 2;
+        }
+        let body = skip_spaces(bytes, i);
+        if self.src[body..].starts_with("/*") {
+            // A comment runs to `*/` followed by `}}` or ` -}}`.
+            let end = self.src[body + 2..].find("*/")? + body + 2;
+            let after = skip_spaces(bytes, end + 2);
+            let after = if bytes.get(after) == Some(&b'-') {
+                after + 1
+            } else {
+                after
+            };
+            if !self.src[after..].starts_with("}}") {
+                return None;
+            }
+            self.at = after + 2;
+            return Some(Some((start, "")));
+        }
+        let word_end = body
+            + self.src[body..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(self.src.len() - body);
+        let word = &self.src[body..word_end];
+        self.at = close_of_action(self.src, word_end)?;
+        Some(Some((start, word)))
+    }
+
+    /// The word after `else` in the action at `start`.
+    fn rest_of_action_word(&self, start: usize) -> &'a str {
+        let bytes = self.src.as_bytes();
+        let mut i = start + 2;
+        if bytes.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let i = skip_spaces(bytes, i) + "else".len();
+        let i = skip_spaces(bytes, i);
+        let end = i + self.src[i..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(self.src.len() - i);
+        &self.src[i..end]
+    }
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(|b| is_space(*b)) {
+        i += 1;
+    }
+    i
+}
+
+/// The offset just after the `}}` closing the action, skipping string,
+/// raw string and character literals.
+fn close_of_action(src: &str, mut i: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    while i < bytes.len() {
+        match bytes[i] {
+            b'}' if bytes.get(i + 1) == Some(&b'}') => return Some(i + 2),
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                loop {
+                    match bytes.get(i)? {
+                        b'\\' => i += 2,
+                        b'\n' => return None,
+                        b if *b == quote => break,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'`' => {
+                i += src[i + 1..].find('`')? + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balanced_templates_pass() {
+        for ok in [
+            "{\n    \"error\": \"{{.Message}}\"\n}",
+            "{{if .X}}a{{else if .Y}}b{{else}}c{{end}}",
+            "{{range $i, $e := .L}}{{else}}none{{end}}",
+            "{{define \"x\"}}{{if 1}}{{end}}{{end}}{{template \"x\" .}}",
+            "{{\"}}\" }}{{`{{if}}`}}{{'}'}}",
+            "{{/* {{if}} */}}{{- /* x */ -}}",
+            "{{- if .X -}}a{{- end -}}",
+            "{{block \"x\" .}}d{{end}}",
+            "{{ends .X}}{{iffy}}",
+            "text only",
+        ] {
+            assert_eq!(check_blocks(ok), None, "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn go_rejects_these() {
+        let cases = [
+            ("a\n{{if .Message}}x", (2, 1), "never closed"),
+            ("x{{end}}y", (1, 2), "unexpected {{end}}"),
+            ("{{else}}", (1, 1), "unexpected {{else}}"),
+            ("{{if 1}}{{else}}{{else}}{{end}}", (1, 17), "second"),
+            ("{{if 1}}{{define \"x\"}}{{end}}{{end}}", (1, 9), "define"),
+            ("{{with .X}}{{range .Y}}{{end}}", (1, 1), "{{with}}"),
+        ];
+        for (src, (line, column), words) in cases {
+            let u = check_blocks(src).unwrap_or_else(|| panic!("{src:?} passed"));
+            assert_eq!((u.line, u.column), (line, column), "{src:?}");
+            assert!(u.message.contains(words), "{src:?}: {}", u.message);
+        }
+    }
+
+    #[test]
+    fn conformance_sets_that_load_are_balanced() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/sets");
+        let Ok(sets) = std::fs::read_dir(root) else {
+            return;
+        };
+        for set in sets.flatten() {
+            for file in std::fs::read_dir(set.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+                if set.file_name() == "bad-parse" {
+                    continue;
+                }
+                assert_eq!(check_blocks(&text), None, "{}", file.path().display());
+            }
+        }
+    }
+}

@@ -1,0 +1,981 @@
+//! The service's settings: raw layers (tyk.conf, config file, environment,
+//! flags), each all-optional, merged in a fixed order into one validated
+//! [`Config`].
+//!
+//! Precedence, lowest first: defaults < tyk.conf < config file <
+//! `ERROR_RENDER_*` environment < flags. The binary only fills the flags
+//! layer; everything else is read here, so an embedding program gets the
+//! same rules.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use axum::http::{HeaderName, HeaderValue};
+use serde::Deserialize;
+
+use crate::escape::Profile;
+use crate::overrides::{Overrides, TykConf};
+use crate::render::RenderOptions;
+
+/// The listen address when none is configured.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The template folder when none is configured (as `error-render render`).
+pub const DEFAULT_TEMPLATES: &str = "templates";
+/// The longest message accepted by default, in bytes.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4096;
+/// The largest request body accepted by default (`POST /render`), in bytes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 65536;
+/// The prefix of every environment variable read.
+pub const ENV_PREFIX: &str = "ERROR_RENDER_";
+
+/// Headers that may not be configured as extra headers: hop-by-hop headers
+/// are never sent, and the body's own headers belong to the renderer.
+const FORBIDDEN_HEADERS: [&str; 11] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-type",
+    "content-length",
+];
+
+/// One source of settings, every field optional: a value present here
+/// replaces the one from a lower layer.
+///
+/// The config file deserialises straight into this type, so its field names
+/// are the file's keys, and an unknown key is an error naming it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    /// Address to listen on (`127.0.0.1:8080`, `0.0.0.0:8080`, `:8080`).
+    pub listen: Option<String>,
+    /// The template folder (the gateway's `template_path`).
+    pub templates: Option<PathBuf>,
+    /// A standalone YAML/JSON file of `override_messages`.
+    pub overrides: Option<PathBuf>,
+    /// A `tyk.conf` to read `template_path`, `hide_generator_header`,
+    /// `close_connections` and `override_messages` from.
+    pub tyk_conf: Option<PathBuf>,
+    /// The gateway release whose escaping to reproduce.
+    pub profile: Option<Profile>,
+    /// Leave out `X-Generator: tyk.io`.
+    pub hide_generator_header: Option<bool>,
+    /// The gateway's `close_connections` (its `Connection: close` is never
+    /// sent over HTTP; kept for the renderer's parity).
+    pub close_connections: Option<bool>,
+    /// Give templates only `{Message}`, as the gateway does.
+    pub strict_tyk: Option<bool>,
+    /// Ignore override messages, as recent gateway releases do.
+    pub ignore_overrides: Option<bool>,
+    /// Messages for codes rendered without one: code → message.
+    pub default_messages: Option<BTreeMap<Scalar, String>>,
+    /// Status rewrites: code or class (`401`, `5xx`) → status to answer with.
+    pub status_rewrites: Option<BTreeMap<Scalar, Scalar>>,
+    /// Extra response headers: code, class or `*` → header → value.
+    pub headers: Option<BTreeMap<Scalar, BTreeMap<String, Scalar>>>,
+    /// Expose request context (request ID, original URI, ...) to templates.
+    pub request_context: Option<bool>,
+    /// Size limits.
+    pub limits: Option<LimitsLayer>,
+    /// `text` or `json`.
+    pub log_format: Option<LogFormat>,
+    /// A tracing filter (`info`, `error_render=debug,warn`).
+    pub log_level: Option<String>,
+}
+
+/// The `limits` section of a layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsLayer {
+    /// The longest message accepted, in bytes.
+    pub max_message_bytes: Option<usize>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: Option<usize>,
+}
+
+/// A YAML/JSON scalar read as text, so that `401: 404` and `"401": "404"`
+/// mean the same in either format.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scalar(pub String);
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_owned()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("unknown log format {other:?}: use text or json")),
+        }
+    }
+}
+
+/// Which statuses a rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CodeMatch {
+    /// Exactly this status.
+    Code(u16),
+    /// Every status of this class (`4` for `4xx`).
+    Class(u16),
+    /// Every status (`*`).
+    Any,
+}
+
+impl CodeMatch {
+    fn parse(key: &str) -> Option<CodeMatch> {
+        if key == "*" {
+            return Some(CodeMatch::Any);
+        }
+        let lower = key.to_ascii_lowercase();
+        if let Some(digit) = lower.strip_suffix("xx")
+            && digit.len() == 1
+            && let Ok(d @ 1..=9) = digit.parse::<u16>()
+        {
+            return Some(CodeMatch::Class(d));
+        }
+        match key.parse::<u16>() {
+            Ok(code @ 100..=999) => Some(CodeMatch::Code(code)),
+            _ => None,
+        }
+    }
+
+    fn matches(self, status: u16) -> bool {
+        match self {
+            CodeMatch::Code(c) => c == status,
+            CodeMatch::Class(d) => status / 100 == d,
+            CodeMatch::Any => true,
+        }
+    }
+}
+
+/// Status rewrite rules: an exact code's rule wins over its class's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusRewrites {
+    rules: BTreeMap<CodeMatch, u16>,
+}
+
+impl StatusRewrites {
+    /// The status to answer with instead of `status`.
+    pub fn apply(&self, status: u16) -> u16 {
+        self.rules
+            .get(&CodeMatch::Code(status))
+            .or_else(|| self.rules.get(&CodeMatch::Class(status / 100)))
+            .copied()
+            .unwrap_or(status)
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+/// Extra response headers by status: `*`, then class, then code, a more
+/// specific rule replacing the same header from a less specific one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtraHeaders {
+    rules: Vec<(CodeMatch, Vec<(HeaderName, HeaderValue)>)>,
+}
+
+impl ExtraHeaders {
+    /// The headers for a response with `status`, each name once.
+    pub fn for_status(&self, status: u16) -> Vec<(HeaderName, HeaderValue)> {
+        let mut out: Vec<(HeaderName, HeaderValue)> = Vec::new();
+        // `rules` is sorted Code < Class < Any; walk it backwards so the more
+        // specific rule is applied last and wins.
+        for (m, headers) in self.rules.iter().rev() {
+            if !m.matches(status) {
+                continue;
+            }
+            for (name, value) in headers {
+                match out.iter_mut().find(|(n, _)| n == name) {
+                    Some(slot) => slot.1 = value.clone(),
+                    None => out.push((name.clone(), value.clone())),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Size limits on what the service accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// The validated settings of the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The template folder.
+    pub templates: PathBuf,
+    /// The standalone overrides file, if any (wins over tyk.conf's
+    /// `override_messages`).
+    pub overrides: Option<PathBuf>,
+    /// The tyk.conf, if any.
+    pub tyk_conf: Option<PathBuf>,
+    /// Escaping profile.
+    pub profile: Profile,
+    /// Leave out `X-Generator`.
+    pub hide_generator_header: bool,
+    /// The gateway's `close_connections`.
+    pub close_connections: bool,
+    /// Only `{Message}` for templates.
+    pub strict_tyk: bool,
+    /// Ignore override messages.
+    pub ignore_overrides: bool,
+    /// Messages for codes rendered without one.
+    pub default_messages: BTreeMap<u16, String>,
+    /// Status rewrite rules.
+    pub status_rewrites: StatusRewrites,
+    /// Extra response headers.
+    pub headers: ExtraHeaders,
+    /// Expose request context to templates.
+    pub request_context: bool,
+    /// Size limits.
+    pub limits: Limits,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Tracing filter.
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            templates: PathBuf::from(DEFAULT_TEMPLATES),
+            overrides: None,
+            tyk_conf: None,
+            profile: Profile::default(),
+            hide_generator_header: false,
+            close_connections: false,
+            strict_tyk: false,
+            ignore_overrides: false,
+            default_messages: BTreeMap::new(),
+            status_rewrites: StatusRewrites::default(),
+            headers: ExtraHeaders::default(),
+            request_context: false,
+            limits: Limits::default(),
+            log_format: LogFormat::Text,
+            log_level: "info".to_owned(),
+        }
+    }
+}
+
+/// Why the settings are unusable. Each names where the bad value came from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("{}: {message}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        message: String,
+    },
+    /// The config file does not parse, or has an unknown key (the message
+    /// names the key, line and column).
+    #[error("{}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's words, with line and column.
+        message: String,
+    },
+    /// The config file's extension says neither YAML nor JSON.
+    #[error("{}: unknown config format: use a .yaml, .yml or .json file", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An environment variable holds a bad value.
+    #[error("environment variable {name}: {message}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The tyk.conf could not be used.
+    #[error("{}: {message}", path.display())]
+    TykConf {
+        /// The tyk.conf.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A merged setting is invalid.
+    #[error("setting {key}: {message}")]
+    Invalid {
+        /// The key, as in the config file (`status_rewrites.4xx`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where settings come from, besides the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The flags layer (highest precedence).
+    pub flags: ConfigLayer,
+    /// The config file named by `--config` (wins over `ERROR_RENDER_CONFIG`).
+    pub config_file: Option<PathBuf>,
+    /// Environment variables (name, value); only `ERROR_RENDER_*` are read.
+    pub env: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// Sources with the process's environment.
+    pub fn from_process_env(flags: ConfigLayer, config_file: Option<PathBuf>) -> Self {
+        Sources {
+            flags,
+            config_file,
+            env: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
+    }
+}
+
+/// A loaded config and what was worth a warning on the way (logged by the
+/// caller once logging is set up, since the log settings come from here).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The settings.
+    pub config: Config,
+    /// Unknown `ERROR_RENDER_*` variables and the like.
+    pub warnings: Vec<String>,
+}
+
+impl ConfigLayer {
+    /// Reads a config file, YAML or JSON by extension.
+    pub fn from_file(path: &Path) -> Result<ConfigLayer, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let parse = |message: String| ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        };
+        match ext.as_deref() {
+            Some("yaml" | "yml") => {
+                // An empty YAML file is an empty layer, not an error.
+                if text.trim().is_empty() {
+                    return Ok(ConfigLayer::default());
+                }
+                serde_yaml_ng::from_str(&text).map_err(|e| parse(e.to_string()))
+            }
+            Some("json") => serde_json::from_str(&text).map_err(|e| parse(e.to_string())),
+            _ => Err(ConfigError::Format {
+                path: path.to_owned(),
+            }),
+        }
+    }
+
+    /// The `ERROR_RENDER_*` variables of `env` as a layer, and warnings for
+    /// the unknown ones (Kubernetes injects `ERROR_RENDER_PORT` and friends
+    /// for a Service named error-render, so they cannot be errors).
+    /// `ERROR_RENDER_CONFIG` is returned separately.
+    pub fn from_env(
+        env: &[(String, String)],
+    ) -> Result<(ConfigLayer, Option<PathBuf>, Vec<String>), ConfigError> {
+        let mut layer = ConfigLayer::default();
+        let mut config = None;
+        let mut warnings = Vec::new();
+        let mut vars: Vec<&(String, String)> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        vars.sort();
+        for (name, value) in vars {
+            let key = &name[ENV_PREFIX.len()..];
+            let err = |message: String| ConfigError::Env {
+                name: name.clone(),
+                message,
+            };
+            let boolean = || parse_bool(value).map_err(err);
+            match key {
+                "CONFIG" => config = Some(PathBuf::from(value)),
+                "LISTEN" => layer.listen = Some(value.clone()),
+                "TEMPLATES" => layer.templates = Some(PathBuf::from(value)),
+                "OVERRIDES" => layer.overrides = Some(PathBuf::from(value)),
+                "TYK_CONF" => layer.tyk_conf = Some(PathBuf::from(value)),
+                "PROFILE" => layer.profile = Some(value.parse().map_err(err)?),
+                "HIDE_GENERATOR_HEADER" => layer.hide_generator_header = Some(boolean()?),
+                "CLOSE_CONNECTIONS" => layer.close_connections = Some(boolean()?),
+                "STRICT_TYK" => layer.strict_tyk = Some(boolean()?),
+                "IGNORE_OVERRIDES" => layer.ignore_overrides = Some(boolean()?),
+                "REQUEST_CONTEXT" => layer.request_context = Some(boolean()?),
+                "DEFAULT_MESSAGES" => {
+                    layer.default_messages = Some(env_json(name, value, "code: message")?)
+                }
+                "STATUS_REWRITES" => {
+                    layer.status_rewrites = Some(env_json(name, value, "code: status")?)
+                }
+                "HEADERS" => layer.headers = Some(env_json(name, value, "code: {header: value}")?),
+                "MAX_MESSAGE_BYTES" | "MAX_BODY_BYTES" => {
+                    let n: usize = value
+                        .parse()
+                        .map_err(|_| err(format!("expected a number of bytes, got {value:?}")))?;
+                    let limits = layer.limits.get_or_insert_with(LimitsLayer::default);
+                    if key == "MAX_MESSAGE_BYTES" {
+                        limits.max_message_bytes = Some(n);
+                    } else {
+                        limits.max_body_bytes = Some(n);
+                    }
+                }
+                "LOG_FORMAT" => layer.log_format = Some(value.parse().map_err(err)?),
+                "LOG_LEVEL" => layer.log_level = Some(value.clone()),
+                _ => warnings.push(format!(
+                    "ignoring unknown environment variable {name} (not an error-render setting)"
+                )),
+            }
+        }
+        Ok((layer, config, warnings))
+    }
+
+    /// The settings a tyk.conf contributes: its template folder (resolved
+    /// against the tyk.conf's folder), `hide_generator_header` and
+    /// `close_connections`. Its `override_messages` are read at each
+    /// (re)load instead, see [`load_overrides`].
+    pub fn from_tyk_conf(path: &Path) -> Result<ConfigLayer, ConfigError> {
+        let conf = TykConf::load(path).map_err(|e| ConfigError::TykConf {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(ConfigLayer {
+            templates: Some(conf.template_dir()),
+            hide_generator_header: conf.hide_generator_header,
+            close_connections: conf.close_connections,
+            ..ConfigLayer::default()
+        })
+    }
+
+    /// This layer with every value present in `upper` replaced by it.
+    #[must_use]
+    pub fn merge(mut self, upper: ConfigLayer) -> ConfigLayer {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if upper.$f.is_some() { self.$f = upper.$f; } )* };
+        }
+        take!(
+            listen,
+            templates,
+            overrides,
+            tyk_conf,
+            profile,
+            hide_generator_header,
+            close_connections,
+            strict_tyk,
+            ignore_overrides,
+            default_messages,
+            status_rewrites,
+            headers,
+            request_context,
+            log_format,
+            log_level
+        );
+        if let Some(up) = upper.limits {
+            let limits = self.limits.get_or_insert_with(LimitsLayer::default);
+            if up.max_message_bytes.is_some() {
+                limits.max_message_bytes = up.max_message_bytes;
+            }
+            if up.max_body_bytes.is_some() {
+                limits.max_body_bytes = up.max_body_bytes;
+            }
+        }
+        self
+    }
+}
+
+fn env_json<T: serde::de::DeserializeOwned>(
+    name: &str,
+    value: &str,
+    what: &str,
+) -> Result<T, ConfigError> {
+    serde_json::from_str(value).map_err(|e| ConfigError::Env {
+        name: name.to_owned(),
+        message: format!("expected a JSON object of {what}: {e}"),
+    })
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(format!("expected true or false, got {value:?}")),
+    }
+}
+
+impl Config {
+    /// Reads every source and merges them: defaults < tyk.conf < config file
+    /// < environment < flags.
+    pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
+        let (env, env_config, warnings) = ConfigLayer::from_env(&sources.env)?;
+        let file = match sources.config_file.as_ref().or(env_config.as_ref()) {
+            Some(path) => ConfigLayer::from_file(path)?,
+            None => ConfigLayer::default(),
+        };
+        let upper = file.merge(env).merge(sources.flags.clone());
+        // The tyk.conf is named by an upper layer but sits below all of them.
+        let merged = match &upper.tyk_conf {
+            Some(path) => ConfigLayer::from_tyk_conf(path)?.merge(upper),
+            None => upper,
+        };
+        Ok(Loaded {
+            config: Config::from_layer(merged)?,
+            warnings,
+        })
+    }
+
+    /// Validates a merged layer, filling in defaults.
+    pub fn from_layer(layer: ConfigLayer) -> Result<Config, ConfigError> {
+        let d = Config::default();
+        let invalid = |key: String, message: String| ConfigError::Invalid { key, message };
+        let listen = match layer.listen {
+            Some(l) => parse_listen(&l).ok_or_else(|| {
+                invalid(
+                    "listen".into(),
+                    format!("{l:?} is not an address: use HOST:PORT, e.g. 0.0.0.0:8080 or :8080"),
+                )
+            })?,
+            None => d.listen,
+        };
+
+        let mut default_messages = BTreeMap::new();
+        for (key, message) in layer.default_messages.unwrap_or_default() {
+            let code = parse_code(&key.0).ok_or_else(|| {
+                invalid(
+                    format!("default_messages.{key}"),
+                    "the key must be a status code, 100-999".into(),
+                )
+            })?;
+            default_messages.insert(code, message);
+        }
+
+        let mut rewrites = StatusRewrites::default();
+        for (key, to) in layer.status_rewrites.unwrap_or_default() {
+            let k = format!("status_rewrites.{key}");
+            let m = CodeMatch::parse(&key.0)
+                .filter(|m| *m != CodeMatch::Any)
+                .ok_or_else(|| {
+                    invalid(
+                        k.clone(),
+                        "the key must be a status code (401) or a class (5xx)".into(),
+                    )
+                })?;
+            let to = parse_code(&to.0)
+                .ok_or_else(|| invalid(k, format!("{to:?} is not a status code, 100-999")))?;
+            rewrites.rules.insert(m, to);
+        }
+
+        let mut headers: BTreeMap<CodeMatch, Vec<(HeaderName, HeaderValue)>> = BTreeMap::new();
+        for (key, set) in layer.headers.unwrap_or_default() {
+            let m = CodeMatch::parse(&key.0).ok_or_else(|| {
+                invalid(
+                    format!("headers.{key}"),
+                    "the key must be a status code (401), a class (4xx) or *".into(),
+                )
+            })?;
+            let slot = headers.entry(m).or_default();
+            for (name, value) in set {
+                let k = format!("headers.{key}.{name}");
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| invalid(k.clone(), "not a valid header name".into()))?;
+                if FORBIDDEN_HEADERS.contains(&name.as_str()) {
+                    return Err(invalid(
+                        k,
+                        "hop-by-hop and body headers cannot be added".into(),
+                    ));
+                }
+                let value = HeaderValue::from_str(&value.0)
+                    .map_err(|_| invalid(k, "not a valid header value".into()))?;
+                slot.push((name, value));
+            }
+        }
+
+        let limits_layer = layer.limits.unwrap_or_default();
+        let limits = Limits {
+            max_message_bytes: limits_layer
+                .max_message_bytes
+                .unwrap_or(d.limits.max_message_bytes),
+            max_body_bytes: limits_layer
+                .max_body_bytes
+                .unwrap_or(d.limits.max_body_bytes),
+        };
+        if limits.max_message_bytes == 0 || limits.max_body_bytes == 0 {
+            return Err(invalid("limits".into(), "limits must be above 0".into()));
+        }
+
+        Ok(Config {
+            listen,
+            templates: layer.templates.unwrap_or(d.templates),
+            overrides: layer.overrides,
+            tyk_conf: layer.tyk_conf,
+            profile: layer.profile.unwrap_or(d.profile),
+            hide_generator_header: layer.hide_generator_header.unwrap_or(false),
+            close_connections: layer.close_connections.unwrap_or(false),
+            strict_tyk: layer.strict_tyk.unwrap_or(false),
+            ignore_overrides: layer.ignore_overrides.unwrap_or(false),
+            default_messages,
+            status_rewrites: rewrites,
+            headers: ExtraHeaders {
+                rules: headers.into_iter().collect(),
+            },
+            request_context: layer.request_context.unwrap_or(false),
+            limits,
+            log_format: layer.log_format.unwrap_or_default(),
+            log_level: layer.log_level.unwrap_or(d.log_level),
+        })
+    }
+
+    /// The renderer's options under these settings, with `overrides`.
+    pub fn render_options(&self, overrides: Overrides) -> RenderOptions {
+        RenderOptions {
+            profile: self.profile,
+            hide_generator_header: self.hide_generator_header,
+            close_connections: self.close_connections,
+            strict_tyk: self.strict_tyk,
+            overrides,
+            ignore_overrides: self.ignore_overrides,
+            default_messages: self.default_messages.clone(),
+        }
+    }
+
+    /// The files and folders whose changes call for a reload: the template
+    /// folder, the overrides file and the tyk.conf.
+    pub fn watch_paths(&self) -> Vec<PathBuf> {
+        let mut paths = vec![self.templates.clone()];
+        paths.extend(self.overrides.clone());
+        paths.extend(self.tyk_conf.clone());
+        paths
+    }
+}
+
+/// Reads the override messages the settings name: the overrides file if
+/// any, else the tyk.conf's `override_messages`, else none. Returns the
+/// problems found (unknown IDs and the like) as warnings to log.
+pub fn load_overrides(config: &Config) -> Result<(Overrides, Vec<String>), ConfigError> {
+    if let Some(path) = &config.overrides {
+        let o = Overrides::load(path).map_err(|e| ConfigError::Read {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let problems = o.problems().iter().map(|p| p.to_string()).collect();
+        return Ok((o, problems));
+    }
+    if let Some(path) = &config.tyk_conf {
+        let conf = TykConf::load(path).map_err(|e| ConfigError::TykConf {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let problems = conf
+            .override_messages
+            .problems()
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        return Ok((conf.override_messages, problems));
+    }
+    Ok((Overrides::default(), Vec::new()))
+}
+
+fn parse_code(s: &str) -> Option<u16> {
+    s.trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|c| (100..=999).contains(c))
+}
+
+fn parse_listen(s: &str) -> Option<SocketAddr> {
+    // `:8080` (Go style) means every interface.
+    if let Some(port) = s.strip_prefix(':') {
+        return port
+            .parse::<u16>()
+            .ok()
+            .map(|p| SocketAddr::from((Ipv4Addr::UNSPECIFIED, p)));
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn each_layer_overrides_the_previous() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.yaml");
+        std::fs::write(
+            &file,
+            "listen: 127.0.0.1:1001\nprofile: \"5.14\"\nstrict_tyk: true\nlog_level: debug\n\
+             limits:\n  max_message_bytes: 10\n",
+        )
+        .unwrap();
+        // Defaults only.
+        let c = Config::load(&Sources::default()).unwrap().config;
+        assert_eq!(c, Config::default());
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+
+        // The file over the defaults.
+        let sources = Sources {
+            config_file: Some(file.clone()),
+            ..Sources::default()
+        };
+        let c = Config::load(&sources).unwrap().config;
+        assert_eq!(c.listen.to_string(), "127.0.0.1:1001");
+        assert_eq!(c.profile, Profile::V5_14);
+        assert!(c.strict_tyk);
+        assert_eq!(c.limits.max_message_bytes, 10);
+        assert_eq!(c.limits.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+
+        // The environment over the file.
+        let sources = Sources {
+            config_file: Some(file.clone()),
+            env: env(&[
+                ("ERROR_RENDER_LISTEN", "127.0.0.1:1002"),
+                ("ERROR_RENDER_STRICT_TYK", "false"),
+                ("ERROR_RENDER_MAX_BODY_BYTES", "99"),
+            ]),
+            ..Sources::default()
+        };
+        let c = Config::load(&sources).unwrap().config;
+        assert_eq!(c.listen.to_string(), "127.0.0.1:1002");
+        assert!(!c.strict_tyk);
+        assert_eq!(c.profile, Profile::V5_14);
+        assert_eq!(c.limits.max_message_bytes, 10);
+        assert_eq!(c.limits.max_body_bytes, 99);
+
+        // The flags over the environment.
+        let sources = Sources {
+            flags: ConfigLayer {
+                listen: Some(":1003".into()),
+                ..ConfigLayer::default()
+            },
+            ..sources
+        };
+        let c = Config::load(&sources).unwrap().config;
+        assert_eq!(c.listen.to_string(), "0.0.0.0:1003");
+        assert_eq!(c.log_level, "debug");
+    }
+
+    #[test]
+    fn tyk_conf_sits_below_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let tyk = dir.path().join("tyk.conf");
+        std::fs::write(
+            &tyk,
+            r#"{"template_path": "tpl", "hide_generator_header": true, "close_connections": true}"#,
+        )
+        .unwrap();
+        let file = dir.path().join("c.yaml");
+        std::fs::write(&file, "hide_generator_header: false\n").unwrap();
+        let sources = Sources {
+            config_file: Some(file),
+            env: env(&[("ERROR_RENDER_TYK_CONF", tyk.to_str().unwrap())]),
+            ..Sources::default()
+        };
+        let c = Config::load(&sources).unwrap().config;
+        assert_eq!(c.templates, dir.path().join("tpl"));
+        assert!(!c.hide_generator_header);
+        assert!(c.close_connections);
+        assert_eq!(c.tyk_conf.as_deref(), Some(tyk.as_path()));
+        let c = Config::load(&Sources {
+            flags: ConfigLayer {
+                templates: Some("flag".into()),
+                ..ConfigLayer::default()
+            },
+            ..sources
+        })
+        .unwrap()
+        .config;
+        assert_eq!(c.templates, PathBuf::from("flag"));
+    }
+
+    #[test]
+    fn env_names_the_config_file_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.json");
+        let b = dir.path().join("b.yml");
+        std::fs::write(&a, r#"{"templates": "from-a"}"#).unwrap();
+        std::fs::write(&b, "templates: from-b\n").unwrap();
+        let env = env(&[("ERROR_RENDER_CONFIG", a.to_str().unwrap())]);
+        let c = Config::load(&Sources {
+            env: env.clone(),
+            ..Sources::default()
+        })
+        .unwrap()
+        .config;
+        assert_eq!(c.templates, PathBuf::from("from-a"));
+        let c = Config::load(&Sources {
+            env,
+            config_file: Some(b),
+            ..Sources::default()
+        })
+        .unwrap()
+        .config;
+        assert_eq!(c.templates, PathBuf::from("from-b"));
+    }
+
+    #[test]
+    fn unknown_config_key_names_key_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.yaml");
+        std::fs::write(&file, "listen: 127.0.0.1:1\ntemplate_dir: x\n").unwrap();
+        let err = ConfigLayer::from_file(&file).unwrap_err().to_string();
+        assert!(err.contains("template_dir"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("c.yaml"), "{err}");
+
+        let file = dir.path().join("c.json");
+        std::fs::write(&file, "{\n  \"limits\": {\n    \"max_bytes\": 1\n  }\n}\n").unwrap();
+        let err = ConfigLayer::from_file(&file).unwrap_err().to_string();
+        assert!(err.contains("max_bytes"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn unknown_env_var_only_warns() {
+        let loaded = Config::load(&Sources {
+            env: env(&[
+                ("ERROR_RENDER_PORT", "tcp://10.0.0.1:8080"),
+                ("ERROR_RENDER_SERVICE_HOST", "10.0.0.1"),
+                ("PATH", "/bin"),
+            ]),
+            ..Sources::default()
+        })
+        .unwrap();
+        assert_eq!(loaded.config, Config::default());
+        assert_eq!(loaded.warnings.len(), 2);
+        assert!(loaded.warnings[0].contains("ERROR_RENDER_PORT"));
+
+        let err = Config::load(&Sources {
+            env: env(&[("ERROR_RENDER_STRICT_TYK", "maybe")]),
+            ..Sources::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("ERROR_RENDER_STRICT_TYK"), "{err}");
+    }
+
+    #[test]
+    fn rewrites_and_headers_by_code_and_class() {
+        let layer: ConfigLayer = serde_yaml_ng::from_str(
+            "status_rewrites:\n  401: 404\n  \"5xx\": 503\n\
+             headers:\n  \"*\":\n    X-A: all\n    X-B: all\n  4xx:\n    X-B: four\n  \
+             401:\n    WWW-Authenticate: Bearer\n    Retry-After: 5\n",
+        )
+        .unwrap();
+        let c = Config::from_layer(layer).unwrap();
+        assert_eq!(c.status_rewrites.apply(401), 404);
+        assert_eq!(c.status_rewrites.apply(502), 503);
+        assert_eq!(c.status_rewrites.apply(403), 403);
+        let h = c.headers.for_status(401);
+        let get = |n: &str| {
+            h.iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(get("x-a").as_deref(), Some("all"));
+        assert_eq!(get("x-b").as_deref(), Some("four"));
+        assert_eq!(get("retry-after").as_deref(), Some("5"));
+        assert_eq!(get("www-authenticate").as_deref(), Some("Bearer"));
+        assert_eq!(c.headers.for_status(500).len(), 2);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (yaml, key) in [
+            ("status_rewrites:\n  abc: 404\n", "status_rewrites.abc"),
+            ("status_rewrites:\n  401: 1000\n", "status_rewrites.401"),
+            (
+                "headers:\n  401:\n    Connection: close\n",
+                "headers.401.Connection",
+            ),
+            ("default_messages:\n  abc: x\n", "default_messages.abc"),
+            ("listen: nowhere\n", "listen"),
+        ] {
+            let layer: ConfigLayer = serde_yaml_ng::from_str(yaml).unwrap();
+            let err = Config::from_layer(layer).unwrap_err().to_string();
+            assert!(err.contains(key), "{yaml}: {err}");
+        }
+    }
+}

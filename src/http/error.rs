@@ -1,0 +1,127 @@
+//! The service's own errors: bad requests to the sidecar (not the errors it
+//! renders), as one JSON shape with a header that tells them apart.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The response header on every error of the service itself, so that a
+/// proxy (and a person) can tell them from rendered errors.
+pub const ERROR_HEADER: &str = "x-error-render-error";
+
+/// A request the service cannot answer with a rendered error. Renders as
+/// `{"error": {"code": "...", "message": "..."}}` with `x-error-render-error: 1`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The status code is not a number.
+    #[error("status code {0:?} is not a number: give an HTTP error status, 400-599")]
+    CodeNotANumber(String),
+    /// The status code is not an error status.
+    #[error("status code {0} is outside 400-599: only errors are rendered")]
+    CodeOutOfRange(String),
+    /// Neither a code nor an id.
+    #[error("no error given: pass a status code or an id")]
+    NoCode,
+    /// The id is unknown.
+    #[error("unknown error id {0:?}: `error-render catalogue` lists the ids")]
+    UnknownId(String),
+    /// A parameter has a bad value.
+    #[error("parameter {name}: {message}")]
+    BadParameter {
+        /// The parameter.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The message exceeds `limits.max_message_bytes`.
+    #[error("message is {len} bytes, more than the limit of {max}")]
+    MessageTooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The body exceeds `limits.max_body_bytes`.
+    #[error("request body is larger than the limit of {max} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// The query string or body is not UTF-8.
+    #[error("{0} is not valid UTF-8")]
+    InvalidUtf8(&'static str),
+    /// The body is not the JSON expected.
+    #[error("malformed JSON body: {0}")]
+    MalformedJson(String),
+    /// No route, and no `X-Code` header.
+    #[error(
+        "no such route: use /render/{{code}}, POST /render, /{{status}}[.json|.xml], \
+         or send X-Code (ingress-nginx)"
+    )]
+    NotFound,
+    /// The route takes GET and HEAD only.
+    #[error("method {0} is not allowed here: use GET or HEAD")]
+    MethodNotAllowed(String),
+    /// Something failed inside the service. The detail is logged, never sent.
+    #[error("internal error: see the service's log")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status of the error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The stable machine-readable code (`invalid_code`, `unknown_id`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::CodeNotANumber(_) | ApiError::CodeOutOfRange(_) | ApiError::NoCode => {
+                "invalid_code"
+            }
+            ApiError::UnknownId(_) => "unknown_id",
+            ApiError::BadParameter { .. } => "invalid_parameter",
+            ApiError::MessageTooLong { .. } => "message_too_long",
+            ApiError::BodyTooLarge { .. } => "body_too_large",
+            ApiError::InvalidUtf8(_) => "invalid_utf8",
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(detail = %detail, "internal error answering a request");
+        } else {
+            tracing::debug!(code = self.code(), error = %self, "rejected a request");
+        }
+        let body = serde_json::json!({
+            "error": { "code": self.code(), "message": self.to_string() }
+        });
+        let mut response = (status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(ERROR_HEADER, HeaderValue::from_static("1"));
+        // Only the service's own errors carry this: rendered errors keep to
+        // the gateway's headers.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if matches!(self, ApiError::MethodNotAllowed(_)) {
+            headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        }
+        response
+    }
+}

@@ -1,0 +1,221 @@
+//! The HTTP service: rendering routes for proxies (ingress-nginx, Traefik,
+//! nginx `error_page`), operations routes, and the entry points to embed or
+//! run it.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), error_render::http::ServeError> {
+//! use error_render::config::{Config, Sources};
+//!
+//! let loaded = Config::load(&Sources::from_process_env(Default::default(), None))?;
+//! error_render::http::serve(loaded.config).await
+//! # }
+//! ```
+
+pub mod error;
+pub mod metrics;
+pub mod negotiate;
+pub mod ops;
+pub mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::config::{Config, ConfigError, load_overrides};
+use crate::render::Renderer;
+use crate::set::TemplateSet;
+use crate::store::{ReloadError, Store};
+
+pub use error::{ApiError, ERROR_HEADER};
+pub use metrics::Metrics;
+
+/// What every handler shares. Cloning copies a few `Arc`s.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The live template set.
+    pub store: Arc<Store>,
+    /// The settings.
+    pub config: Arc<Config>,
+    /// The metrics.
+    pub metrics: Arc<Metrics>,
+    /// The validator's findings for one generation, for `/status`.
+    findings: Arc<Mutex<FindingsCache>>,
+}
+
+/// (generation, findings as JSON).
+type FindingsCache = Option<(u64, Arc<serde_json::Value>)>;
+
+impl AppState {
+    /// State over an existing store.
+    pub fn new(store: Arc<Store>, config: Arc<Config>) -> Self {
+        AppState {
+            store,
+            config,
+            metrics: Arc::new(Metrics::new()),
+            findings: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Loads the template set (and overrides) the config names; fails if it
+    /// does not load.
+    pub fn from_config(config: Config) -> Result<Self, ServeError> {
+        let config = Arc::new(config);
+        let store = build_store(Arc::clone(&config)).map_err(ServeError::Load)?;
+        Ok(AppState::new(Arc::new(store), config))
+    }
+}
+
+/// Why the service could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The settings are unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The template set (or overrides) did not load.
+    #[error("templates did not load:\n{0}")]
+    Load(ReloadError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A store whose every (re)load reads the config's template folder and
+/// overrides afresh. Problems that do not stop a load (a set without
+/// `error.json`, unknown override IDs) are logged as warnings.
+pub fn build_store(config: Arc<Config>) -> Result<Store, ReloadError> {
+    Store::new(move || build_renderer(&config))
+}
+
+fn build_renderer(config: &Config) -> Result<Renderer, ReloadError> {
+    // Parse errors name files by base name, as the gateway does; /status
+    // shows the folder beside them.
+    let set = TemplateSet::load(&config.templates).map_err(ReloadError::new)?;
+    for w in set.warnings() {
+        tracing::warn!(dir = %config.templates.display(), "{w}");
+    }
+    let (overrides, problems) = load_overrides(config).map_err(ReloadError::new)?;
+    for p in problems {
+        tracing::warn!("override_messages: {p}");
+    }
+    Ok(Renderer::new(
+        Arc::new(set),
+        config.render_options(overrides),
+    ))
+}
+
+/// The service's routes over `state`, ready to serve or nest.
+pub fn router(state: AppState) -> Router {
+    let op = |r: axum::routing::MethodRouter<AppState>| r.fallback(ops::method_not_allowed);
+    Router::new()
+        .route("/healthz", op(get(ops::healthz)))
+        .route("/readyz", op(get(ops::readyz)))
+        .route("/version", op(get(ops::version)))
+        .route("/status", op(get(ops::status)))
+        .route("/metrics", op(get(ops::metrics)))
+        .route("/render", any(routes::render_root))
+        .route("/render/{code}", any(routes::render_code))
+        .fallback(routes::fallback)
+        .layer(CatchPanicLayer::custom(on_panic))
+        .with_state(state)
+}
+
+fn on_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned());
+    ApiError::Internal(format!("panic: {detail}")).into_response()
+}
+
+/// Runs the service as configured: loads the set, watches its files and
+/// SIGHUP for reloads, listens, and stops gracefully on SIGTERM or SIGINT.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let addr = config.listen;
+    let state = AppState::from_config(config)?;
+    let _watch = start_reloading(&state);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    serve_on(listener, state, shutdown_signal()).await
+}
+
+/// Serves `state` on a bound listener until `shutdown` completes, then
+/// finishes the requests in flight.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(
+            %addr,
+            templates = %state.config.templates.display(),
+            generation = state.store.snapshot().generation,
+            "serving"
+        );
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Starts reloading on file changes and on SIGHUP. The watcher stops when
+/// the returned handle is dropped; without one (it could not start) the
+/// service still runs, reloading on SIGHUP only.
+pub fn start_reloading(state: &AppState) -> Option<crate::watch::WatchHandle> {
+    tokio::spawn(crate::watch::sighup_reloads(Arc::clone(&state.store)));
+    match crate::watch::spawn(Arc::clone(&state.store), state.config.watch_paths()) {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the template files; reload with SIGHUP");
+            None
+        }
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT: shutting down"),
+        () = term => tracing::info!("SIGTERM: shutting down"),
+    }
+}

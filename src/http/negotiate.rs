@@ -1,0 +1,232 @@
+//! `Accept` negotiation between the two formats a template set can answer
+//! in, for the proxy protocols (ingress-nginx's `X-Format`, Traefik's
+//! forwarded `Accept`) that carry the client's wishes rather than the
+//! gateway's `Content-Type` rule.
+
+/// A response format a template set can render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `error*.json`, answered as `application/json`.
+    Json,
+    /// `error*.xml`, answered as `application/xml`.
+    Xml,
+}
+
+impl Format {
+    /// The content type to hand the renderer so that the gateway's rule
+    /// picks this format: `application/xml` for XML, none for JSON.
+    pub fn request_content_type(self) -> Option<&'static str> {
+        match self {
+            Format::Json => None,
+            Format::Xml => Some("application/xml"),
+        }
+    }
+
+    /// The format a file extension names (`json`, `xml`).
+    pub fn from_ext(ext: &str) -> Option<Format> {
+        match ext {
+            "json" => Some(Format::Json),
+            "xml" => Some(Format::Xml),
+            _ => None,
+        }
+    }
+
+    /// The media types that name this format exactly.
+    fn media_types(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Format::Json => &[("application", "json"), ("text", "json")],
+            Format::Xml => &[("application", "xml"), ("text", "xml")],
+        }
+    }
+}
+
+/// One media range of an `Accept` header.
+#[derive(Debug, Clone, PartialEq)]
+struct Range<'a> {
+    kind: &'a str,
+    sub: &'a str,
+    q: f32,
+}
+
+fn parse(accept: &str) -> Vec<Range<'_>> {
+    accept
+        .split(',')
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let (kind, sub) = parts.next()?.trim().split_once('/')?;
+            let (kind, sub) = (kind.trim(), sub.trim());
+            if kind.is_empty() || sub.is_empty() || (kind == "*" && sub != "*") {
+                return None;
+            }
+            let mut q = 1.0;
+            for param in parts {
+                let Some((name, value)) = param.split_once('=') else {
+                    continue;
+                };
+                if name.trim().eq_ignore_ascii_case("q") {
+                    // A q that is not a number in 0..=1 is malformed: ignore
+                    // it and keep the default rather than drop the range.
+                    if let Ok(v) = value.trim().parse::<f32>()
+                        && (0.0..=1.0).contains(&v)
+                    {
+                        q = v;
+                    }
+                }
+            }
+            Some(Range { kind, sub, q })
+        })
+        .collect()
+}
+
+/// Whether an `Accept` value states no preference at all: empty, only
+/// malformed ranges, or only `*/*` (what curl and most libraries send).
+/// Traefik's route then falls back to the request's `Content-Type`.
+pub fn is_indifferent(accept: &str) -> bool {
+    parse(accept).iter().all(|r| r.kind == "*" && r.q > 0.0)
+}
+
+/// How specifically `range` names `format` (2 exact, 1 `type/*`, 0 `*/*`),
+/// or `None` if it does not.
+fn specificity(range: &Range<'_>, format: Format) -> Option<u8> {
+    format
+        .media_types()
+        .iter()
+        .filter_map(|(kind, sub)| {
+            if range.kind == "*" {
+                Some(0)
+            } else if !range.kind.eq_ignore_ascii_case(kind) {
+                None
+            } else if range.sub == "*" {
+                Some(1)
+            } else if range.sub.eq_ignore_ascii_case(sub) {
+                Some(2)
+            } else {
+                None
+            }
+        })
+        .max()
+}
+
+/// Picks the format for an `Accept` value among `available` (in order of
+/// preference; the first is the default).
+///
+/// Each format takes the q of the most specific range naming it (so
+/// `*/*;q=1, application/xml;q=0` excludes XML). The highest q wins; on a
+/// tie the range listed first in the header wins, then the order of
+/// `available`. `q=0` excludes; malformed ranges are skipped and malformed
+/// parameters ignored. When nothing acceptable matches, the first available
+/// format (JSON) is the answer, as a client that can take nothing we have
+/// still gets an error body.
+pub fn negotiate(accept: &str, available: &[Format]) -> Format {
+    let ranges = parse(accept);
+    let default = available.first().copied().unwrap_or(Format::Json);
+    let mut best: Option<(f32, usize, usize, Format)> = None;
+    for (pref, &format) in available.iter().enumerate() {
+        // The most specific range decides; among equally specific ones, the
+        // first listed.
+        let mut chosen: Option<(u8, usize, f32)> = None;
+        for (index, range) in ranges.iter().enumerate() {
+            if let Some(s) = specificity(range, format)
+                && chosen.is_none_or(|(cs, _, _)| s > cs)
+            {
+                chosen = Some((s, index, range.q));
+            }
+        }
+        let Some((_, index, q)) = chosen else {
+            continue;
+        };
+        if q <= 0.0 {
+            continue;
+        }
+        let better = match best {
+            None => true,
+            Some((bq, bi, bp, _)) => q > bq || (q == bq && (index, pref) < (bi, bp)),
+        };
+        if better {
+            best = Some((q, index, pref, format));
+        }
+    }
+    best.map_or(default, |(_, _, _, f)| f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOTH: [Format; 2] = [Format::Json, Format::Xml];
+
+    #[test]
+    fn exact_types_and_order_breaks_ties() {
+        assert_eq!(negotiate("application/xml", &BOTH), Format::Xml);
+        assert_eq!(negotiate("text/xml; charset=utf-8", &BOTH), Format::Xml);
+        assert_eq!(negotiate("application/json", &BOTH), Format::Json);
+        assert_eq!(
+            negotiate("application/xml, application/json", &BOTH),
+            Format::Xml
+        );
+        assert_eq!(
+            negotiate("application/json, application/xml", &BOTH),
+            Format::Json
+        );
+    }
+
+    #[test]
+    fn q_values_are_honoured_and_zero_excludes() {
+        assert_eq!(
+            negotiate("application/xml;q=0.5, application/json;q=0.9", &BOTH),
+            Format::Json
+        );
+        assert_eq!(
+            negotiate("application/json;q=0.1, application/xml", &BOTH),
+            Format::Xml
+        );
+        assert_eq!(negotiate("*/*, application/json;q=0", &BOTH), Format::Xml);
+        // Nothing acceptable: the default.
+        assert_eq!(
+            negotiate("application/xml;q=0, application/json;q=0", &BOTH),
+            Format::Json
+        );
+    }
+
+    #[test]
+    fn wildcards_and_no_match_give_json() {
+        assert_eq!(negotiate("*/*", &BOTH), Format::Json);
+        assert_eq!(negotiate("application/*", &BOTH), Format::Json);
+        assert_eq!(
+            negotiate("application/*;q=0.5, text/xml;q=0.4", &BOTH),
+            Format::Json
+        );
+        assert_eq!(negotiate("text/html", &BOTH), Format::Json);
+        assert_eq!(negotiate("", &BOTH), Format::Json);
+        // Only JSON available: XML is never chosen.
+        assert_eq!(negotiate("application/xml", &[Format::Json]), Format::Json);
+        // A browser: XML at 0.9 beats */* at 0.8.
+        assert_eq!(
+            negotiate(
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                &BOTH
+            ),
+            Format::Xml
+        );
+    }
+
+    #[test]
+    fn indifference() {
+        assert!(is_indifferent(""));
+        assert!(is_indifferent("*/*"));
+        assert!(is_indifferent("*/*;q=0.8, nonsense"));
+        assert!(!is_indifferent("*/*;q=0"));
+        assert!(!is_indifferent("application/json, */*"));
+        assert!(!is_indifferent("text/html"));
+    }
+
+    #[test]
+    fn malformed_parts_are_ignored() {
+        assert_eq!(negotiate("application/xml;q=abc", &BOTH), Format::Xml);
+        assert_eq!(negotiate("application/xml;q=7", &BOTH), Format::Xml);
+        assert_eq!(negotiate("application/xml;;foo", &BOTH), Format::Xml);
+        assert_eq!(negotiate("garbage, application/xml", &BOTH), Format::Xml);
+        assert_eq!(negotiate("*/xml", &BOTH), Format::Json);
+        assert_eq!(negotiate(",,;q=1", &BOTH), Format::Json);
+    }
+}

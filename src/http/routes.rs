@@ -1,0 +1,470 @@
+//! The rendering routes: `/render/{code}`, `POST /render`, ingress-nginx's
+//! custom default backend (`X-Code` on any path) and Traefik's `errors`
+//! middleware (`/{status}[.json|.xml]`).
+//!
+//! Each answers with the error response itself: status, headers and body.
+//! They take any method, because nginx's `error_page` keeps the client's
+//! method and body, and ignore request bodies except `POST /render`'s JSON.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::ApiError;
+use super::negotiate::{Format, is_indifferent, negotiate};
+use crate::escape::Profile;
+use crate::render::{ErrorRequest, RenderError};
+
+/// The header ingress-nginx (and Traefik's nginx mode) sends the code in.
+const X_CODE: &str = "x-code";
+
+/// What a route asks the renderer for, before limits and context.
+#[derive(Debug, Default)]
+struct Ask {
+    code: Option<u16>,
+    id: Option<String>,
+    message: Option<String>,
+    content_type: Option<String>,
+    profile: Option<Profile>,
+}
+
+/// `/render/{code}`, any method: the code from the path, the rest from the
+/// query.
+pub async fn render_code(State(state): State<AppState>, req: Request) -> Response {
+    let route = "render";
+    let result = (|| {
+        let raw = req
+            .uri()
+            .path()
+            .strip_prefix("/render/")
+            .ok_or(ApiError::NotFound)?;
+        let mut ask = query_ask(req.uri().query())?;
+        ask.code = Some(parse_code(raw)?);
+        ask.content_type = render_content_type(ask.content_type, req.headers());
+        finish(&state, ask, req.headers(), route)
+    })();
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `/render`: `POST` takes a JSON body; other methods take the query
+/// (`?code=...`).
+pub async fn render_root(State(state): State<AppState>, req: Request) -> Response {
+    let route = "render";
+    let result = async {
+        let (parts, body) = req.into_parts();
+        let mut ask = if parts.method == Method::POST {
+            json_ask(body, state.config.limits.max_body_bytes).await?
+        } else {
+            let ask = query_ask(parts.uri.query())?;
+            if ask.code.is_none() && ask.id.is_none() {
+                return Err(ApiError::NoCode);
+            }
+            ask
+        };
+        ask.content_type = render_content_type(ask.content_type, &parts.headers);
+        finish(&state, ask, &parts.headers, route)
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Every other path: ingress-nginx when `X-Code` is present, else Traefik's
+/// `/{status}[.ext]`, else the service's own 404.
+pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
+    let headers = req.headers();
+    let result = if let Some(code) = headers.get(X_CODE) {
+        ingress_nginx(&state, code, headers)
+    } else if let Some((status, ext)) = traefik_path(req.uri().path()) {
+        traefik(&state, status, ext, headers)
+    } else {
+        Err(ApiError::NotFound)
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn ingress_nginx(
+    state: &AppState,
+    code: &HeaderValue,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let code = std::str::from_utf8(code.as_bytes())
+        .map_err(|_| ApiError::InvalidUtf8("the X-Code header"))?;
+    let code = parse_code(code.trim())?;
+    // X-Format is the client's Accept, verbatim.
+    let format = match header_str(headers, "x-format") {
+        Some(accept) if !accept.trim().is_empty() => negotiate(accept, &available(state, code)),
+        _ => Format::Json,
+    };
+    let ask = Ask {
+        code: Some(code),
+        content_type: format.request_content_type().map(str::to_owned),
+        ..Ask::default()
+    };
+    finish(state, ask, headers, "ingress-nginx")
+}
+
+fn traefik(
+    state: &AppState,
+    status: &str,
+    ext: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let code = parse_code(status)?;
+    let format = match ext {
+        Some(ext) => Format::from_ext(ext).ok_or_else(|| ApiError::BadParameter {
+            name: "extension",
+            message: format!("unknown extension {ext:?}: use .json or .xml"),
+        })?,
+        None => {
+            // The forwarded Accept, then (when Accept is absent or only
+            // `*/*`, as curl sends) the original Content-Type, both
+            // negotiated over what the set can render.
+            let wish = header_str(headers, "accept")
+                .filter(|a| !is_indifferent(a))
+                .or_else(|| header_str(headers, "content-type"));
+            match wish {
+                Some(w) => negotiate(w, &available(state, code)),
+                None => Format::Json,
+            }
+        }
+    };
+    let ask = Ask {
+        code: Some(code),
+        content_type: format.request_content_type().map(str::to_owned),
+        ..Ask::default()
+    };
+    finish(state, ask, headers, "traefik")
+}
+
+/// `/{status}` or `/{status}.{ext}`: a path of one segment starting with a
+/// digit. Anything else is not Traefik's.
+fn traefik_path(path: &str) -> Option<(&str, Option<&str>)> {
+    let segment = path.strip_prefix('/')?;
+    if segment.is_empty()
+        || segment.contains('/')
+        || !segment.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return None;
+    }
+    Some(match segment.split_once('.') {
+        Some((status, ext)) => (status, Some(ext)),
+        None => (segment, None),
+    })
+}
+
+/// The formats the live set has templates for, for this code: JSON always
+/// (the gateway's last resort is `error.json`), XML when `error_<code>.xml`
+/// or `error.xml` exists.
+fn available(state: &AppState, code: u16) -> Vec<Format> {
+    let snap = state.store.snapshot();
+    let set = snap.renderer.set();
+    if set.contains(&format!("error_{code}.xml")) || set.contains("error.xml") {
+        vec![Format::Json, Format::Xml]
+    } else {
+        vec![Format::Json]
+    }
+}
+
+/// The content type for `/render`: the parameter, else
+/// `X-Original-Content-Type`, else the request's own `Content-Type`.
+fn render_content_type(param: Option<String>, headers: &HeaderMap) -> Option<String> {
+    param
+        .or_else(|| header_str(headers, "x-original-content-type").map(str::to_owned))
+        .or_else(|| header_str(headers, "content-type").map(str::to_owned))
+}
+
+/// A status code from text: digits only, and an error status.
+fn parse_code(raw: &str) -> Result<u16, ApiError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::CodeNotANumber(truncate(raw)));
+    }
+    match raw.parse::<u16>() {
+        Ok(code @ 400..=599) => Ok(code),
+        _ => Err(ApiError::CodeOutOfRange(truncate(raw))),
+    }
+}
+
+/// Keeps echoed input short.
+fn truncate(s: &str) -> String {
+    s.chars().take(32).collect()
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+}
+
+/// `/render`'s parameters from a query string.
+fn query_ask(query: Option<&str>) -> Result<Ask, ApiError> {
+    let mut ask = Ask::default();
+    for (name, value) in parse_query(query.unwrap_or(""))? {
+        match name.as_str() {
+            "code" => ask.code = Some(parse_code(&value)?),
+            "message" => ask.message = Some(value),
+            "id" => ask.id = Some(value),
+            "content_type" => ask.content_type = Some(value),
+            "profile" => ask.profile = Some(parse_profile(&value)?),
+            // Proxies add their own parameters (Traefik's `{url}`): ignore.
+            _ => {}
+        }
+    }
+    Ok(ask)
+}
+
+fn parse_profile(value: &str) -> Result<Profile, ApiError> {
+    value.parse().map_err(|message| ApiError::BadParameter {
+        name: "profile",
+        message,
+    })
+}
+
+/// `application/x-www-form-urlencoded` pairs, refusing invalid UTF-8 after
+/// decoding (a lossy decode would render a message the caller never sent).
+fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((percent_decode(k)?, percent_decode(v)?))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Result<String, ApiError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    // A stray `%` stays as written, as browsers do.
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| ApiError::InvalidUtf8("the query string"))
+}
+
+/// `POST /render`'s body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenderBody {
+    code: Option<u64>,
+    message: Option<String>,
+    id: Option<String>,
+    content_type: Option<String>,
+    profile: Option<String>,
+}
+
+async fn json_ask(body: Body, limit: usize) -> Result<Ask, ApiError> {
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let inner = e.into_inner();
+        if inner
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            ApiError::BodyTooLarge { max: limit }
+        } else {
+            ApiError::Internal(format!("reading the request body: {inner}"))
+        }
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
+    let body: RenderBody =
+        serde_json::from_str(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let code = match body.code {
+        Some(c) => Some(parse_code(&c.to_string())?),
+        None => None,
+    };
+    if code.is_none() && body.id.is_none() {
+        return Err(ApiError::NoCode);
+    }
+    Ok(Ask {
+        code,
+        id: body.id,
+        message: body.message,
+        content_type: body.content_type,
+        profile: body.profile.as_deref().map(parse_profile).transpose()?,
+    })
+}
+
+/// The request-context fields and the headers they come from. Authorization
+/// and Cookie are never among them.
+const CONTEXT: [(&str, &[&str]); 6] = [
+    ("RequestID", &["x-request-id"]),
+    ("OriginalURI", &["x-original-uri"]),
+    // Traefik's nginx mode spells it X-Namespaces.
+    ("Namespace", &["x-namespace", "x-namespaces"]),
+    ("IngressName", &["x-ingress-name"]),
+    ("ServiceName", &["x-service-name"]),
+    ("ServicePort", &["x-service-port"]),
+];
+
+/// Limits, context, render, then the response with rewrites and extra
+/// headers.
+fn finish(
+    state: &AppState,
+    ask: Ask,
+    headers: &HeaderMap,
+    route: &'static str,
+) -> Result<Response, ApiError> {
+    let config = &state.config;
+    if let Some(m) = &ask.message
+        && m.len() > config.limits.max_message_bytes
+    {
+        return Err(ApiError::MessageTooLong {
+            len: m.len(),
+            max: config.limits.max_message_bytes,
+        });
+    }
+    let fields = if config.request_context {
+        // Every field is always present (empty when its header is), so a
+        // template using one never fails on a request without it.
+        CONTEXT
+            .iter()
+            .map(|(field, names)| {
+                let value = names
+                    .iter()
+                    .find_map(|n| header_str(headers, n))
+                    .unwrap_or("");
+                ((*field).to_owned(), value.to_owned())
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let req = ErrorRequest {
+        code: ask.code,
+        message: ask.message,
+        id: ask.id,
+        content_type: ask.content_type,
+        profile: ask.profile,
+        fields,
+    };
+
+    let snap = state.store.snapshot();
+    let started = Instant::now();
+    let rendered = snap.renderer.render(&req).map_err(|e| match e {
+        RenderError::UnknownId { id } => ApiError::UnknownId(truncate(&id)),
+        RenderError::NoError => ApiError::NoCode,
+        RenderError::InvalidCode(c) => ApiError::CodeOutOfRange(c.to_string()),
+    })?;
+    let took = started.elapsed();
+
+    let status = config.status_rewrites.apply(rendered.status);
+    state
+        .metrics
+        .record_render(status, rendered.outcome.as_str(), took);
+    if let Some(error) = &rendered.error {
+        tracing::warn!(
+            route,
+            status,
+            outcome = %rendered.outcome,
+            template = rendered.template.as_deref().unwrap_or(""),
+            error = %error,
+            "rendered with the bundled default"
+        );
+    } else {
+        tracing::debug!(
+            route,
+            status,
+            template = rendered.template.as_deref().unwrap_or(""),
+            "rendered"
+        );
+    }
+
+    let status = StatusCode::from_u16(status)
+        .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
+    let mut response = Response::new(Body::from(rendered.body));
+    *response.status_mut() = status;
+    let out = response.headers_mut();
+    for (name, value) in &rendered.headers {
+        // Hop-by-hop headers (the gateway's `Connection: close`) belong to
+        // one connection, never to a response relayed by a proxy.
+        if name == "connection" {
+            continue;
+        }
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ApiError::Internal(format!("header name {name:?} from the renderer")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| ApiError::Internal(format!("header value {value:?} from the renderer")))?;
+        out.append(name, value);
+    }
+    for (name, value) in config.headers.for_status(status.as_u16()) {
+        out.insert(name, value);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_digits_in_400_599() {
+        assert_eq!(parse_code("404"), Ok(404));
+        assert_eq!(parse_code("599"), Ok(599));
+        assert!(matches!(
+            parse_code("abc"),
+            Err(ApiError::CodeNotANumber(_))
+        ));
+        assert!(matches!(
+            parse_code("+404"),
+            Err(ApiError::CodeNotANumber(_))
+        ));
+        assert!(matches!(parse_code(""), Err(ApiError::CodeNotANumber(_))));
+        assert!(matches!(
+            parse_code("200"),
+            Err(ApiError::CodeOutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_code("99999999999999"),
+            Err(ApiError::CodeOutOfRange(_))
+        ));
+    }
+
+    #[test]
+    fn query_decoding_refuses_invalid_utf8() {
+        let q = parse_query("message=a+b%21&x=%zz&id").unwrap();
+        assert_eq!(
+            q,
+            vec![
+                ("message".into(), "a b!".into()),
+                ("x".into(), "%zz".into()),
+                ("id".into(), String::new())
+            ]
+        );
+        assert_eq!(
+            parse_query("message=%ff"),
+            Err(ApiError::InvalidUtf8("the query string"))
+        );
+    }
+
+    #[test]
+    fn traefik_paths() {
+        assert_eq!(traefik_path("/404"), Some(("404", None)));
+        assert_eq!(traefik_path("/503.xml"), Some(("503", Some("xml"))));
+        assert_eq!(traefik_path("/"), None);
+        assert_eq!(traefik_path("/a/404"), None);
+        assert_eq!(traefik_path("/favicon.ico"), None);
+    }
+}

@@ -1,0 +1,258 @@
+//! What validation finds: a rule with a stable id, a severity, and a place
+//! (file, line, column) in the template folder or the overrides file.
+
+use std::fmt;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Breaks on the gateway (it refuses to start, or clients get a broken
+    /// or missing body). Exit code 1.
+    Error,
+    /// Works, but not as the author probably expects, or only on some
+    /// gateways. Exit code 1 only under `--strict`.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`, as written in every report format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Severity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Every check validation makes. The kebab-case id ([`Rule::as_str`]) is
+/// stable: CI configurations and scripts may match on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Rule {
+    /// A template does not parse, is not UTF-8, or is a directory: the
+    /// gateway refuses to start.
+    ParseError,
+    /// The folder holds no `error*` file: the gateway refuses to start.
+    NoTemplates,
+    /// No `error.json`: the gateway crashes requests that find no template.
+    MissingErrorJson,
+    /// A template fails while rendering.
+    ExecError,
+    /// A `.json` template's output is not valid JSON.
+    InvalidJson,
+    /// A `.xml` template's output is not well-formed XML.
+    InvalidXml,
+    /// A template uses a field the gateway's classic handler does not give.
+    NonTykField,
+    /// An `error_<code>` file the gateway never looks up.
+    UnknownCodeTemplate,
+    /// Per-code XML templates without `error.xml`.
+    MissingErrorXml,
+    /// html/template changes the template's text on the JSON path.
+    HtmlRewrite,
+    /// JSON that Tyk 4.0-5.14's escaping breaks (an apostrophe becomes `\'`).
+    Profile514InvalidJson,
+    /// A file that looks like a template but does not start with `error`.
+    NotLoadedByGateway,
+    /// An editor backup, swap or lock file in the template folder.
+    EditorLeftover,
+    /// An `override_messages` ID the gateway does not have.
+    OverrideUnknownId,
+    /// An `override_messages` code outside 100-599.
+    OverrideCodeRange,
+    /// An `override_messages` entry with neither code nor message.
+    OverrideEmpty,
+    /// An `override_messages` value of the wrong type.
+    OverrideType,
+    /// An `override_messages` entry with a field other than `code` and
+    /// `message` (a typo such as `mesage`).
+    OverrideUnknownField,
+}
+
+impl Rule {
+    /// Every rule, in the order of the documentation's table.
+    pub const ALL: [Rule; 18] = [
+        Rule::ParseError,
+        Rule::NoTemplates,
+        Rule::MissingErrorJson,
+        Rule::ExecError,
+        Rule::InvalidJson,
+        Rule::InvalidXml,
+        Rule::NonTykField,
+        Rule::UnknownCodeTemplate,
+        Rule::MissingErrorXml,
+        Rule::HtmlRewrite,
+        Rule::Profile514InvalidJson,
+        Rule::NotLoadedByGateway,
+        Rule::EditorLeftover,
+        Rule::OverrideUnknownId,
+        Rule::OverrideCodeRange,
+        Rule::OverrideEmpty,
+        Rule::OverrideType,
+        Rule::OverrideUnknownField,
+    ];
+
+    /// The stable kebab-case id (`invalid-json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::ParseError => "parse-error",
+            Rule::NoTemplates => "no-templates",
+            Rule::MissingErrorJson => "missing-error-json",
+            Rule::ExecError => "exec-error",
+            Rule::InvalidJson => "invalid-json",
+            Rule::InvalidXml => "invalid-xml",
+            Rule::NonTykField => "non-tyk-field",
+            Rule::UnknownCodeTemplate => "unknown-code-template",
+            Rule::MissingErrorXml => "missing-error-xml",
+            Rule::HtmlRewrite => "html-rewrite",
+            Rule::Profile514InvalidJson => "profile-5-14-invalid-json",
+            Rule::NotLoadedByGateway => "not-loaded-by-gateway",
+            Rule::EditorLeftover => "editor-leftover",
+            Rule::OverrideUnknownId => "override-unknown-id",
+            Rule::OverrideCodeRange => "override-code-range",
+            Rule::OverrideEmpty => "override-empty",
+            Rule::OverrideType => "override-type",
+            Rule::OverrideUnknownField => "override-unknown-field",
+        }
+    }
+
+    /// The severity of the rule's findings before `--strict` (which makes
+    /// every warning an error).
+    pub fn severity(self) -> Severity {
+        match self {
+            Rule::ParseError
+            | Rule::NoTemplates
+            | Rule::MissingErrorJson
+            | Rule::ExecError
+            | Rule::InvalidJson
+            | Rule::InvalidXml
+            | Rule::OverrideUnknownId
+            | Rule::OverrideCodeRange
+            | Rule::OverrideType => Severity::Error,
+            Rule::NonTykField
+            | Rule::UnknownCodeTemplate
+            | Rule::MissingErrorXml
+            | Rule::HtmlRewrite
+            | Rule::Profile514InvalidJson
+            | Rule::NotLoadedByGateway
+            | Rule::EditorLeftover
+            | Rule::OverrideEmpty
+            | Rule::OverrideUnknownField => Severity::Warning,
+        }
+    }
+
+    /// Whether the rule is about the overrides file (`--overrides` or
+    /// `--tyk-conf`) rather than the template folder.
+    pub fn is_about_overrides(self) -> bool {
+        matches!(
+            self,
+            Rule::OverrideUnknownId
+                | Rule::OverrideCodeRange
+                | Rule::OverrideEmpty
+                | Rule::OverrideType
+                | Rule::OverrideUnknownField
+        )
+    }
+
+    /// The rule with this id.
+    pub fn from_id(id: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.as_str() == id)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// Which check found it.
+    pub rule: Rule,
+    /// The file: a template's name (relative to the folder), or the
+    /// overrides file as given. `None` for the folder as a whole.
+    pub file: Option<String>,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column (in bytes, as Go counts), when known.
+    pub column: Option<usize>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding of `rule` at its default severity.
+    pub fn new(rule: Rule, file: Option<String>, message: impl Into<String>) -> Self {
+        Finding {
+            severity: rule.severity(),
+            rule,
+            file,
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// Sets the line and column.
+    #[must_use]
+    pub fn at(mut self, line: Option<usize>, column: Option<usize>) -> Self {
+        self.line = line;
+        self.column = column.filter(|_| line.is_some());
+        self
+    }
+
+    /// The sort key of every report: file, line, column, rule.
+    pub(crate) fn sort_key(&self) -> (Option<&str>, Option<usize>, Option<usize>, &'static str) {
+        (
+            self.file.as_deref(),
+            self.line,
+            self.column,
+            self.rule.as_str(),
+        )
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.file.as_deref().unwrap_or("."))?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": {} [{}]: {}", self.severity, self.rule, self.message)
+    }
+}
+
+/// One check that ran on one file (or on the folder), whether or not it
+/// found anything: the JUnit report has one test case per check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Check {
+    /// The rule checked.
+    pub rule: Rule,
+    /// The file it was checked on, as in [`Finding::file`].
+    pub file: Option<String>,
+}

@@ -1,0 +1,322 @@
+//! The folder-level pass: reading the folder as the gateway does (every
+//! `error*` entry), reporting every file that does not load, and the file
+//! names the gateway would ignore or wrongly load.
+
+use std::collections::BTreeSet;
+use std::io::ErrorKind;
+use std::path::Path;
+
+use super::{Collector, Finding, Rule, ValidateError};
+use crate::error::LoadError;
+use crate::set::{TemplateFile, TemplateSet, is_template_name};
+
+/// The folder after loading: the set (without the files that failed), and
+/// which `error*` files failed.
+pub(crate) struct Loaded {
+    /// The set, when at least one template loaded.
+    pub(crate) set: Option<TemplateSet>,
+    /// Names of `error*` files that exist but did not load.
+    pub(crate) failed: BTreeSet<String>,
+}
+
+/// Files the gateway ships in its `templates` folder that are not error
+/// templates (webhook bodies); not worth a warning.
+const GATEWAY_OWN_FILES: [&str; 2] = ["default_webhook.json", "breaker_webhook.json"];
+
+/// Suffixes editors, merge tools and package managers leave behind.
+const LEFTOVER_SUFFIXES: [&str; 19] = [
+    "~",
+    ".swp",
+    ".swo",
+    ".swn",
+    ".swx",
+    ".bak",
+    ".backup",
+    ".orig",
+    ".rej",
+    ".old",
+    ".tmp",
+    ".save",
+    ".dpkg-old",
+    ".dpkg-new",
+    ".dpkg-dist",
+    ".rpmnew",
+    ".rpmsave",
+    ".ucf-old",
+    ".ucf-dist",
+];
+
+/// Loads `dir`, reporting unreadable, non-UTF-8 and unparsable templates,
+/// directories named `error*`, an empty folder, and file-name problems.
+pub(crate) fn load(dir: &Path, out: &mut Collector) -> Result<Loaded, ValidateError> {
+    let unreadable = |e: std::io::Error| ValidateError::DirUnreadable {
+        path: dir.to_owned(),
+        message: e.to_string(),
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(ValidateError::NotADir {
+                path: dir.to_owned(),
+            });
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(ValidateError::DirNotFound {
+                path: dir.to_owned(),
+            });
+        }
+        Err(e) => return Err(unreadable(e)),
+    }
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
+        // A name that is not UTF-8 cannot be `error*` (ASCII) nor be
+        // reported readably; the gateway's glob matches bytes the same way.
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        // Follows symlinks, as the gateway does (ConfigMap mounts are links).
+        let is_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        entries.push((name, is_dir));
+    }
+    entries.sort();
+
+    let mut files = Vec::new();
+    let mut failed = BTreeSet::new();
+    let mut any_template = false;
+    for (name, is_dir) in entries {
+        if is_dir {
+            if is_template_name(&name) {
+                any_template = true;
+                out.push(Finding::new(
+                    Rule::ParseError,
+                    Some(name.clone()),
+                    format!(
+                        "`{name}` is a folder, and the gateway reads every entry whose name \
+                         starts with `error` as a template: it fails to start (\"is a \
+                         directory\"); rename or move the folder"
+                    ),
+                ));
+            }
+            continue;
+        }
+        check_name(&name, out);
+        if !is_template_name(&name) {
+            continue;
+        }
+        any_template = true;
+        out.checked(Rule::ParseError, Some(&name));
+        match read_template(dir, &name) {
+            Ok(file) => files.push(file),
+            Err(finding) => {
+                failed.insert(name);
+                out.push(finding);
+            }
+        }
+    }
+    out.checked(Rule::NoTemplates, None);
+    if !any_template {
+        out.push(Finding::new(
+            Rule::NoTemplates,
+            None,
+            "no template: the gateway loads the files whose names start with `error` \
+             (error.json, error.xml, error_<code>.json ...) and refuses to start when there \
+             is none; add error.json",
+        ));
+    }
+    let set = assemble(files, &mut failed, out);
+    Ok(Loaded { set, failed })
+}
+
+/// Reads one template; a finding when it cannot be read or is not UTF-8.
+fn read_template(dir: &Path, name: &str) -> Result<TemplateFile, Finding> {
+    let bytes = std::fs::read(dir.join(name)).map_err(|e| {
+        Finding::new(
+            Rule::ParseError,
+            Some(name.to_owned()),
+            format!("cannot be read ({e}): the gateway would fail to start; fix its permissions"),
+        )
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(TemplateFile {
+            name: name.to_owned(),
+            text: text.into(),
+        }),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+            let line = valid.matches('\n').count() + 1;
+            let column = at - valid.rfind('\n').map_or(0, |i| i + 1) + 1;
+            Err(Finding::new(
+                Rule::ParseError,
+                Some(name.to_owned()),
+                format!(
+                    "not valid UTF-8 (byte {at}): error-render cannot load it, and clients \
+                     would get the bytes as they are; save the file as UTF-8"
+                ),
+            )
+            .at(Some(line), Some(column)))
+        }
+    }
+}
+
+/// Parses the readable files. Every file that does not parse is reported;
+/// the others are assembled again without them, so that the remaining
+/// checks still find the problems of the files that do parse.
+fn assemble(
+    mut files: Vec<TemplateFile>,
+    failed: &mut BTreeSet<String>,
+    out: &mut Collector,
+) -> Option<TemplateSet> {
+    if files.is_empty() {
+        return None;
+    }
+    match TemplateSet::from_files(files.clone()) {
+        Ok(_) => {}
+        Err(LoadError::Parse(problems)) => {
+            for p in problems {
+                failed.insert(p.file.clone());
+                out.push(
+                    Finding::new(
+                        Rule::ParseError,
+                        Some(p.file),
+                        format!(
+                            "{}: the gateway refuses to start with a template that does not parse",
+                            p.message
+                        ),
+                    )
+                    .at(p.line, p.column),
+                );
+            }
+        }
+        Err(other) => {
+            out.push(Finding::new(Rule::ParseError, None, other.to_string()));
+            return None;
+        }
+    }
+    files.retain(|f| !failed.contains(&f.name));
+    if files.is_empty() {
+        return None;
+    }
+    match TemplateSet::from_files(files) {
+        Ok(set) => Some(set),
+        // Dropping files can only remove problems; if one appears anyway
+        // (a cross-file effect), report it and stop there.
+        Err(e) => {
+            for p in e.problems() {
+                out.push(
+                    Finding::new(Rule::ParseError, Some(p.file), p.message).at(p.line, p.column),
+                );
+            }
+            None
+        }
+    }
+}
+
+/// Whether the name is an editor backup, swap, lock or merge leftover.
+pub(crate) fn is_editor_leftover(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.starts_with(".#")
+        || (name.len() > 2 && name.starts_with('#') && name.ends_with('#'))
+        || LEFTOVER_SUFFIXES
+            .iter()
+            .any(|s| lower.len() > s.len() && lower.ends_with(s))
+}
+
+/// The file-name lints of one file: editor leftovers (loaded by the
+/// gateway or not) and files that look like templates but are not loaded.
+pub(crate) fn check_name(name: &str, out: &mut Collector) {
+    out.checked(Rule::EditorLeftover, Some(name));
+    if is_editor_leftover(name) {
+        let message = if is_template_name(name) {
+            format!(
+                "`{name}` looks like an editor leftover, and the gateway loads it: it parses \
+                 every file whose name starts with `error`, so a syntax error in this copy \
+                 stops the gateway, and its {{{{define}}}}s can replace the real ones; \
+                 delete it"
+            )
+        } else {
+            format!(
+                "`{name}` looks like an editor leftover; the gateway ignores it, but it \
+                 does not belong in the template folder; delete it"
+            )
+        };
+        out.push(Finding::new(
+            Rule::EditorLeftover,
+            Some(name.to_owned()),
+            message,
+        ));
+        return;
+    }
+    if is_template_name(name) || name.starts_with('.') || GATEWAY_OWN_FILES.contains(&name) {
+        return;
+    }
+    let lower = name.to_ascii_lowercase();
+    let looks_like_template =
+        lower.ends_with(".json") || lower.ends_with(".xml") || lower.contains("error");
+    if !looks_like_template {
+        return;
+    }
+    let advice = if lower.starts_with("error") {
+        // `error` is ASCII, so byte 5 is a character boundary.
+        format!(
+            "names are case-sensitive: rename it to `error{}`",
+            &name["error".len()..]
+        )
+    } else if let Some((code, ext)) = name.split_once('.')
+        && code.len() == 3
+        && code.bytes().all(|b| b.is_ascii_digit())
+    {
+        format!("rename it to `error_{code}.{ext}`")
+    } else {
+        "rename it (error.json, error_<code>.json ...) or move it out of the folder".to_owned()
+    };
+    out.push(Finding::new(
+        Rule::NotLoadedByGateway,
+        Some(name.to_owned()),
+        format!(
+            "`{name}` is not loaded: the gateway loads only files whose names start with \
+             `error`; {advice}"
+        ),
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_leftovers() {
+        for name in [
+            "error.json~",
+            "error.json.swp",
+            ".error.json.swp",
+            "error.json.bak",
+            "error.xml.ORIG",
+            ".#error.json",
+            "#error.json#",
+        ] {
+            assert!(is_editor_leftover(name), "{name}");
+        }
+        for name in ["error.json", "error_401.xml", "~", ".bak", "errors.txt"] {
+            assert!(!is_editor_leftover(name), "{name}");
+        }
+    }
+
+    fn rules_for(name: &str) -> Vec<Rule> {
+        let mut out = Collector::default();
+        check_name(name, &mut out);
+        out.findings.into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn names_the_gateway_ignores() {
+        assert_eq!(rules_for("Error.json"), [Rule::NotLoadedByGateway]);
+        assert_eq!(rules_for("401.json"), [Rule::NotLoadedByGateway]);
+        assert_eq!(rules_for("my_error.txt"), [Rule::NotLoadedByGateway]);
+        assert_eq!(rules_for("default_webhook.json"), []);
+        assert_eq!(rules_for("README.md"), []);
+        assert_eq!(rules_for(".gitkeep"), []);
+        assert_eq!(rules_for("error_401.json"), []);
+    }
+}

@@ -1,0 +1,395 @@
+//! Hot reload: watches the template folder and the override and config files
+//! and reloads the [`Store`] when they change, and reloads on SIGHUP.
+//!
+//! Changes are debounced: the watcher waits until its paths have been quiet
+//! for [`DEBOUNCE`] (or at most [`MAX_DELAY`] after the first change) and
+//! then reloads once. An editor save (write temp, rename, chmod) or a
+//! Kubernetes ConfigMap swap (new `..<timestamp>` folder, new `..data_tmp`
+//! link renamed over `..data`, old folder deleted) is a burst of events that
+//! must produce one reload of the finished state, not several of half-written
+//! ones. A reload that fails keeps the last good set serving (see
+//! [`Store::reload`]), so an unlucky early reload is harmless, only noisy.
+//!
+//! Directories are watched themselves (not recursively, not file by file):
+//! inotify watches on files follow the inode, which an atomic save or a
+//! ConfigMap swap replaces, so a file watch would go deaf after the first
+//! save. A single file is watched through its parent directory, filtered by
+//! its name (and by `..data`, for files mounted from a ConfigMap).
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+
+use crate::store::Store;
+
+/// How long the watched paths must be quiet before a reload.
+///
+/// 100 ms covers an editor's write-rename-chmod sequence and a ConfigMap
+/// swap (all done within a few milliseconds by one process), yet is well
+/// under what a person saving a file notices.
+pub const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// The longest a reload waits after the first change, so that a file being
+/// written continuously still gets reloaded regularly.
+pub const MAX_DELAY: Duration = Duration::from_secs(1);
+
+/// Why watching could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WatchError {
+    /// The platform's file watcher could not be created.
+    #[error("cannot start the file watcher: {0}")]
+    Init(#[source] notify::Error),
+    /// A path (or the folder holding it) could not be watched.
+    #[error("cannot watch {}: {source}", path.display())]
+    Watch {
+        /// The folder that could not be watched.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: notify::Error,
+    },
+    /// A file to watch has no parent folder (`/`).
+    #[error("cannot watch {}: it has no parent folder", path.display())]
+    NoParent {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The reload thread could not be started.
+    #[error("cannot start the reload thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+/// The result of one reload attempt, as sent to subscribers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReloadEvent {
+    /// The new generation, when the reload succeeded.
+    pub generation: Option<u64>,
+    /// The error (naming file and line), when it failed.
+    pub error: Option<String>,
+}
+
+/// Reload subscribers; a closed receiver is dropped on the next send.
+type Subscribers = Arc<Mutex<Vec<Sender<ReloadEvent>>>>;
+
+/// What the notify callback hands the reload thread.
+enum Message {
+    /// A change to a watched path.
+    Changed,
+    /// The handle was dropped.
+    Stop,
+}
+
+/// A running watcher; dropping it stops watching and ends its thread.
+pub struct WatchHandle {
+    /// Kept alive for its watches; dropped first in `Drop`.
+    watcher: Option<RecommendedWatcher>,
+    stop: Sender<Message>,
+    thread: Option<JoinHandle<()>>,
+    subscribers: Subscribers,
+}
+
+impl std::fmt::Debug for WatchHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchHandle").finish_non_exhaustive()
+    }
+}
+
+impl WatchHandle {
+    /// A receiver of every later reload attempt made by this watcher, for
+    /// tests and callers that want to wait for a reload instead of sleeping.
+    pub fn subscribe(&self) -> Receiver<ReloadEvent> {
+        let (tx, rx) = mpsc::channel();
+        lock(&self.subscribers).push(tx);
+        rx
+    }
+}
+
+impl Drop for WatchHandle {
+    fn drop(&mut self) {
+        // Unwatch first so no further events arrive, then stop the thread
+        // (it may be mid-reload; a reload is short, so joining is fine).
+        self.watcher.take();
+        let _ = self.stop.send(Message::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One watched folder and which names in it matter.
+#[derive(Debug)]
+struct Rule {
+    dir: PathBuf,
+    /// `None`: every entry of the folder (a template folder). `Some`: only
+    /// this file (and `..data`, which a ConfigMap swap renames).
+    name: Option<std::ffi::OsString>,
+}
+
+impl Rule {
+    fn matches(&self, path: &Path) -> bool {
+        if path == self.dir {
+            // The folder itself was deleted, moved or changed.
+            return self.name.is_none();
+        }
+        if path.parent() != Some(self.dir.as_path()) {
+            return false;
+        }
+        let Some(file) = path.file_name() else {
+            return false;
+        };
+        if is_editor_temporary(file) {
+            return false;
+        }
+        match &self.name {
+            None => true,
+            Some(name) => file == name.as_os_str() || file == OsStr::new("..data"),
+        }
+    }
+}
+
+/// Whether a file name is an editor's or tool's temporary, whose changes
+/// never need a reload: `*~`, `*.swp`, `*.swx`, `*.tmp`, `.#*`, `4913` (vim's
+/// probe file).
+pub fn is_editor_temporary(name: &OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.starts_with(".#")
+        || name == "4913"
+}
+
+/// Starts watching `paths` (the template folder, and the overrides or
+/// config files) and reloads `store` on a dedicated thread, debounced,
+/// whenever one changes. A path that is a directory is watched whole; any
+/// other path is watched through its parent directory, so it may also not
+/// exist yet.
+pub fn spawn(store: Arc<Store>, paths: Vec<PathBuf>) -> Result<WatchHandle, WatchError> {
+    let mut rules: Vec<Rule> = Vec::new();
+    for path in paths {
+        // Absolute (not canonical: a symlinked folder keeps its name) so the
+        // paths notify reports compare equal to ours.
+        let path = std::path::absolute(&path).unwrap_or(path);
+        if path.is_dir() {
+            rules.push(Rule {
+                dir: path,
+                name: None,
+            });
+        } else {
+            let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+                return Err(WatchError::NoParent { path });
+            };
+            rules.push(Rule {
+                dir: dir.to_owned(),
+                name: Some(name.to_owned()),
+            });
+        }
+    }
+
+    let (tx, rx) = mpsc::channel::<Message>();
+    let rules = Arc::new(rules);
+    let filter = Arc::clone(&rules);
+    let events = tx.clone();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let relevant = match res {
+            Ok(event) => {
+                // Opening and reading (our own reloads do that) is not a
+                // change; writes also show up as Modify.
+                !matches!(event.kind, EventKind::Access(_))
+                    && (event.need_rescan()
+                        || event
+                            .paths
+                            .iter()
+                            .any(|p| filter.iter().any(|r| r.matches(p))))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "file watcher error; reloading to be safe");
+                true
+            }
+        };
+        if relevant {
+            let _ = events.send(Message::Changed);
+        }
+    })
+    .map_err(WatchError::Init)?;
+
+    let mut watched: Vec<&Path> = Vec::new();
+    for rule in rules.iter() {
+        if watched.contains(&rule.dir.as_path()) {
+            continue;
+        }
+        watcher
+            .watch(&rule.dir, RecursiveMode::NonRecursive)
+            .map_err(|source| WatchError::Watch {
+                path: rule.dir.clone(),
+                source,
+            })?;
+        watched.push(&rule.dir);
+    }
+    tracing::info!(
+        paths = ?rules.iter().map(|r| match &r.name {
+            Some(n) => r.dir.join(n),
+            None => r.dir.clone(),
+        }).collect::<Vec<_>>(),
+        "watching for template changes"
+    );
+
+    let subscribers: Subscribers = Arc::default();
+    let notify_to = Arc::clone(&subscribers);
+    let thread = std::thread::Builder::new()
+        .name("error-render-watch".into())
+        .spawn(move || debounce_loop(&store, &rx, &notify_to))
+        .map_err(WatchError::Thread)?;
+
+    Ok(WatchHandle {
+        watcher: Some(watcher),
+        stop: tx,
+        thread: Some(thread),
+        subscribers,
+    })
+}
+
+/// Waits for a change, lets the burst settle, reloads; until stopped.
+fn debounce_loop(store: &Store, rx: &Receiver<Message>, subscribers: &Subscribers) {
+    loop {
+        match rx.recv() {
+            Ok(Message::Changed) => {}
+            Ok(Message::Stop) | Err(_) => return,
+        }
+        let first = Instant::now();
+        loop {
+            let left = MAX_DELAY.saturating_sub(first.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            match rx.recv_timeout(DEBOUNCE.min(left)) {
+                Ok(Message::Changed) => continue,
+                Err(RecvTimeoutError::Timeout) => break,
+                Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        let event = reload_logged(store, "file change");
+        lock(subscribers).retain(|s| s.send(event.clone()).is_ok());
+    }
+}
+
+/// Reloads `store` now, on the calling thread, and logs the outcome
+/// (`info` with the generation, or `warn` with the error). `cause` says what
+/// asked for it (`"file change"`, `"SIGHUP"`) in the log line.
+///
+/// Blocks while the set is rebuilt: from async code call it through
+/// `tokio::task::spawn_blocking`.
+pub fn reload_logged(store: &Store, cause: &str) -> ReloadEvent {
+    match store.reload() {
+        Ok(generation) => {
+            tracing::info!(generation, cause, "templates reloaded");
+            ReloadEvent {
+                generation: Some(generation),
+                error: None,
+            }
+        }
+        Err(e) => {
+            let serving = store.snapshot().generation;
+            tracing::warn!(
+                error = %e,
+                cause,
+                serving,
+                "template reload failed; still serving the last good set"
+            );
+            ReloadEvent {
+                generation: None,
+                error: Some(e.message),
+            }
+        }
+    }
+}
+
+/// Reloads `store` on every SIGHUP until the process ends, logging like the
+/// watcher. Run it as a task: `tokio::spawn(sighup_reloads(store))`. Returns
+/// at once (after a warning) if the signal handler cannot be installed.
+#[cfg(unix)]
+pub async fn sighup_reloads(store: Arc<Store>) {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; reload on signal is off");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        let store = Arc::clone(&store);
+        // The rebuild reads files and parses: keep it off the async workers.
+        if let Err(e) = tokio::task::spawn_blocking(move || reload_logged(&store, "SIGHUP")).await {
+            tracing::warn!(error = %e, "SIGHUP reload task failed");
+        }
+    }
+}
+
+/// Reloads on SIGHUP; there is no SIGHUP here, so this returns at once.
+#[cfg(not(unix))]
+pub async fn sighup_reloads(store: Arc<Store>) {
+    let _ = store;
+}
+
+/// Locks the subscriber list, even if a panicking thread poisoned it (the
+/// list stays usable).
+fn lock(subscribers: &Subscribers) -> std::sync::MutexGuard<'_, Vec<Sender<ReloadEvent>>> {
+    match subscribers.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_temporaries() {
+        for name in [
+            "error.json~",
+            ".error.json.swp",
+            ".error.json.swx",
+            "error.json.tmp",
+            ".#error.json",
+            "4913",
+        ] {
+            assert!(is_editor_temporary(OsStr::new(name)), "{name}");
+        }
+        for name in ["error.json", "error_404.xml", "..data", "..2026_01"] {
+            assert!(!is_editor_temporary(OsStr::new(name)), "{name}");
+        }
+    }
+
+    #[test]
+    fn rules_filter_by_folder_and_name() {
+        let dir = Rule {
+            dir: "/t".into(),
+            name: None,
+        };
+        assert!(dir.matches(Path::new("/t/error.json")));
+        assert!(dir.matches(Path::new("/t/..data")));
+        assert!(dir.matches(Path::new("/t")));
+        assert!(!dir.matches(Path::new("/t/4913")));
+        assert!(!dir.matches(Path::new("/other/error.json")));
+        let file = Rule {
+            dir: "/etc".into(),
+            name: Some("tyk.conf".into()),
+        };
+        assert!(file.matches(Path::new("/etc/tyk.conf")));
+        assert!(file.matches(Path::new("/etc/..data")));
+        assert!(!file.matches(Path::new("/etc/passwd")));
+        assert!(!file.matches(Path::new("/etc")));
+    }
+}

@@ -1,0 +1,118 @@
+//! Keeps the deployment recipes valid: every YAML file under `deploy/` and
+//! `examples/` parses (all documents), and the Kubernetes ConfigMap holds
+//! the bundled templates byte for byte.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every document of a YAML file.
+fn documents(path: &Path) -> Vec<serde_yaml_ng::Value> {
+    let text = std::fs::read_to_string(path).expect("read YAML");
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|doc| {
+            serde_yaml_ng::Value::deserialize(doc)
+                .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_recipe_yaml_parses() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    yaml_files(&root.join("deploy"), &mut files);
+    yaml_files(&root.join("examples"), &mut files);
+    for must in [
+        "deploy/kubernetes/deployment.yaml",
+        "deploy/kubernetes/configmap.yaml",
+        "deploy/kubernetes/service.yaml",
+        "examples/traefik/dynamic.yml",
+        "examples/ingress-nginx/values.yaml",
+    ] {
+        assert!(files.contains(&root.join(must)), "{must} is missing");
+    }
+    for file in &files {
+        let docs = documents(file);
+        assert!(!docs.is_empty(), "{} is empty", file.display());
+        for doc in docs {
+            assert!(
+                doc.is_mapping(),
+                "{}: a document is not a mapping",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn kubernetes_manifests_fit_together() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes");
+    let cm = &documents(&root.join("configmap.yaml"))[0];
+    assert_eq!(cm["kind"].as_str(), Some("ConfigMap"));
+    assert_eq!(
+        cm["data"]["error.json"].as_str(),
+        Some(error_render::render::BUNDLED_ERROR_JSON)
+    );
+    assert_eq!(
+        cm["data"]["error.xml"].as_str(),
+        Some(error_render::render::BUNDLED_ERROR_XML)
+    );
+
+    let deploy = &documents(&root.join("deployment.yaml"))[0];
+    let pod = &deploy["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(
+        container["readinessProbe"]["httpGet"]["path"].as_str(),
+        Some("/readyz")
+    );
+    assert_eq!(
+        container["livenessProbe"]["httpGet"]["path"].as_str(),
+        Some("/healthz")
+    );
+    let mount = &container["volumeMounts"][0];
+    assert_eq!(mount["mountPath"].as_str(), Some("/templates"));
+    // A subPath mount would never see ConfigMap updates.
+    assert!(mount.get("subPath").is_none());
+    assert_eq!(
+        pod["volumes"][0]["configMap"]["name"].as_str(),
+        cm["metadata"]["name"].as_str()
+    );
+
+    let svc = &documents(&root.join("service.yaml"))[0];
+    assert_eq!(
+        svc["spec"]["selector"],
+        deploy["spec"]["selector"]["matchLabels"]
+    );
+}
+
+#[test]
+fn traefik_and_ingress_nginx_recipes_use_the_protocols() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let traefik = &documents(&root.join("traefik/dynamic.yml"))[0];
+    let errors = &traefik["http"]["middlewares"]["tyk-errors"]["errors"];
+    assert_eq!(errors["query"].as_str(), Some("/{status}"));
+    assert_eq!(errors["service"].as_str(), Some("error-render"));
+
+    let values = &documents(&root.join("ingress-nginx/values.yaml"))[0];
+    assert!(
+        values["controller"]["config"]["custom-http-errors"]
+            .as_str()
+            .is_some_and(|s| s.split(',').all(|c| c.trim().parse::<u16>().is_ok()))
+    );
+    assert_eq!(values["defaultBackend"]["enabled"].as_bool(), Some(true));
+}
