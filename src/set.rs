@@ -266,7 +266,7 @@ impl TemplateSet {
             let mut t = gotmpl::html::Template::new(name)
                 .missing_key(MissingKey::Error)
                 .funcs(gocompat::funcs());
-            for callee in self.call_closure(name) {
+            for callee in self.call_closure(&[name.to_owned()]) {
                 let tree = (*self.trees[&callee]).clone();
                 t = match t.add_parse_tree(&callee, tree) {
                     Ok(t) => t,
@@ -279,10 +279,10 @@ impl TemplateSet {
         }))
     }
 
-    /// The entry and, transitively, every existing template it calls.
-    fn call_closure(&self, entry: &str) -> BTreeSet<String> {
+    /// The entries and, transitively, every existing template they call.
+    pub(crate) fn call_closure(&self, entries: &[String]) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
-        let mut todo = vec![entry.to_owned()];
+        let mut todo = entries.to_vec();
         while let Some(name) = todo.pop() {
             let Some(tree) = self.trees.get(&name) else {
                 continue;

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::set_checks::{call_closure, gateway_codes, lookup_code};
+use super::set_checks::{gateway_codes, lookup_code};
 use super::wellformed::{Malformed, check_json, check_xml, excerpt, is_xml_char};
 use super::{Collector, Finding, Rule};
 use crate::catalogue::Catalogue;
@@ -447,7 +447,7 @@ fn locate(set: &TemplateSet, template: &str, message: &str) -> Option<(String, u
         .filter(|f| !f.is_empty());
     let mut names: Vec<String> = vec![template.to_owned()];
     names.extend(
-        call_closure(set, &[template.to_owned()])
+        set.call_closure(&[template.to_owned()])
             .into_iter()
             .filter(|n| n != template),
     );

@@ -142,26 +142,6 @@ pub(crate) fn classic_entries(set: &TemplateSet) -> Vec<String> {
         .collect()
 }
 
-/// The templates and, transitively, every existing template they call.
-pub(crate) fn call_closure(set: &TemplateSet, entries: &[String]) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut todo: Vec<String> = entries.to_vec();
-    while let Some(name) = todo.pop() {
-        let Some(tree) = set.tree(&name) else {
-            continue;
-        };
-        if !seen.insert(name) {
-            continue;
-        }
-        for u in tree::uses(tree) {
-            if u.kind == UseKind::Template && !seen.contains(&u.name) {
-                todo.push(u.name);
-            }
-        }
-    }
-    seen
-}
-
 /// Fields other than `.Message` in any template the classic handler runs.
 ///
 /// Templates only reachable from Error Override rules (Tyk 5.13+, e.g.
@@ -169,7 +149,7 @@ pub(crate) fn call_closure(set: &TemplateSet, entries: &[String]) -> BTreeSet<St
 pub(crate) fn non_tyk_fields(set: &TemplateSet, out: &mut Collector) {
     let entries = classic_entries(set);
     let mut seen = BTreeSet::new();
-    for name in call_closure(set, &entries) {
+    for name in set.call_closure(&entries) {
         let (Some(tree), Some(file)) = (set.tree(&name), set.file_of(&name)) else {
             continue;
         };
