@@ -79,7 +79,8 @@ impl LoadError {
     }
 }
 
-fn join_lines(errors: &[SourceError]) -> String {
+/// One error per line, as shown for a load that failed in several places.
+pub(crate) fn join_lines(errors: &[SourceError]) -> String {
     errors
         .iter()
         .map(ToString::to_string)

@@ -246,77 +246,10 @@ fn rewrite_pipe(pipe: &mut PipeNode) {
         }
         i += 1;
     }
-    // Trusted values reach string builtins as plain strings, as in Go
-    // (gotmpl's `printf "%q"` rejects them): wrap each operand, and insert a
-    // conversion stage before a builtin that receives a piped value.
-    let mut i = 0;
-    while i < pipe.commands.len() {
-        let cmd = &mut pipe.commands[i];
-        let takes_strings = matches!(cmd.args.first(),
-            Some(Expr::Identifier(_, n)) if STRING_ARGUMENT_FUNCS.contains(&n.as_str()));
-        if takes_strings {
-            for arg in cmd.args.iter_mut().skip(1) {
-                if matches!(
-                    arg,
-                    Expr::Dot(_)
-                        | Expr::Field(..)
-                        | Expr::Variable(..)
-                        | Expr::Chain(..)
-                        | Expr::Pipe(..)
-                ) {
-                    let pos = arg.pos();
-                    let inner = std::mem::replace(arg, Expr::Nil(pos));
-                    *arg = Expr::Pipe(
-                        pos,
-                        PipeNode {
-                            pos,
-                            decl: Vec::new(),
-                            commands: vec![CommandNode {
-                                pos,
-                                args: vec![Expr::Identifier(pos, AS_STRING.into()), inner],
-                            }],
-                            is_assign: false,
-                        },
-                    );
-                }
-            }
-            if i > 0 {
-                let pos = cmd.pos;
-                pipe.commands.insert(
-                    i,
-                    CommandNode {
-                        pos,
-                        args: vec![Expr::Identifier(pos, AS_STRING.into())],
-                    },
-                );
-                i += 1;
-            }
-        }
-        i += 1;
-    }
-    let mut i = 0;
-    while i < pipe.commands.len() {
-        let cmd = &mut pipe.commands[i];
-        let is_index = matches!(cmd.args.first(), Some(Expr::Identifier(_, n)) if n == "index");
-        match (is_index, cmd.args.len(), i) {
-            // `index x`: just x.
-            (true, 2, 0) => {
-                cmd.args.remove(0);
-            }
-            // `x | index`: the piped value passes through.
-            (true, 1, 1..) => {
-                pipe.commands.remove(i);
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
 }
 
 /// Turns a gotmpl parse or lex error into a [`SourceError`] for `file`.
-pub(crate) fn parse_error(file: &str, src: &str, e: TemplateError) -> SourceError {
-    let _ = src;
+pub(crate) fn parse_error(file: &str, e: TemplateError) -> SourceError {
     match e {
         TemplateError::Parse {
             line, col, message, ..

@@ -36,7 +36,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::catalogue::Catalogue;
-use crate::error::SourceError;
+use crate::error::{SourceError, join_lines};
 
 /// The gateway's overridable error IDs, in the gateway's order (the same
 /// records, with their default code and message, are
@@ -413,14 +413,6 @@ fn read(path: &Path) -> Result<String, OverridesError> {
         path: path.to_path_buf(),
         message: e.to_string(),
     })
-}
-
-fn join_lines(errors: &[SourceError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn sort_errors(errors: &mut [SourceError]) {

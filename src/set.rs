@@ -309,7 +309,7 @@ fn unreachable_template(name: &str) -> gotmpl::html::Template {
 /// Parses one file into its named trees: the file's own body under its base
 /// name, plus its `define`s, with gotmpl applying Go's in-file rules.
 fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceError> {
-    let to_source_error = |e: TemplateError| gocompat::parse_error(&file.name, &file.text, e);
+    let to_source_error = |e: TemplateError| gocompat::parse_error(&file.name, e);
     if let Some(u) = crate::blocks::check_blocks(&file.text) {
         return Err(SourceError {
             file: file.name.clone(),
