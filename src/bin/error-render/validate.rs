@@ -36,7 +36,7 @@ pub struct Args {
 enum Format {
     /// Grouped by file, coloured on a terminal (NO_COLOR turns colour off).
     Human,
-    /// The versioned JSON schema (see docs/validate.md).
+    /// The versioned JSON schema (see the README, "Report formats").
     Json,
     /// JUnit XML, one test case per check.
     Junit,
