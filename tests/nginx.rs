@@ -6,6 +6,8 @@
 //! Needs nginx (`/usr/sbin/nginx`); `scripts/ci-deps.sh` installs it. The
 //! test fails, rather than skips, without it.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -71,7 +73,7 @@ fn request(
         n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
     });
     let body = if chunked {
-        dechunk(rest)
+        common::dechunk(rest)
     } else {
         rest.to_owned()
     };
@@ -80,19 +82,6 @@ fn request(
         headers,
         body,
     })
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 fn free_port() -> u16 {

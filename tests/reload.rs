@@ -2,6 +2,8 @@
 //! store's snapshot swap under concurrent renders, and SIGHUP on the real
 //! `error-render serve` binary.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -353,24 +355,11 @@ fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
     {
-        dechunk(body)
+        common::dechunk(body)
     } else {
         body.to_owned()
     };
     Ok((status, body))
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 /// The `generation` field of `/status`.
