@@ -6,6 +6,7 @@
 //! They take any method, because nginx's `error_page` keeps the client's
 //! method and body, and ignore request bodies except `POST /render`'s JSON.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -19,19 +20,10 @@ use super::error::ApiError;
 use super::negotiate::{Format, is_indifferent, negotiate};
 use crate::escape::Profile;
 use crate::render::{ErrorRequest, RenderError};
+use crate::store::Snapshot;
 
 /// The header ingress-nginx (and Traefik's nginx mode) sends the code in.
 const X_CODE: &str = "x-code";
-
-/// What a route asks the renderer for, before limits and context.
-#[derive(Debug, Default)]
-struct Ask {
-    code: Option<u16>,
-    id: Option<String>,
-    message: Option<String>,
-    content_type: Option<String>,
-    profile: Option<Profile>,
-}
 
 /// `/render/{code}`, any method: the code from the path, the rest from the
 /// query.
@@ -46,7 +38,7 @@ pub async fn render_code(State(state): State<AppState>, req: Request) -> Respons
         let mut ask = query_ask(req.uri().query())?;
         ask.code = Some(parse_code(raw)?);
         ask.content_type = render_content_type(ask.content_type, req.headers());
-        finish(&state, ask, req.headers(), route)
+        finish(&state, state.store.snapshot(), ask, req.headers(), route)
     })();
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -67,7 +59,7 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
             ask
         };
         ask.content_type = render_content_type(ask.content_type, &parts.headers);
-        finish(&state, ask, &parts.headers, route)
+        finish(&state, state.store.snapshot(), ask, &parts.headers, route)
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -95,17 +87,20 @@ fn ingress_nginx(
     let code = std::str::from_utf8(code.as_bytes())
         .map_err(|_| ApiError::InvalidUtf8("the X-Code header"))?;
     let code = parse_code(code.trim())?;
+    // One snapshot decides the format and renders, so a reload between the
+    // two cannot pair one set's formats with another's templates.
+    let snap = state.store.snapshot();
     // X-Format is the client's Accept, verbatim.
     let format = match header_str(headers, "x-format") {
-        Some(accept) if !accept.trim().is_empty() => negotiate(accept, &available(state, code)),
+        Some(accept) if !accept.trim().is_empty() => negotiate(accept, &available(&snap, code)),
         _ => Format::Json,
     };
-    let ask = Ask {
+    let ask = ErrorRequest {
         code: Some(code),
         content_type: format.request_content_type().map(str::to_owned),
-        ..Ask::default()
+        ..ErrorRequest::default()
     };
-    finish(state, ask, headers, "ingress-nginx")
+    finish(state, snap, ask, headers, "ingress-nginx")
 }
 
 fn traefik(
@@ -115,6 +110,7 @@ fn traefik(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let code = parse_code(status)?;
+    let snap = state.store.snapshot();
     let format = match ext {
         Some(ext) => Format::from_ext(ext).ok_or_else(|| ApiError::BadParameter {
             name: "extension",
@@ -128,17 +124,17 @@ fn traefik(
                 .filter(|a| !is_indifferent(a))
                 .or_else(|| header_str(headers, "content-type"));
             match wish {
-                Some(w) => negotiate(w, &available(state, code)),
+                Some(w) => negotiate(w, &available(&snap, code)),
                 None => Format::Json,
             }
         }
     };
-    let ask = Ask {
+    let ask = ErrorRequest {
         code: Some(code),
         content_type: format.request_content_type().map(str::to_owned),
-        ..Ask::default()
+        ..ErrorRequest::default()
     };
-    finish(state, ask, headers, "traefik")
+    finish(state, snap, ask, headers, "traefik")
 }
 
 /// `/{status}` or `/{status}.{ext}`: a path of one segment starting with a
@@ -160,8 +156,7 @@ fn traefik_path(path: &str) -> Option<(&str, Option<&str>)> {
 /// The formats the live set has templates for, for this code: JSON always
 /// (the gateway's last resort is `error.json`), XML when `error_<code>.xml`
 /// or `error.xml` exists.
-fn available(state: &AppState, code: u16) -> Vec<Format> {
-    let snap = state.store.snapshot();
+fn available(snap: &Snapshot, code: u16) -> Vec<Format> {
     let set = snap.renderer.set();
     if set.contains(&format!("error_{code}.xml")) || set.contains("error.xml") {
         vec![Format::Json, Format::Xml]
@@ -201,8 +196,8 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// `/render`'s parameters from a query string.
-fn query_ask(query: Option<&str>) -> Result<Ask, ApiError> {
-    let mut ask = Ask::default();
+fn query_ask(query: Option<&str>) -> Result<ErrorRequest, ApiError> {
+    let mut ask = ErrorRequest::default();
     for (name, value) in parse_query(query.unwrap_or(""))? {
         match name.as_str() {
             "code" => ask.code = Some(parse_code(&value)?),
@@ -238,31 +233,11 @@ fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
 }
 
 fn percent_decode(s: &str) -> Result<String, ApiError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    // A stray `%` stays as written, as browsers do.
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| ApiError::InvalidUtf8("the query string"))
+    // A stray `%` stays as written, as browsers do (and percent-encoding).
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| ApiError::InvalidUtf8("the query string"))
 }
 
 /// `POST /render`'s body.
@@ -276,7 +251,7 @@ struct RenderBody {
     profile: Option<String>,
 }
 
-async fn json_ask(body: Body, limit: usize) -> Result<Ask, ApiError> {
+async fn json_ask(body: Body, limit: usize) -> Result<ErrorRequest, ApiError> {
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
         let inner = e.into_inner();
         if inner
@@ -298,12 +273,13 @@ async fn json_ask(body: Body, limit: usize) -> Result<Ask, ApiError> {
     if code.is_none() && body.id.is_none() {
         return Err(ApiError::NoCode);
     }
-    Ok(Ask {
+    Ok(ErrorRequest {
         code,
         id: body.id,
         message: body.message,
         content_type: body.content_type,
         profile: body.profile.as_deref().map(parse_profile).transpose()?,
+        fields: Vec::new(),
     })
 }
 
@@ -323,12 +299,13 @@ const CONTEXT: [(&str, &[&str]); 6] = [
 /// headers.
 fn finish(
     state: &AppState,
-    ask: Ask,
+    snap: Arc<Snapshot>,
+    mut req: ErrorRequest,
     headers: &HeaderMap,
     route: &'static str,
 ) -> Result<Response, ApiError> {
     let config = &state.config;
-    if let Some(m) = &ask.message
+    if let Some(m) = &req.message
         && m.len() > config.limits.max_message_bytes
     {
         return Err(ApiError::MessageTooLong {
@@ -336,10 +313,10 @@ fn finish(
             max: config.limits.max_message_bytes,
         });
     }
-    let fields = if config.request_context {
+    if config.request_context {
         // Every field is always present (empty when its header is), so a
         // template using one never fails on a request without it.
-        CONTEXT
+        req.fields = CONTEXT
             .iter()
             .map(|(field, names)| {
                 let value = names
@@ -348,20 +325,9 @@ fn finish(
                     .unwrap_or("");
                 ((*field).to_owned(), value.to_owned())
             })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let req = ErrorRequest {
-        code: ask.code,
-        message: ask.message,
-        id: ask.id,
-        content_type: ask.content_type,
-        profile: ask.profile,
-        fields,
-    };
+            .collect();
+    }
 
-    let snap = state.store.snapshot();
     let started = Instant::now();
     let rendered = snap.renderer.render(&req).map_err(|e| match e {
         RenderError::UnknownId { id } => ApiError::UnknownId(truncate(&id)),
