@@ -271,11 +271,11 @@ impl TemplateSet {
                 t = match t.add_parse_tree(&callee, tree) {
                     Ok(t) => t,
                     // Only fails after execution has started, which it has not.
-                    Err(_) => unreachable_template(name),
+                    Err(_) => unassembled_template(name),
                 };
             }
             // An empty parse names the entry's tree as the root to execute.
-            t.parse("").unwrap_or_else(|_| unreachable_template(name))
+            t.parse("").unwrap_or_else(|_| unassembled_template(name))
         }))
     }
 
@@ -302,7 +302,7 @@ impl TemplateSet {
 
 /// A template that cannot be assembled is replaced by one that fails with a
 /// clear error when executed, rather than panicking the service.
-fn unreachable_template(name: &str) -> gotmpl::html::Template {
+fn unassembled_template(name: &str) -> gotmpl::html::Template {
     gotmpl::html::Template::new(name)
 }
 
