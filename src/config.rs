@@ -84,6 +84,8 @@ pub struct ConfigLayer {
     pub request_context: Option<bool>,
     /// Size limits.
     pub limits: Option<LimitsLayer>,
+    /// The browser preview under `/preview`.
+    pub preview: Option<PreviewLayer>,
     /// `text` or `json`.
     pub log_format: Option<LogFormat>,
     /// A tracing filter (`info`, `error_render=debug,warn`).
@@ -98,6 +100,28 @@ pub struct LimitsLayer {
     pub max_message_bytes: Option<usize>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: Option<usize>,
+}
+
+/// The `preview` section of a layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewLayer {
+    /// Serve `/preview` (default: only when listening on a loopback address).
+    pub enabled: Option<bool>,
+    /// A token the preview asks for (bearer header or sign-in cookie).
+    pub token: Option<Secret>,
+}
+
+/// A value never written by `Debug` (a token), so a logged config cannot
+/// leak it.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// A YAML/JSON scalar read as text, so that `401: 404` and `"401": "404"`
@@ -267,6 +291,15 @@ impl Default for Limits {
     }
 }
 
+/// The browser preview's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewConfig {
+    /// Whether `/preview` is served.
+    pub enabled: bool,
+    /// The token it asks for, if any.
+    pub token: Option<Secret>,
+}
+
 /// The validated settings of the service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -299,6 +332,8 @@ pub struct Config {
     pub request_context: bool,
     /// Size limits.
     pub limits: Limits,
+    /// The browser preview.
+    pub preview: PreviewConfig,
     /// Log format.
     pub log_format: LogFormat,
     /// Tracing filter.
@@ -322,6 +357,10 @@ impl Default for Config {
             headers: ExtraHeaders::default(),
             request_context: false,
             limits: Limits::default(),
+            preview: PreviewConfig {
+                enabled: true,
+                token: None,
+            },
             log_format: LogFormat::Text,
             log_level: "info".to_owned(),
         }
@@ -497,6 +536,14 @@ impl ConfigLayer {
                         limits.max_body_bytes = Some(n);
                     }
                 }
+                "PREVIEW_ENABLED" => {
+                    layer.preview.get_or_insert_with(PreviewLayer::default).enabled =
+                        Some(boolean()?);
+                }
+                "PREVIEW_TOKEN" => {
+                    layer.preview.get_or_insert_with(PreviewLayer::default).token =
+                        Some(Secret(value.clone()));
+                }
                 "LOG_FORMAT" => layer.log_format = Some(value.parse().map_err(err)?),
                 "LOG_LEVEL" => layer.log_level = Some(value.clone()),
                 _ => warnings.push(format!(
@@ -554,6 +601,15 @@ impl ConfigLayer {
             }
             if up.max_body_bytes.is_some() {
                 limits.max_body_bytes = up.max_body_bytes;
+            }
+        }
+        if let Some(up) = upper.preview {
+            let preview = self.preview.get_or_insert_with(PreviewLayer::default);
+            if up.enabled.is_some() {
+                preview.enabled = up.enabled;
+            }
+            if up.token.is_some() {
+                preview.token = up.token;
             }
         }
         self
@@ -679,6 +735,22 @@ impl Config {
             return Err(invalid("limits".into(), "limits must be above 0".into()));
         }
 
+        let preview_layer = layer.preview.unwrap_or_default();
+        if preview_layer.token.as_ref().is_some_and(|t| t.0.trim().is_empty()) {
+            return Err(invalid(
+                "preview.token".into(),
+                "the token is empty: give one, or leave the key out for no token".into(),
+            ));
+        }
+        let preview = PreviewConfig {
+            // Off by default when reachable from other hosts: the preview
+            // shows the templates and renders what a visitor types.
+            enabled: preview_layer
+                .enabled
+                .unwrap_or_else(|| listen.ip().is_loopback()),
+            token: preview_layer.token,
+        };
+
         Ok(Config {
             listen,
             templates: layer.templates.unwrap_or(d.templates),
@@ -696,6 +768,7 @@ impl Config {
             },
             request_context: layer.request_context.unwrap_or(false),
             limits,
+            preview,
             log_format: layer.log_format.unwrap_or_default(),
             log_level: layer.log_level.unwrap_or(d.log_level),
         })
@@ -959,6 +1032,69 @@ mod tests {
         assert_eq!(get("retry-after").as_deref(), Some("5"));
         assert_eq!(get("www-authenticate").as_deref(), Some("Bearer"));
         assert_eq!(c.headers.for_status(500).len(), 2);
+    }
+
+    #[test]
+    fn preview_is_on_for_loopback_only_and_layers() {
+        let c = Config::load(&Sources::default()).unwrap().config;
+        assert!(c.preview.enabled);
+        assert_eq!(c.preview.token, None);
+        for (listen, on) in [
+            ("[::1]:1", true),
+            (":8080", false),
+            ("0.0.0.0:1", false),
+            ("10.0.0.1:1", false),
+        ] {
+            let layer = ConfigLayer {
+                listen: Some(listen.into()),
+                ..ConfigLayer::default()
+            };
+            assert_eq!(Config::from_layer(layer).unwrap().preview.enabled, on, "{listen}");
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.yaml");
+        std::fs::write(
+            &file,
+            "listen: 0.0.0.0:1\npreview:\n  enabled: true\n  token: from-file\n",
+        )
+        .unwrap();
+        let sources = Sources {
+            config_file: Some(file.clone()),
+            ..Sources::default()
+        };
+        let c = Config::load(&sources).unwrap().config;
+        assert!(c.preview.enabled);
+        assert_eq!(c.preview.token, Some(Secret("from-file".into())));
+        // The environment replaces one key and keeps the other.
+        let c = Config::load(&Sources {
+            env: env(&[("ERROR_RENDER_PREVIEW_TOKEN", "from-env")]),
+            ..sources.clone()
+        })
+        .unwrap()
+        .config;
+        assert!(c.preview.enabled);
+        assert_eq!(c.preview.token, Some(Secret("from-env".into())));
+        let c = Config::load(&Sources {
+            env: env(&[("ERROR_RENDER_PREVIEW_ENABLED", "off")]),
+            ..sources
+        })
+        .unwrap()
+        .config;
+        assert!(!c.preview.enabled);
+        assert_eq!(c.preview.token, Some(Secret("from-file".into())));
+        // Never printed.
+        assert!(!format!("{c:?}").contains("from-file"));
+
+        std::fs::write(&file, "preview:\n  enabled: true\n  tokn: x\n").unwrap();
+        let err = ConfigLayer::from_file(&file).unwrap_err().to_string();
+        assert!(err.contains("tokn") && err.contains("line 3"), "{err}");
+        std::fs::write(&file, "preview:\n  token: \"\"\n").unwrap();
+        let err = ConfigLayer::from_file(&file)
+            .and_then(Config::from_layer)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("preview.token"), "{err}");
     }
 
     #[test]

@@ -62,6 +62,13 @@ pub enum ApiError {
     /// The route takes GET and HEAD only.
     #[error("method {0} is not allowed here: use GET or HEAD")]
     MethodNotAllowed(String),
+    /// The preview asks for its token (`preview.token`), and the request
+    /// carries neither the bearer header nor the sign-in cookie.
+    #[error("the preview needs its token: send `Authorization: Bearer <token>`, or sign in at /preview")]
+    Unauthorized,
+    /// An inline preview template (or the set of them) is over a limit.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// Something failed inside the service. The detail is logged, never sent.
     #[error("internal error: see the service's log")]
     Internal(String),
@@ -73,7 +80,10 @@ impl ApiError {
         match self {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTooLarge { .. } | ApiError::LimitExceeded(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -93,6 +103,8 @@ impl ApiError {
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::LimitExceeded(_) => "limit_exceeded",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -121,6 +133,12 @@ impl IntoResponse for ApiError {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if matches!(self, ApiError::MethodNotAllowed(_)) {
             headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        }
+        if matches!(self, ApiError::Unauthorized) {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"error-render preview\""),
+            );
         }
         response
     }

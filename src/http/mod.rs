@@ -15,6 +15,7 @@ pub mod error;
 pub mod metrics;
 pub mod negotiate;
 pub mod ops;
+pub mod preview;
 pub mod routes;
 
 use std::future::Future;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The validator's findings for one generation, for `/status`.
     findings: Arc<Mutex<FindingsCache>>,
+    /// The browser preview's own state.
+    preview: preview::Shared,
 }
 
 /// (generation, findings as JSON).
@@ -59,6 +62,7 @@ impl AppState {
             config,
             metrics: Arc::new(Metrics::new()),
             findings: Arc::new(Mutex::new(None)),
+            preview: preview::Shared::new(),
         }
     }
 
@@ -121,6 +125,11 @@ fn build_renderer(config: &Config) -> Result<Renderer, ReloadError> {
 /// The service's routes over `state`, ready to serve or nest.
 pub fn router(state: AppState) -> Router {
     let op = |r: axum::routing::MethodRouter<AppState>| r.fallback(ops::method_not_allowed);
+    let preview = if state.config.preview.enabled {
+        preview::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .route("/healthz", op(get(ops::healthz)))
         .route("/readyz", op(get(ops::readyz)))
@@ -129,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", op(get(ops::metrics)))
         .route("/render", any(routes::render_root))
         .route("/render/{code}", any(routes::render_code))
+        .merge(preview)
         .fallback(routes::fallback)
         .layer(CatchPanicLayer::custom(on_panic))
         .with_state(state)
@@ -170,6 +180,12 @@ pub async fn serve_on(
             "serving"
         );
     }
+    let preview = state.preview.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Open preview event streams would otherwise hold the drain forever.
+        preview.close();
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -60,7 +60,7 @@ pub async fn status(State(state): State<AppState>) -> Response {
 /// The validator's findings for the live set (`validate::lint_renderer`),
 /// computed once per generation: linting renders every catalogue entry, too
 /// much to repeat on every poll of `/status`.
-async fn findings(state: &AppState, snap: Arc<Snapshot>) -> serde_json::Value {
+pub(crate) async fn findings(state: &AppState, snap: Arc<Snapshot>) -> serde_json::Value {
     let cached = state
         .findings
         .lock()
@@ -123,7 +123,7 @@ fn json_response(value: &serde_json::Value) -> Response {
     r
 }
 
-fn failure_json(f: &Failure) -> serde_json::Value {
+pub(crate) fn failure_json(f: &Failure) -> serde_json::Value {
     let problems: Vec<serde_json::Value> = f
         .error
         .message

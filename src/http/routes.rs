@@ -285,7 +285,7 @@ async fn json_ask(body: Body, limit: usize) -> Result<ErrorRequest, ApiError> {
 
 /// The request-context fields and the headers they come from. Authorization
 /// and Cookie are never among them.
-const CONTEXT: [(&str, &[&str]); 6] = [
+pub(crate) const CONTEXT: [(&str, &[&str]); 6] = [
     ("RequestID", &["x-request-id"]),
     ("OriginalURI", &["x-original-uri"]),
     // Traefik's nginx mode spells it X-Namespaces.

@@ -1,0 +1,373 @@
+//! The preview's JSON API: the catalogue rendered by the live set, and single
+//! renders (live or inline) as the `render --json` envelope.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Authorized;
+use super::inline;
+use crate::catalogue::Catalogue;
+use crate::config::Config;
+use crate::error::LoadError;
+use crate::escape::Profile;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::ops;
+use crate::render::{ErrorRequest, RenderError, Rendered, Renderer};
+
+/// How long a preview render may take before the request gives up on it: a
+/// backstop behind the renderer's own limits.
+const RENDER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The JSON of `error-render render --json` for a rendered error: `status`,
+/// `headers` (an object), `body`, `template`, `outcome`, `error`. The status
+/// and headers are the ones this service would answer with, after
+/// `status_rewrites` and the configured `headers`.
+pub fn envelope(rendered: &Rendered, config: &Config) -> Value {
+    let status = config.status_rewrites.apply(rendered.status);
+    let mut headers = serde_json::Map::new();
+    for (name, value) in &rendered.headers {
+        // Hop-by-hop: never sent by the service.
+        if name != "connection" {
+            headers.insert(name.clone(), value.clone().into());
+        }
+    }
+    for (name, value) in config.headers.for_status(status) {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers.insert(name.as_str().to_owned(), value.into());
+    }
+    json!({
+        "status": status,
+        "headers": headers,
+        "body": rendered.body,
+        "template": rendered.template,
+        "outcome": rendered.outcome,
+        "error": rendered.error,
+    })
+}
+
+/// The envelope of a set that does not load (`outcome: load`, as `render
+/// --json` prints it), plus `problems` with file, line and column.
+fn load_envelope(e: &LoadError) -> Value {
+    let problems: Vec<Value> = e
+        .problems()
+        .into_iter()
+        .map(|p| json!({ "file": p.file, "line": p.line, "column": p.column, "message": p.message }))
+        .collect();
+    json!({
+        "status": null,
+        "headers": {},
+        "body": null,
+        "template": null,
+        "outcome": "load",
+        "error": e.to_string(),
+        "problems": problems,
+    })
+}
+
+/// `GET /preview/api/catalogue[?profile=5.14]`: every catalogue entry and
+/// gateway error ID, each rendered for a JSON and an XML request by the live
+/// set; the set's files; its findings, warnings and last reload error.
+pub(crate) async fn catalogue(
+    _: Authorized,
+    State(state): State<AppState>,
+    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
+    let profile = query.get("profile").map(|p| parse_profile(p)).transpose()?;
+    let snap = state.store.snapshot();
+    let config = Arc::clone(&state.config);
+    let rendering = Arc::clone(&snap);
+    let entries = tokio::task::spawn_blocking(move || {
+        render_catalogue(&rendering.renderer, &config, profile)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("rendering the catalogue: {e}")))?;
+
+    let set = snap.renderer.set();
+    let files: Vec<Value> = set
+        .files()
+        .iter()
+        .map(|f| json!({ "name": f.name, "text": &*f.text }))
+        .collect();
+    let warnings: Vec<String> = set.warnings().iter().map(ToString::to_string).collect();
+    let profile = profile.unwrap_or(snap.renderer.options().profile);
+    let body = json!({
+        "generation": snap.generation,
+        "loaded_at": ops::rfc3339(snap.loaded_at),
+        "profile": profile.as_str(),
+        "templates": {
+            "dir": set.dir().map(|d| d.display().to_string()),
+            "files": files,
+        },
+        "last_reload_error": state.store.last_failure().map(|f| ops::failure_json(&f)),
+        "warnings": warnings,
+        "findings": ops::findings(&state, Arc::clone(&snap)).await,
+        "entries": entries,
+    });
+    Ok(Json(body).into_response())
+}
+
+/// One row per published entry (rendered by code and message, as a proxy
+/// asks, so `override_messages` apply) and per gateway error ID (rendered by
+/// ID).
+fn render_catalogue(renderer: &Renderer, config: &Config, profile: Option<Profile>) -> Vec<Value> {
+    let catalogue = Catalogue::builtin();
+    let mut rows = Vec::new();
+    for e in catalogue.entries() {
+        let req = ErrorRequest {
+            profile,
+            ..ErrorRequest::code(e.code).message(e.message.clone())
+        };
+        let mut row = json!({
+            "kind": "entry",
+            "id": e.id,
+            "code": e.code,
+            "message": e.message,
+            "title": e.title,
+            "action": e.action,
+            "default_for_code": e.default_for_code,
+        });
+        add_renders(&mut row, renderer, config, req);
+        rows.push(row);
+    }
+    for o in catalogue.override_ids() {
+        let entry = o.entry.as_deref().and_then(|id| catalogue.entry(id));
+        let req = ErrorRequest {
+            profile,
+            ..ErrorRequest::id(o.id.clone())
+        };
+        let mut row = json!({
+            "kind": "override_id",
+            "id": o.id,
+            "code": o.code,
+            "message": o.message,
+            "title": entry.map(|e| e.title.as_str()),
+            "action": entry.map(|e| e.action.as_str()),
+            "entry": o.entry,
+        });
+        add_renders(&mut row, renderer, config, req);
+        rows.push(row);
+    }
+    rows
+}
+
+/// Adds `overridden` (what `override_messages` changed, or null), `json` and
+/// `xml` (the envelopes for a JSON and an XML request) to a row.
+fn add_renders(row: &mut Value, renderer: &Renderer, config: &Config, req: ErrorRequest) {
+    let (overridden, renders) = match renderer.resolve(&req) {
+        Ok(resolved) => {
+            let overridden = resolved.overridden_by.as_ref().map(|by| {
+                json!({ "by": by, "code": resolved.code, "message": resolved.message })
+            });
+            let render = |ct: &str| {
+                let req = ErrorRequest {
+                    content_type: Some(ct.to_owned()),
+                    ..req.clone()
+                };
+                envelope(&renderer.render_resolved(&resolved, &req), config)
+            };
+            let renders = (render("application/json"), render("application/xml"));
+            (overridden.unwrap_or(Value::Null), renders)
+        }
+        // Every built-in entry resolves; a failure here is a bug, shown in
+        // the row rather than losing the whole page.
+        Err(e) => {
+            let failed = json!({ "outcome": "error", "error": e.to_string() });
+            (Value::Null, (failed.clone(), failed))
+        }
+    };
+    if let Some(obj) = row.as_object_mut() {
+        obj.insert("overridden".into(), overridden);
+        obj.insert("json".into(), renders.0);
+        obj.insert("xml".into(), renders.1);
+    }
+}
+
+/// `GET /preview/render`'s parameters.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RenderQuery {
+    code: Option<String>,
+    message: Option<String>,
+    id: Option<String>,
+    content_type: Option<String>,
+    profile: Option<String>,
+}
+
+/// `GET /preview/render?code=&message=&id=&content_type=&profile=`: the
+/// envelope of a render by the live set.
+pub(crate) async fn render_get(
+    _: Authorized,
+    State(state): State<AppState>,
+    query: Result<Query<RenderQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(bad_query)?;
+    let code = q.code.as_deref().map(parse_code).transpose()?;
+    let req = ask(&state, code, q.message, q.id, q.content_type, q.profile)?;
+    let renderer = state.store.snapshot().renderer.clone();
+    render(&state, renderer, req).await
+}
+
+/// `POST /preview/render`'s body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InlineBody {
+    /// File name → text; without it, the live set.
+    templates: Option<BTreeMap<String, String>>,
+    code: Option<u64>,
+    message: Option<String>,
+    id: Option<String>,
+    content_type: Option<String>,
+    profile: Option<String>,
+}
+
+/// `POST /preview/render` with `{"templates": {...}, "code", "message"?,
+/// "id"?, "content_type"?, "profile"?}`: the envelope of a render by the
+/// inline templates (with the live set's options and overrides). Templates
+/// that do not parse give `outcome: load` and their `problems`.
+pub(crate) async fn render_post(
+    _: Authorized,
+    State(state): State<AppState>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let max = inline::MAX_BODY_BYTES;
+    let bytes = axum::body::to_bytes(body, max).await.map_err(|e| {
+        let inner = e.into_inner();
+        if inner
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            ApiError::BodyTooLarge { max }
+        } else {
+            ApiError::Internal(format!("reading the request body: {inner}"))
+        }
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
+    let body: InlineBody =
+        serde_json::from_str(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let code = body
+        .code
+        .map(|c| parse_code(&c.to_string()))
+        .transpose()?;
+    let req = ask(
+        &state,
+        code,
+        body.message,
+        body.id,
+        body.content_type,
+        body.profile,
+    )?;
+    let live = state.store.snapshot().renderer.clone();
+    let renderer = match body.templates {
+        None => live,
+        Some(templates) => match inline::load(templates)? {
+            Ok(set) => Renderer::new(Arc::new(set), live.options().clone()),
+            Err(e) => return Ok(Json(load_envelope(&e)).into_response()),
+        },
+    };
+    render(&state, renderer, req).await
+}
+
+/// An [`ErrorRequest`] from the parameters, checked as `/render` checks them.
+fn ask(
+    state: &AppState,
+    code: Option<u16>,
+    message: Option<String>,
+    id: Option<String>,
+    content_type: Option<String>,
+    profile: Option<String>,
+) -> Result<ErrorRequest, ApiError> {
+    if code.is_none() && id.is_none() {
+        return Err(ApiError::NoCode);
+    }
+    let max = state.config.limits.max_message_bytes;
+    if let Some(m) = &message
+        && m.len() > max
+    {
+        return Err(ApiError::MessageTooLong { len: m.len(), max });
+    }
+    // Request-context fields exist (empty) when enabled, as for a request
+    // without the proxy's headers.
+    let fields = if state.config.request_context {
+        crate::http::routes::CONTEXT
+            .iter()
+            .map(|(field, _)| ((*field).to_owned(), String::new()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ErrorRequest {
+        code,
+        message,
+        id,
+        content_type,
+        profile: profile.as_deref().map(parse_profile).transpose()?,
+        fields,
+    })
+}
+
+/// Renders on a blocking thread, one preview render at a time, and answers
+/// with the envelope.
+async fn render(state: &AppState, renderer: Renderer, req: ErrorRequest) -> Result<Response, ApiError> {
+    let _permit = state
+        .preview
+        .inline_renders
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(format!("preview render queue: {e}")))?;
+    let task = tokio::task::spawn_blocking(move || renderer.render(&req));
+    let rendered = match tokio::time::timeout(RENDER_TIMEOUT, task).await {
+        Ok(Ok(result)) => result.map_err(render_error)?,
+        Ok(Err(e)) => return Err(ApiError::Internal(format!("preview render: {e}"))),
+        Err(_) => {
+            return Err(ApiError::LimitExceeded(format!(
+                "rendering took longer than {} s: look for a runaway range or template call",
+                RENDER_TIMEOUT.as_secs()
+            )));
+        }
+    };
+    Ok(Json(envelope(&rendered, &state.config)).into_response())
+}
+
+fn render_error(e: RenderError) -> ApiError {
+    match e {
+        RenderError::UnknownId { id } => ApiError::UnknownId(id.chars().take(32).collect()),
+        RenderError::InvalidCode(c) => ApiError::CodeOutOfRange(c.to_string()),
+        _ => ApiError::NoCode,
+    }
+}
+
+/// A status code: digits, 400-599.
+fn parse_code(raw: &str) -> Result<u16, ApiError> {
+    let short = || raw.chars().take(32).collect::<String>();
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::CodeNotANumber(short()));
+    }
+    match raw.parse::<u16>() {
+        Ok(code @ 400..=599) => Ok(code),
+        _ => Err(ApiError::CodeOutOfRange(short())),
+    }
+}
+
+fn parse_profile(value: &str) -> Result<Profile, ApiError> {
+    value.parse().map_err(|message| ApiError::BadParameter {
+        name: "profile",
+        message,
+    })
+}
+
+fn bad_query(e: QueryRejection) -> ApiError {
+    ApiError::BadParameter {
+        name: "query",
+        message: e.body_text(),
+    }
+}

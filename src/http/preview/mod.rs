@@ -1,0 +1,102 @@
+//! The browser preview under `/preview`: a catalogue page showing every error
+//! rendered by the live template set, a playground that renders edited
+//! templates without touching the disk, and the JSON API behind both.
+//!
+//! Everything the page needs is compiled into the binary (no CDN). The page
+//! puts every piece of template, message and rendered text into the DOM as
+//! text, and is served with a Content-Security-Policy that allows no inline
+//! script, so a `<script>` in a template or a message never runs.
+//!
+//! | Route | Answer |
+//! |---|---|
+//! | `GET /preview` | The page (or the sign-in form when a token is set and missing). |
+//! | `POST /preview/signin` | Form `token=...`: sets the sign-in cookie. |
+//! | `GET /preview/assets/{file}` | `app.js`, `style.css`. |
+//! | `GET /preview/api/catalogue` | Every entry rendered as JSON and XML, the findings, the files. |
+//! | `GET /preview/events` | Server-sent events: the generation and last reload failure, on change. |
+//! | `GET /preview/render?code=...` | The `render --json` envelope from the live set. |
+//! | `POST /preview/render` | The envelope from inline templates, under strict limits. |
+
+mod api;
+mod assets;
+mod auth;
+mod events;
+mod inline;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tokio::sync::{Semaphore, watch};
+
+use super::AppState;
+
+pub use api::envelope;
+pub use inline::{MAX_BODY_BYTES, MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES};
+
+/// The page's Content-Security-Policy: scripts, styles and connections from
+/// this origin only; no inline script or style, no frames, no plugins.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+     base-uri 'none'; frame-ancestors 'none'";
+
+/// What the preview's handlers share, beyond [`AppState`].
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    /// Set once the server begins a graceful shutdown, so that event streams
+    /// (which never end by themselves) let it finish.
+    closing: Arc<watch::Sender<bool>>,
+    /// Inline renders run one at a time: each is CPU work on a blocking
+    /// thread, and a visitor typing fast must not starve the rendering
+    /// routes.
+    inline_renders: Arc<Semaphore>,
+}
+
+impl Shared {
+    pub(crate) fn new() -> Self {
+        Shared {
+            closing: Arc::new(watch::Sender::new(false)),
+            inline_renders: Arc::new(Semaphore::new(1)),
+        }
+    }
+
+    /// Ends every open event stream: the server is shutting down.
+    pub(crate) fn close(&self) {
+        self.closing.send_replace(true);
+    }
+}
+
+/// The preview's routes, to merge into the service's router when
+/// `preview.enabled`.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/preview", get(auth::page))
+        .route("/preview/", get(auth::page))
+        .route("/preview/signin", post(auth::signin))
+        .route("/preview/assets/{file}", get(assets::asset))
+        .route("/preview/api/catalogue", get(api::catalogue))
+        .route("/preview/events", get(events::events))
+        .route("/preview/render", get(api::render_get).post(api::render_post))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// Headers on every preview response, pages, assets and API alike.
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // The page and its answers change with every reload.
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
