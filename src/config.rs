@@ -537,12 +537,16 @@ impl ConfigLayer {
                     }
                 }
                 "PREVIEW_ENABLED" => {
-                    layer.preview.get_or_insert_with(PreviewLayer::default).enabled =
-                        Some(boolean()?);
+                    layer
+                        .preview
+                        .get_or_insert_with(PreviewLayer::default)
+                        .enabled = Some(boolean()?);
                 }
                 "PREVIEW_TOKEN" => {
-                    layer.preview.get_or_insert_with(PreviewLayer::default).token =
-                        Some(Secret(value.clone()));
+                    layer
+                        .preview
+                        .get_or_insert_with(PreviewLayer::default)
+                        .token = Some(Secret(value.clone()));
                 }
                 "LOG_FORMAT" => layer.log_format = Some(value.parse().map_err(err)?),
                 "LOG_LEVEL" => layer.log_level = Some(value.clone()),
@@ -736,7 +740,11 @@ impl Config {
         }
 
         let preview_layer = layer.preview.unwrap_or_default();
-        if preview_layer.token.as_ref().is_some_and(|t| t.0.trim().is_empty()) {
+        if preview_layer
+            .token
+            .as_ref()
+            .is_some_and(|t| t.0.trim().is_empty())
+        {
             return Err(invalid(
                 "preview.token".into(),
                 "the token is empty: give one, or leave the key out for no token".into(),
@@ -1049,7 +1057,11 @@ mod tests {
                 listen: Some(listen.into()),
                 ..ConfigLayer::default()
             };
-            assert_eq!(Config::from_layer(layer).unwrap().preview.enabled, on, "{listen}");
+            assert_eq!(
+                Config::from_layer(layer).unwrap().preview.enabled,
+                on,
+                "{listen}"
+            );
         }
 
         let dir = tempfile::tempdir().unwrap();

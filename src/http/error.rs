@@ -64,7 +64,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     /// The preview asks for its token (`preview.token`), and the request
     /// carries neither the bearer header nor the sign-in cookie.
-    #[error("the preview needs its token: send `Authorization: Bearer <token>`, or sign in at /preview")]
+    #[error(
+        "the preview needs its token: send `Authorization: Bearer <token>`, or sign in at /preview"
+    )]
     Unauthorized,
     /// An inline preview template (or the set of them) is over a limit.
     #[error("{0}")]

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
 use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -61,7 +61,9 @@ fn load_envelope(e: &LoadError) -> Value {
     let problems: Vec<Value> = e
         .problems()
         .into_iter()
-        .map(|p| json!({ "file": p.file, "line": p.line, "column": p.column, "message": p.message }))
+        .map(
+            |p| json!({ "file": p.file, "line": p.line, "column": p.column, "message": p.message }),
+        )
         .collect();
     json!({
         "status": null,
@@ -166,9 +168,10 @@ fn render_catalogue(renderer: &Renderer, config: &Config, profile: Option<Profil
 fn add_renders(row: &mut Value, renderer: &Renderer, config: &Config, req: ErrorRequest) {
     let (overridden, renders) = match renderer.resolve(&req) {
         Ok(resolved) => {
-            let overridden = resolved.overridden_by.as_ref().map(|by| {
-                json!({ "by": by, "code": resolved.code, "message": resolved.message })
-            });
+            let overridden = resolved
+                .overridden_by
+                .as_ref()
+                .map(|by| json!({ "by": by, "code": resolved.code, "message": resolved.message }));
             let render = |ct: &str| {
                 let req = ErrorRequest {
                     content_type: Some(ct.to_owned()),
@@ -254,10 +257,7 @@ pub(crate) async fn render_post(
     let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
     let body: InlineBody =
         serde_json::from_str(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    let code = body
-        .code
-        .map(|c| parse_code(&c.to_string()))
-        .transpose()?;
+    let code = body.code.map(|c| parse_code(&c.to_string())).transpose()?;
     let req = ask(
         &state,
         code,
@@ -317,7 +317,11 @@ fn ask(
 
 /// Renders on a blocking thread, one preview render at a time, and answers
 /// with the envelope.
-async fn render(state: &AppState, renderer: Renderer, req: ErrorRequest) -> Result<Response, ApiError> {
+async fn render(
+    state: &AppState,
+    renderer: Renderer,
+    req: ErrorRequest,
+) -> Result<Response, ApiError> {
     let _permit = state
         .preview
         .inline_renders

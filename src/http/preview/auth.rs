@@ -104,16 +104,27 @@ pub(crate) async fn signin(State(state): State<AppState>, body: Body) -> Respons
     };
     let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
         Ok(b) => b,
-        Err(_) => return ApiError::BodyTooLarge { max: MAX_FORM_BYTES }.into_response(),
+        Err(_) => {
+            return ApiError::BodyTooLarge {
+                max: MAX_FORM_BYTES,
+            }
+            .into_response();
+        }
     };
     let given = form_value(&bytes, "token").unwrap_or_default();
     if !constant_time_eq(given.as_bytes(), expected.0.as_bytes()) {
-        return signin_form(StatusCode::UNAUTHORIZED, "That token is not the one configured.");
+        return signin_form(
+            StatusCode::UNAUTHORIZED,
+            "That token is not the one configured.",
+        );
     }
     // The cookie holds the token itself: HttpOnly keeps it from scripts,
     // SameSite=Strict from other sites' requests (which also stops them
     // driving the playground with it).
-    let cookie = format!("{COOKIE}={}; Path=/preview; HttpOnly; SameSite=Strict", expected.0);
+    let cookie = format!(
+        "{COOKIE}={}; Path=/preview; HttpOnly; SameSite=Strict",
+        expected.0
+    );
     match HeaderValue::from_str(&cookie) {
         Ok(cookie) => see_other("/preview", Some(cookie)),
         Err(_) => signin_form(
@@ -173,11 +184,17 @@ mod tests {
     #[test]
     fn cookies_and_form_values_parse() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("a=1; error_render_preview=t%20k"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; error_render_preview=t%20k"),
+        );
         h.append(header::COOKIE, HeaderValue::from_static("b=\"2\""));
         let all: Vec<_> = cookies(&h).collect();
         assert_eq!(all, [("a", "1"), (COOKIE, "t%20k"), ("b", "2")]);
-        assert_eq!(form_value(b"x=1&token=a+b%21", "token").as_deref(), Some("a b!"));
+        assert_eq!(
+            form_value(b"x=1&token=a+b%21", "token").as_deref(),
+            Some("a b!")
+        );
         assert_eq!(form_value(b"x=1", "token"), None);
     }
 }

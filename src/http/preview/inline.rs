@@ -98,19 +98,33 @@ mod tests {
     fn limits_name_what_is_over() {
         let big = "x".repeat(MAX_FILE_BYTES + 1);
         let err = load(one("error.json", &big)).unwrap_err();
-        assert!(matches!(&err, ApiError::LimitExceeded(m) if m.contains("error.json")), "{err}");
+        assert!(
+            matches!(&err, ApiError::LimitExceeded(m) if m.contains("error.json")),
+            "{err}"
+        );
 
         let many: BTreeMap<String, String> = (0..=MAX_FILES)
             .map(|i| (format!("error_{}.json", 400 + i), "x".to_owned()))
             .collect();
         let err = load(many).unwrap_err();
-        assert!(matches!(&err, ApiError::LimitExceeded(m) if m.contains("33 templates")), "{err}");
+        assert!(
+            matches!(&err, ApiError::LimitExceeded(m) if m.contains("33 templates")),
+            "{err}"
+        );
 
         let total: BTreeMap<String, String> = (0..5)
-            .map(|i| (format!("error_{}.json", 400 + i), "x".repeat(MAX_FILE_BYTES)))
+            .map(|i| {
+                (
+                    format!("error_{}.json", 400 + i),
+                    "x".repeat(MAX_FILE_BYTES),
+                )
+            })
             .collect();
         let err = load(total).unwrap_err();
-        assert!(matches!(&err, ApiError::LimitExceeded(m) if m.contains("together")), "{err}");
+        assert!(
+            matches!(&err, ApiError::LimitExceeded(m) if m.contains("together")),
+            "{err}"
+        );
     }
 
     #[test]

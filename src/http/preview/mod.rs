@@ -78,7 +78,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/preview/assets/{file}", get(assets::asset))
         .route("/preview/api/catalogue", get(api::catalogue))
         .route("/preview/events", get(events::events))
-        .route("/preview/render", get(api::render_get).post(api::render_post))
+        .route(
+            "/preview/render",
+            get(api::render_get).post(api::render_post),
+        )
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -93,7 +96,10 @@ async fn security_headers(mut response: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // The page and its answers change with every reload.
     h.entry(header::CACHE_CONTROL)

@@ -1,0 +1,690 @@
+//! The preview page in a real headless Chromium, driven over WebDriver by
+//! chromedriver, against the real service (in-process, real sockets, a real
+//! template folder watched for changes).
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`bash scripts/ci-deps.sh`
+//! installs them; `CHROMIUM` and `CHROMEDRIVER` name other binaries). Without
+//! them the test fails: it never skips silently. Screenshots go to
+//! `target/ci-artifacts/preview/`, which CI keeps.
+//!
+//! The WebDriver client is the few commands used here, over reqwest: a
+//! WebDriver crate would add some thirty crates to the build for them.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use error_render::Catalogue;
+use error_render::config::{Config, ConfigLayer};
+use error_render::http::{AppState, serve_on, start_reloading};
+use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// How long any wait on the page may take before the test fails.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The script a hostile message or template tries to run.
+const HOSTILE: &str = "<script>window.__pwned=1</script>";
+const HOSTILE_IMG: &str = "<img src=x onerror=\"window.__pwned=2\">";
+
+/// WebDriver's key for an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-artifacts/preview");
+    std::fs::create_dir_all(&dir).expect("create target/ci-artifacts/preview");
+    dir
+}
+
+/// A binary from the environment variable, else the first existing path.
+fn binary(var: &str, candidates: &[&str], package: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(var) {
+        return PathBuf::from(p);
+    }
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "{package} is not installed (looked for {candidates:?}; set {var} to use another): \
+                 run `bash scripts/ci-deps.sh`, which installs chromium and chromium-driver"
+            )
+        })
+}
+
+/// The service on 127.0.0.1:0 over a temp template folder, reloading on
+/// file changes.
+struct Server {
+    base: String,
+    dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    _watch: Option<error_render::watch::WatchHandle>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn start_server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("error.json"), BUNDLED_ERROR_JSON).unwrap();
+    std::fs::write(dir.path().join("error.xml"), BUNDLED_ERROR_XML).unwrap();
+    let config = Config::from_layer(ConfigLayer {
+        templates: Some(dir.path().to_owned()),
+        ..ConfigLayer::default()
+    })
+    .unwrap();
+    assert!(config.preview.enabled, "the preview is on for loopback");
+    let state = AppState::from_config(config).unwrap();
+    let watch = start_reloading(&state);
+    assert!(watch.is_some(), "the template folder is watched");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(serve_on(listener, state, async {
+        let _ = rx.await;
+    }));
+    Server {
+        base: format!("http://{addr}"),
+        dir,
+        stop: Some(tx),
+        _watch: watch,
+    }
+}
+
+/// chromedriver (a child process on a free port) and one Chromium session.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Only our own child, by its handle; Chromium was already closed by
+        // `quit`, or goes with its driver.
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let chromium = binary("CHROMIUM", &["/usr/bin/chromium"], "chromium");
+        let chromedriver = binary(
+            "CHROMEDRIVER",
+            &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+            "chromium-driver",
+        );
+        // Port 0: chromedriver picks a free port and says which on stdout.
+        let mut driver = Command::new(&chromedriver)
+            .arg("--port=0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {}: {e}; run `bash scripts/ci-deps.sh`",
+                    chromedriver.display()
+                )
+            });
+        let stdout = driver.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Keeps draining chromedriver's output so it never blocks on a
+            // full pipe.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let _ = tx.send(port);
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(WAIT)
+            .expect("chromedriver did not report its port");
+        let profile = tempfile::tempdir().unwrap();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let user_data = format!("--user-data-dir={}", profile.path().display());
+        let caps = json!({
+            "capabilities": { "alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": chromium,
+                    "args": [
+                        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                        "--no-first-run", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync",
+                        "--window-size=1280,900", user_data,
+                    ],
+                },
+            }}
+        });
+        let base = format!("http://127.0.0.1:{port}");
+        let started: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("chromedriver answers")
+            .json()
+            .await
+            .unwrap();
+        let session = started["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no Chromium session: {started}"))
+            .to_owned();
+        Browser {
+            http,
+            session: format!("{base}/session/{session}"),
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// One WebDriver command; its `value`, or a panic with the driver's error.
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.session));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let reply: Value = req.send().await.unwrap().json().await.unwrap();
+        if let Some(error) = reply["value"]["error"].as_str() {
+            panic!("WebDriver {path}: {error}: {}", reply["value"]["message"]);
+        }
+        reply["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .await
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_owned()
+    }
+
+    async fn clear(&self, css: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn window(&self, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await;
+    }
+
+    /// A Chrome DevTools command (chromedriver's extension).
+    async fn cdp(&self, cmd: &str, params: Value) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": cmd, "params": params })),
+        )
+        .await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::write(artifacts().join(name), bytes).unwrap();
+    }
+
+    /// Polls `expr` (a JS expression) until it is truthy, failing after
+    /// [`WAIT`] with `what`. There is no event to await in the page from
+    /// here, so this is bounded polling.
+    async fn wait_for(&self, what: &str, expr: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        let script = format!("return ({expr});");
+        loop {
+            let v = self.js(&script).await;
+            let truthy =
+                !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
+            if truthy {
+                return v;
+            }
+            if Instant::now() > deadline {
+                panic!("waited {WAIT:?} for {what}: {expr} is {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let css = serde_json::to_string(css).unwrap();
+        self.js(&format!(
+            "return document.querySelector({css}).textContent;"
+        ))
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    async fn quit(&self) {
+        let _ = self.http.delete(&self.session).send().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_page_in_headless_chromium() {
+    let server = Arc::new(start_server().await);
+    let browser = Arc::new(Browser::start().await);
+    // The steps run in a task so that a failing step still closes Chromium.
+    let steps = {
+        let (server, browser) = (Arc::clone(&server), Arc::clone(&browser));
+        tokio::spawn(async move {
+            catalogue_shows_every_entry(&server, &browser).await;
+            typing_in_the_playground_changes_the_render(&server, &browser).await;
+            hostile_message_and_template_do_not_run(&browser).await;
+            template_saved_on_disk_shows_without_reload(&server, &browser).await;
+            dark_mode_and_phone_screenshots(&server, &browser).await;
+        })
+    };
+    let result = steps.await;
+    browser.quit().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn open(server: &Server, browser: &Browser, hash: &str) {
+    browser
+        .goto(&format!("{}/preview{hash}", server.base))
+        .await;
+    browser
+        .wait_for(
+            "the catalogue to load",
+            "document.documentElement.dataset.ready === '1'",
+        )
+        .await;
+}
+
+async fn catalogue_shows_every_entry(server: &Server, browser: &Browser) {
+    open(server, browser, "").await;
+    let catalogue = Catalogue::builtin();
+    assert_eq!(catalogue.entries().len(), 108, "the published catalogue");
+    let expected = catalogue.entries().len() + catalogue.override_ids().len();
+    let rows = browser
+        .js("return document.querySelectorAll('#entries li.entry').length;")
+        .await;
+    assert_eq!(
+        rows,
+        json!(expected),
+        "one row per entry and gateway error ID"
+    );
+    let ids = browser
+        .js("return Array.from(document.querySelectorAll('#entries li.entry'), li => li.dataset.id);")
+        .await;
+    let want: Vec<&str> = catalogue
+        .entries()
+        .iter()
+        .map(|e| e.id.as_str())
+        .chain(catalogue.override_ids().iter().map(|o| o.id.as_str()))
+        .collect();
+    assert_eq!(ids, json!(want));
+    assert_eq!(
+        browser.text("#entry-count").await,
+        format!("{expected} of {expected} entries")
+    );
+    // Each row carries both renders from the live set.
+    let first = &catalogue.entries()[0];
+    let body = browser
+        .text("#entries li.entry .render-json pre.body")
+        .await;
+    assert_eq!(
+        body,
+        format!("{{\n    \"error\": \"{}\"\n}}", first.message)
+    );
+    let meta = browser
+        .text("#entries li.entry .render-xml .render-meta")
+        .await;
+    assert!(
+        meta.contains("from error.xml") && meta.contains("ok"),
+        "{meta}"
+    );
+    assert_eq!(browser.text("#findings-summary").await, "no findings");
+
+    // The class filter and the search.
+    browser.click(".chip[data-filter='5']").await;
+    let fives = catalogue
+        .entries()
+        .iter()
+        .filter(|e| e.code / 100 == 5)
+        .count()
+        + catalogue
+            .override_ids()
+            .iter()
+            .filter(|o| o.code / 100 == 5)
+            .count();
+    let visible = browser
+        .js("return Array.from(document.querySelectorAll('#entries li.entry:not([hidden])'), li => li.dataset.code);")
+        .await;
+    let visible = visible.as_array().unwrap();
+    assert_eq!(visible.len(), fives);
+    assert!(visible.iter().all(|c| c.as_str().unwrap().starts_with('5')));
+    browser.click(".chip[data-filter='all']").await;
+    browser.type_into("#search", "quota").await;
+    let shown = browser
+        .wait_for(
+            "the search to filter",
+            "document.querySelectorAll('#entries li.entry:not([hidden])').length < 20 && \
+             Array.from(document.querySelectorAll('#entries li.entry:not([hidden])'), li => li.textContent.toLowerCase().includes('quota')).every(Boolean) && \
+             document.querySelectorAll('#entries li.entry:not([hidden])').length",
+        )
+        .await;
+    assert!(shown.as_u64().unwrap() >= 1);
+    browser.clear("#search").await;
+    browser.type_into("#search", " ").await;
+    browser
+        .wait_for(
+            "the search to be cleared",
+            &format!(
+                "document.querySelectorAll('#entries li.entry:not([hidden])').length === {expected}"
+            ),
+        )
+        .await;
+    // One entry opened, for the screenshot.
+    browser
+        .js("document.querySelector('#entries li.entry details').open = true; return 1;")
+        .await;
+    browser.screenshot("catalogue.png").await;
+}
+
+/// The playground's rendered body.
+async fn playground_body(browser: &Browser) -> String {
+    browser.text("#pg-body").await
+}
+
+async fn wait_body(browser: &Browser, what: &str, want: &str) {
+    let want_js = serde_json::to_string(want).unwrap();
+    browser
+        .wait_for(
+            what,
+            &format!("document.querySelector('#pg-body').textContent === {want_js}"),
+        )
+        .await;
+}
+
+async fn typing_in_the_playground_changes_the_render(server: &Server, browser: &Browser) {
+    open(server, browser, "#playground").await;
+    let initial = format!(
+        "{{\n    \"error\": \"{}\"\n}}",
+        "Access to this API has been disallowed"
+    );
+    wait_body(browser, "the first render", &initial).await;
+    assert_eq!(browser.text("#pg-status").await, "403");
+    assert_eq!(browser.text("#pg-template").await, "from error.json");
+
+    browser.clear("#pg-editor").await;
+    browser
+        .type_into(
+            "#pg-editor",
+            "{\"typed\": \"{{.Message}}\", \"code\": {{.StatusCode}}}",
+        )
+        .await;
+    browser.type_into("#pg-message", "Typed in the page").await;
+    wait_body(
+        browser,
+        "the typed template to render",
+        "{\"typed\": \"Typed in the page\", \"code\": 403}",
+    )
+    .await;
+    assert_eq!(browser.text("#pg-outcome").await, "ok");
+    assert_eq!(
+        browser
+            .js("return document.querySelector('#pg-dirty').hidden;")
+            .await,
+        json!(false)
+    );
+
+    // A broken template: the error with its line and column, as you type.
+    browser.type_into("#pg-editor", "\n{{.Message").await;
+    browser
+        .wait_for(
+            "the parse error",
+            "document.querySelector('#pg-outcome').textContent === 'load'",
+        )
+        .await;
+    let error = browser.text("#pg-error-text").await;
+    assert!(error.starts_with("error.json:2:"), "{error}");
+    let goto = browser.text("#pg-problems button").await;
+    assert!(goto.starts_with("Go to error.json:2:"), "{goto}");
+    browser.screenshot("playground-error.png").await;
+
+    // The XML side, chosen in the page.
+    browser.clear("#pg-editor").await;
+    browser
+        .type_into("#pg-editor", "{\"typed\": \"{{.Message}}\"}")
+        .await;
+    browser
+        .js(
+            "const s = document.querySelector('#pg-content-type'); s.value = 'application/xml'; \
+             s.dispatchEvent(new Event('change')); return 1;",
+        )
+        .await;
+    browser
+        .wait_for(
+            "the XML render",
+            "document.querySelector('#pg-template').textContent === 'from error.xml'",
+        )
+        .await;
+    assert!(
+        playground_body(browser)
+            .await
+            .contains("<error>Typed in the page</error>")
+    );
+    browser.screenshot("playground.png").await;
+    // Nothing was written to disk.
+    let on_disk = std::fs::read_to_string(server.dir.path().join("error.json")).unwrap();
+    assert_eq!(on_disk, BUNDLED_ERROR_JSON);
+}
+
+async fn assert_not_pwned(browser: &Browser) {
+    let pwned = browser.js("return typeof window.__pwned;").await;
+    assert_eq!(pwned, json!("undefined"), "a hostile script ran");
+    let scripts = browser
+        .js("return document.querySelectorAll('main script, main img').length;")
+        .await;
+    assert_eq!(scripts, json!(0), "hostile markup became elements");
+}
+
+async fn hostile_message_and_template_do_not_run(browser: &Browser) {
+    // Still on the playground, XML request: a hostile message.
+    browser.clear("#pg-message").await;
+    browser
+        .type_into("#pg-message", &format!("{HOSTILE}{HOSTILE_IMG}"))
+        .await;
+    browser
+        .wait_for(
+            "the hostile message to render",
+            "document.querySelector('#pg-body').textContent.includes('__pwned=2')",
+        )
+        .await;
+    assert_not_pwned(browser).await;
+
+    // A hostile template: its text is the body, shown as text.
+    browser.clear("#pg-editor").await;
+    browser
+        .type_into(
+            "#pg-editor",
+            &format!("{HOSTILE}{HOSTILE_IMG}{{{{.Message}}}}"),
+        )
+        .await;
+    browser
+        .js(
+            "const s = document.querySelector('#pg-content-type'); s.value = 'application/json'; \
+             s.dispatchEvent(new Event('change')); return 1;",
+        )
+        .await;
+    browser
+        .wait_for(
+            "the hostile template to render",
+            "document.querySelector('#pg-template').textContent === 'from error.json' && \
+             document.querySelector('#pg-body').textContent.startsWith('<script>window.__pwned=1</script>')",
+        )
+        .await;
+    assert_not_pwned(browser).await;
+    browser.screenshot("playground-hostile.png").await;
+}
+
+async fn template_saved_on_disk_shows_without_reload(server: &Server, browser: &Browser) {
+    open(server, browser, "").await;
+    // A mark that a page reload would wipe.
+    browser.js("window.__same_page = 42; return 1;").await;
+    let generation = browser.text("#generation").await;
+    browser
+        .wait_for(
+            "the event stream to open",
+            "document.querySelector('#live').dataset.state === 'live'",
+        )
+        .await;
+
+    let saved = format!("{{\"error\": \"Saved on disk {HOSTILE} {{{{.Message}}}}\"}}");
+    std::fs::write(server.dir.path().join("error.json"), &saved).unwrap();
+    let first = &Catalogue::builtin().entries()[0];
+    let want = format!(
+        "{{\"error\": \"Saved on disk {HOSTILE} {}\"}}",
+        first.message
+    );
+    let want_js = serde_json::to_string(&want).unwrap();
+    browser
+        .wait_for(
+            "the saved template to show in the open page",
+            &format!(
+                "document.querySelector('#entries li.entry .render-json pre.body').textContent === {want_js}"
+            ),
+        )
+        .await;
+    assert_eq!(browser.js("return window.__same_page;").await, json!(42));
+    assert_ne!(browser.text("#generation").await, generation);
+    assert_not_pwned(browser).await;
+
+    // A save that does not parse: the page says so, the last good set stays.
+    std::fs::write(server.dir.path().join("error.json"), "{{.Message").unwrap();
+    browser
+        .wait_for(
+            "the failed reload to show",
+            "!document.querySelector('#reload-error').hidden",
+        )
+        .await;
+    let failure = browser.text("#reload-error-text").await;
+    assert!(failure.contains("error.json:1:"), "{failure}");
+    assert_eq!(
+        browser
+            .text("#entries li.entry .render-json pre.body")
+            .await,
+        want
+    );
+    browser.screenshot("catalogue-reload-error.png").await;
+    std::fs::write(server.dir.path().join("error.json"), BUNDLED_ERROR_JSON).unwrap();
+    browser
+        .wait_for(
+            "the fixed template to show",
+            "document.querySelector('#reload-error').hidden",
+        )
+        .await;
+    assert_eq!(browser.js("return window.__same_page;").await, json!(42));
+}
+
+async fn dark_mode_and_phone_screenshots(server: &Server, browser: &Browser) {
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": "dark" }] }),
+        )
+        .await;
+    open(server, browser, "").await;
+    let bg = browser
+        .js("return getComputedStyle(document.body).backgroundColor;")
+        .await;
+    assert_eq!(bg, json!("rgb(21, 23, 27)"), "the dark palette");
+    browser
+        .js("document.querySelector('#entries li.entry details').open = true; return 1;")
+        .await;
+    browser.screenshot("catalogue-dark.png").await;
+    open(server, browser, "#playground").await;
+    browser
+        .wait_for(
+            "a render",
+            "document.querySelector('#pg-outcome').textContent === 'ok'",
+        )
+        .await;
+    browser.screenshot("playground-dark.png").await;
+
+    browser
+        .cdp("Emulation.setEmulatedMedia", json!({ "features": [] }))
+        .await;
+    browser.window(390, 844).await;
+    open(server, browser, "").await;
+    // No sideways scrolling on a phone.
+    let overflow = browser
+        .js("return document.documentElement.scrollWidth <= window.innerWidth;")
+        .await;
+    assert_eq!(overflow, json!(true), "the page fits a phone's width");
+    browser.screenshot("catalogue-phone.png").await;
+    open(server, browser, "#playground").await;
+    browser.screenshot("playground-phone.png").await;
+}
