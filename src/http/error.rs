@@ -47,6 +47,13 @@ pub enum ApiError {
         /// The limit.
         max: usize,
     },
+    /// The request was not complete and answered within
+    /// `limits.request_timeout_ms` (a body trickling in).
+    #[error(
+        "the request took longer than {0} ms (limits.request_timeout_ms): send the whole \
+         request at once"
+    )]
+    RequestTimeout(u128),
     /// The query string or body is not UTF-8.
     #[error("{0} is not valid UTF-8")]
     InvalidUtf8(&'static str),
@@ -74,6 +81,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -94,6 +102,7 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Internal(_) => "internal",
+            ApiError::RequestTimeout(_) => "request_timeout",
         }
     }
 }
