@@ -11,11 +11,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use axum::http::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
 use crate::escape::Profile;
+use crate::limits::RenderLimits;
 use crate::overrides::{Overrides, TykConf};
 use crate::render::RenderOptions;
 
@@ -27,6 +29,10 @@ pub const DEFAULT_TEMPLATES: &str = "templates";
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4096;
 /// The largest request body accepted by default (`POST /render`), in bytes.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 65536;
+/// The default largest request head accepted.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+/// hyper's smallest read buffer: a smaller head limit cannot be enforced.
+pub const MIN_HEADER_BYTES: usize = 8192;
 /// The prefix of every environment variable read.
 pub const ENV_PREFIX: &str = "ERROR_RENDER_";
 
@@ -92,14 +98,52 @@ pub struct ConfigLayer {
     pub log_level: Option<String>,
 }
 
-/// The `limits` section of a layer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsLayer {
+/// Declares the `limits` section of a layer, its merge, and its
+/// environment variables, from one list so that they cannot drift apart.
+macro_rules! limits_layer {
+    ($($(#[$doc:meta])* $field:ident => $env:literal,)*) => {
+        /// The `limits` section of a layer.
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct LimitsLayer {
+            $($(#[$doc])* pub $field: Option<u64>,)*
+        }
+
+        impl LimitsLayer {
+            /// The `ERROR_RENDER_*` variable names (without the prefix).
+            const ENV: &[&str] = &[$($env),*];
+
+            fn set_from_env(&mut self, key: &str, n: u64) {
+                match key {
+                    $($env => self.$field = Some(n),)*
+                    _ => {}
+                }
+            }
+
+            fn merge(&mut self, upper: LimitsLayer) {
+                $(if upper.$field.is_some() { self.$field = upper.$field; })*
+            }
+        }
+    };
+}
+
+limits_layer! {
     /// The longest message accepted, in bytes.
-    pub max_message_bytes: Option<usize>,
+    max_message_bytes => "MAX_MESSAGE_BYTES",
     /// The largest request body accepted, in bytes.
-    pub max_body_bytes: Option<usize>,
+    max_body_bytes => "MAX_BODY_BYTES",
+    /// The largest request head (request line and headers), in bytes.
+    max_header_bytes => "MAX_HEADER_BYTES",
+    /// How long a client may take to send its request head, in milliseconds.
+    header_read_timeout_ms => "HEADER_READ_TIMEOUT_MS",
+    /// How long a whole request (head, body and answer) may take, in milliseconds.
+    request_timeout_ms => "REQUEST_TIMEOUT_MS",
+    /// Bytes one render may write.
+    max_output_bytes => "MAX_OUTPUT_BYTES",
+    /// How long one render may take, in milliseconds.
+    max_render_time_ms => "MAX_RENDER_TIME_MS",
+    /// `{{range}}` iterations one render may make.
+    max_range_iterations => "MAX_RANGE_ITERATIONS",
 }
 
 /// The `preview` section of a layer.
@@ -273,13 +317,21 @@ impl ExtraHeaders {
     }
 }
 
-/// Size limits on what the service accepts.
+/// Limits on what the service accepts and on each render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The longest message accepted, in bytes.
     pub max_message_bytes: usize,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The largest request head (request line and headers), in bytes.
+    pub max_header_bytes: usize,
+    /// How long a client may take to send its request head (slowloris).
+    pub header_read_timeout: Duration,
+    /// How long a whole request may take before it is answered 408.
+    pub request_timeout: Duration,
+    /// Bounds on each render of the template folder.
+    pub render: RenderLimits,
 }
 
 impl Default for Limits {
@@ -287,7 +339,56 @@ impl Default for Limits {
         Limits {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            header_read_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+            render: RenderLimits::service(),
         }
+    }
+}
+
+impl Limits {
+    fn from_layer(layer: LimitsLayer) -> Result<Limits, String> {
+        let d = Limits::default();
+        for (name, value) in [
+            ("max_message_bytes", layer.max_message_bytes),
+            ("max_body_bytes", layer.max_body_bytes),
+            ("header_read_timeout_ms", layer.header_read_timeout_ms),
+            ("request_timeout_ms", layer.request_timeout_ms),
+            ("max_output_bytes", layer.max_output_bytes),
+            ("max_render_time_ms", layer.max_render_time_ms),
+            ("max_range_iterations", layer.max_range_iterations),
+        ] {
+            if value == Some(0) {
+                return Err(format!("limits.{name} must be above 0"));
+            }
+        }
+        let bytes = |v: Option<u64>, default: usize| {
+            v.map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX))
+        };
+        let millis = |v: Option<u64>, default: Duration| v.map_or(default, Duration::from_millis);
+        let max_header_bytes = bytes(layer.max_header_bytes, d.max_header_bytes);
+        if max_header_bytes < MIN_HEADER_BYTES {
+            return Err(format!(
+                "limits.max_header_bytes must be at least {MIN_HEADER_BYTES} (the HTTP server's \
+                 smallest buffer)"
+            ));
+        }
+        Ok(Limits {
+            max_message_bytes: bytes(layer.max_message_bytes, d.max_message_bytes),
+            max_body_bytes: bytes(layer.max_body_bytes, d.max_body_bytes),
+            max_header_bytes,
+            header_read_timeout: millis(layer.header_read_timeout_ms, d.header_read_timeout),
+            request_timeout: millis(layer.request_timeout_ms, d.request_timeout),
+            render: RenderLimits {
+                max_output_bytes: bytes(layer.max_output_bytes, d.render.max_output_bytes),
+                max_render_time: millis(layer.max_render_time_ms, d.render.max_render_time),
+                max_range_iterations: layer
+                    .max_range_iterations
+                    .unwrap_or(d.render.max_range_iterations),
+                ..d.render
+            },
+        })
     }
 }
 
@@ -525,16 +626,14 @@ impl ConfigLayer {
                     layer.status_rewrites = Some(env_json(name, value, "code: status")?)
                 }
                 "HEADERS" => layer.headers = Some(env_json(name, value, "code: {header: value}")?),
-                "MAX_MESSAGE_BYTES" | "MAX_BODY_BYTES" => {
-                    let n: usize = value
+                _ if LimitsLayer::ENV.contains(&key) => {
+                    let n: u64 = value
                         .parse()
-                        .map_err(|_| err(format!("expected a number of bytes, got {value:?}")))?;
-                    let limits = layer.limits.get_or_insert_with(LimitsLayer::default);
-                    if key == "MAX_MESSAGE_BYTES" {
-                        limits.max_message_bytes = Some(n);
-                    } else {
-                        limits.max_body_bytes = Some(n);
-                    }
+                        .map_err(|_| err(format!("expected a whole number, got {value:?}")))?;
+                    layer
+                        .limits
+                        .get_or_insert_with(LimitsLayer::default)
+                        .set_from_env(key, n);
                 }
                 "PREVIEW_ENABLED" => {
                     layer
@@ -599,13 +698,9 @@ impl ConfigLayer {
             log_level
         );
         if let Some(up) = upper.limits {
-            let limits = self.limits.get_or_insert_with(LimitsLayer::default);
-            if up.max_message_bytes.is_some() {
-                limits.max_message_bytes = up.max_message_bytes;
-            }
-            if up.max_body_bytes.is_some() {
-                limits.max_body_bytes = up.max_body_bytes;
-            }
+            self.limits
+                .get_or_insert_with(LimitsLayer::default)
+                .merge(up);
         }
         if let Some(up) = upper.preview {
             let preview = self.preview.get_or_insert_with(PreviewLayer::default);
@@ -726,18 +821,8 @@ impl Config {
             }
         }
 
-        let limits_layer = layer.limits.unwrap_or_default();
-        let limits = Limits {
-            max_message_bytes: limits_layer
-                .max_message_bytes
-                .unwrap_or(d.limits.max_message_bytes),
-            max_body_bytes: limits_layer
-                .max_body_bytes
-                .unwrap_or(d.limits.max_body_bytes),
-        };
-        if limits.max_message_bytes == 0 || limits.max_body_bytes == 0 {
-            return Err(invalid("limits".into(), "limits must be above 0".into()));
-        }
+        let limits = Limits::from_layer(layer.limits.unwrap_or_default())
+            .map_err(|message| invalid("limits".into(), message))?;
 
         let preview_layer = layer.preview.unwrap_or_default();
         if preview_layer

@@ -18,6 +18,7 @@ use gotmpl::{MissingKey, TemplateError, Value};
 use crate::error::{ExecError, LoadError, SourceError};
 use crate::escape::Path;
 use crate::gocompat;
+use crate::limits::{LimitedWriter, RenderLimits};
 use crate::tree::{self, UseKind};
 
 /// One template file as read from disk (or given in memory).
@@ -57,6 +58,7 @@ pub struct TemplateSet {
     text: gotmpl::Template,
     html: BTreeMap<String, OnceLock<gotmpl::html::Template>>,
     warnings: Vec<LoadWarning>,
+    limits: RenderLimits,
 }
 
 impl std::fmt::Debug for TemplateSet {
@@ -81,6 +83,11 @@ impl TemplateSet {
     /// does not parse (every failing file is reported). A set without
     /// `error.json` loads, with a warning.
     pub fn load(dir: impl AsRef<FsPath>) -> Result<Self, LoadError> {
+        Self::load_limited(dir, RenderLimits::service())
+    }
+
+    /// [`load`](Self::load) under `limits`.
+    pub fn load_limited(dir: impl AsRef<FsPath>, limits: RenderLimits) -> Result<Self, LoadError> {
         let dir = dir.as_ref();
         let io = |path: &FsPath, e: std::io::Error| LoadError::Io {
             path: path.to_owned(),
@@ -133,7 +140,7 @@ impl TemplateSet {
                 dir: dir.to_owned(),
             });
         }
-        let mut set = Self::from_files(files)?;
+        let mut set = Self::from_files_limited(files, limits)?;
         set.dir = Some(dir.to_owned());
         Ok(set)
     }
@@ -142,6 +149,17 @@ impl TemplateSet {
     /// rules as [`load`](Self::load). Names not starting with `error` are
     /// ignored, as the gateway's glob would.
     pub fn from_files(files: impl IntoIterator<Item = TemplateFile>) -> Result<Self, LoadError> {
+        Self::from_files_limited(files, RenderLimits::service())
+    }
+
+    /// [`from_files`](Self::from_files) under `limits`: the set refuses to
+    /// load when it holds too many or too large files, or (when
+    /// `max_template_calls` is set) recursive or call-multiplying templates;
+    /// every render is bounded in range iterations, output and time.
+    pub fn from_files_limited(
+        files: impl IntoIterator<Item = TemplateFile>,
+        limits: RenderLimits,
+    ) -> Result<Self, LoadError> {
         let mut files: Vec<TemplateFile> = files
             .into_iter()
             .filter(|f| is_template_name(&f.name))
@@ -151,6 +169,7 @@ impl TemplateSet {
                 dir: PathBuf::new(),
             });
         }
+        check_sizes(&files, &limits)?;
         // Go's filepath.Glob sorts matches; later files win redefinitions.
         files.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -179,6 +198,7 @@ impl TemplateSet {
 
         let mut text = gotmpl::Template::new("")
             .missing_key(MissingKey::Error)
+            .max_range_iters(limits.max_range_iterations)
             .funcs(gocompat::funcs());
         for (name, tree) in &trees {
             text = text.add_parse_tree(name, (**tree).clone());
@@ -193,7 +213,7 @@ impl TemplateSet {
                     .into(),
             });
         }
-        Ok(TemplateSet {
+        let set = TemplateSet {
             dir: None,
             files,
             trees,
@@ -201,7 +221,17 @@ impl TemplateSet {
             text,
             html,
             warnings,
-        })
+            limits,
+        };
+        if let Some(max) = limits.max_template_calls {
+            set.check_template_calls(max)?;
+        }
+        Ok(set)
+    }
+
+    /// The limits every render of this set runs under.
+    pub fn limits(&self) -> &RenderLimits {
+        &self.limits
     }
 
     /// The folder the set was loaded from, if any.
@@ -248,14 +278,40 @@ impl TemplateSet {
         data: &Value,
         out: &mut String,
     ) -> Result<(), ExecError> {
+        let mut writer = LimitedWriter::new(out, &self.limits);
         let result = match path {
-            Path::Xml => self.text.execute_template_fmt(out, name, data),
+            Path::Xml => self.text.execute_template_fmt(&mut writer, name, data),
             Path::Json => match self.html_template(name) {
-                Some(t) => t.execute_fmt(out, data),
+                Some(t) => t.execute_fmt(&mut writer, data),
                 None => Err(TemplateError::UndefinedTemplate(name.to_owned())),
             },
         };
-        result.map_err(|e| gocompat::exec_error(name, e))
+        match (result, writer.exceeded()) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(exceeded)) => Err(ExecError {
+                template: name.to_owned(),
+                line: None,
+                message: exceeded.to_string(),
+            }),
+            (Err(TemplateError::RangeIterLimit), None) => Err(ExecError {
+                template: name.to_owned(),
+                line: None,
+                message: format!(
+                    "more than {} range iterations in one render \
+                     (limits.max_range_iterations): look for a runaway range",
+                    self.limits.max_range_iterations
+                ),
+            }),
+            (Err(TemplateError::RecursionLimit), None) => Err(ExecError {
+                template: name.to_owned(),
+                line: None,
+                message: "templates nested deeper than 200 levels ({{template}} calls inside \
+                          if, range and with): error-render's limit, stricter than Go's \
+                          100,000; a template that calls itself must stop sooner"
+                    .to_owned(),
+            }),
+            (Err(e), None) => Err(gocompat::exec_error(name, e)),
+        }
     }
 
     /// The html/template for entry `name`: the entry and every template it
@@ -265,6 +321,7 @@ impl TemplateSet {
         Some(cell.get_or_init(|| {
             let mut t = gotmpl::html::Template::new(name)
                 .missing_key(MissingKey::Error)
+                .max_range_iters(self.limits.max_range_iterations)
                 .funcs(gocompat::funcs());
             for callee in self.call_closure(&[name.to_owned()]) {
                 let tree = (*self.trees[&callee]).clone();
@@ -297,6 +354,121 @@ impl TemplateSet {
             }
         }
         seen
+    }
+}
+
+impl TemplateSet {
+    /// Refuses, before anything runs, a template whose `{{template}}` calls
+    /// recurse or could add up to more than `max` in one render: work that
+    /// writes nothing is invisible to the output and time checks.
+    fn check_template_calls(&self, max: u64) -> Result<(), LoadError> {
+        let mut counted: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut problems = Vec::new();
+        for file in &self.files {
+            let mut path = Vec::new();
+            if let Err(problem) = self.count_calls(&file.name, max, &mut path, &mut counted)
+                && !problems.contains(&problem)
+            {
+                problems.push(problem);
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(LoadError::Parse(problems))
+        }
+    }
+
+    /// The worst-case number of template executions that running `name`
+    /// makes (itself included), counting both branches of every `{{if}}`.
+    fn count_calls<'s>(
+        &'s self,
+        name: &'s str,
+        max: u64,
+        path: &mut Vec<&'s str>,
+        counted: &mut BTreeMap<&'s str, u64>,
+    ) -> Result<u64, SourceError> {
+        if let Some(&n) = counted.get(name) {
+            return Ok(n);
+        }
+        let Some((name, tree)) = self.trees.get_key_value(name) else {
+            // Calling a missing template fails when it runs.
+            return Ok(1);
+        };
+        path.push(name);
+        let mut total: u64 = 1;
+        for call in tree::uses(tree)
+            .into_iter()
+            .filter(|u| u.kind == UseKind::Template)
+        {
+            let place = |message: String| {
+                let file = self.file_of(name);
+                SourceError {
+                    file: file.map_or_else(|| name.clone(), |f| f.name.clone()),
+                    line: Some(call.line),
+                    column: file.map(|f| tree::column(&f.text, call.offset)),
+                    message,
+                }
+            };
+            if let Some(start) = path.iter().position(|p| *p == call.name) {
+                let cycle = path[start..].join(" → ");
+                return Err(place(format!(
+                    "template {:?} calls itself ({cycle} → {}): recursive templates are not \
+                     run under these limits; unroll the recursion",
+                    call.name, call.name
+                )));
+            }
+            let calls = match self.trees.get_key_value(call.name.as_str()) {
+                Some((callee, _)) => self.count_calls(callee, max, path, counted)?,
+                // Calling a missing template fails when it runs.
+                None => 1,
+            };
+            total = total.saturating_add(calls);
+            if total > max {
+                return Err(place(format!(
+                    "template {name:?} could make more than {max} template calls in one \
+                     render (limits.max_template_calls): call fewer templates"
+                )));
+            }
+        }
+        path.pop();
+        counted.insert(name, total);
+        Ok(total)
+    }
+}
+
+/// Refuses a set with more files, or larger files, than the limits allow,
+/// before parsing any of them.
+fn check_sizes(files: &[TemplateFile], limits: &RenderLimits) -> Result<(), LoadError> {
+    let mut problems = Vec::new();
+    if let Some(max) = limits.max_templates.filter(|&max| files.len() > max) {
+        problems.push(SourceError {
+            file: files[max].name.clone(),
+            line: None,
+            column: None,
+            message: format!(
+                "too many templates: {} files, at most {max} allowed (limits.max_templates)",
+                files.len()
+            ),
+        });
+    }
+    if let Some(max) = limits.max_template_bytes {
+        for f in files.iter().filter(|f| f.text.len() > max) {
+            problems.push(SourceError {
+                file: f.name.clone(),
+                line: None,
+                column: None,
+                message: format!(
+                    "the template is {} bytes, at most {max} allowed (limits.max_template_bytes)",
+                    f.text.len()
+                ),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(LoadError::Parse(problems))
     }
 }
 

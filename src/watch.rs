@@ -14,7 +14,10 @@
 //! inotify watches on files follow the inode, which an atomic save or a
 //! ConfigMap swap replaces, so a file watch would go deaf after the first
 //! save. A single file is watched through its parent directory, filtered by
-//! its name (and by `..data`, for files mounted from a ConfigMap).
+//! its name (and by `..data`, for files mounted from a ConfigMap). A template
+//! folder's parent is watched too, for the folder's own name: when the folder
+//! is deleted and made again (a deploy that replaces it whole), its watch is
+//! set up again on the new folder before the reload.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -85,10 +88,14 @@ enum Message {
     Stop,
 }
 
+/// The watcher, shared by the handle (which drops it to stop watching) and
+/// the reload thread (which re-arms the watch of a re-created folder).
+type SharedWatcher = Arc<Mutex<Option<RecommendedWatcher>>>;
+
 /// A running watcher; dropping it stops watching and ends its thread.
 pub struct WatchHandle {
-    /// Kept alive for its watches; dropped first in `Drop`.
-    watcher: Option<RecommendedWatcher>,
+    /// Kept alive for its watches; emptied first in `Drop`.
+    watcher: SharedWatcher,
     stop: Sender<Message>,
     thread: Option<JoinHandle<()>>,
     subscribers: Subscribers,
@@ -114,7 +121,7 @@ impl Drop for WatchHandle {
     fn drop(&mut self) {
         // Unwatch first so no further events arrive, then stop the thread
         // (it may be mid-reload; a reload is short, so joining is fine).
-        self.watcher.take();
+        lock(&self.watcher).take();
         let _ = self.stop.send(Message::Stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -180,6 +187,12 @@ pub fn spawn(store: Arc<Store>, paths: Vec<PathBuf>) -> Result<WatchHandle, Watc
         // paths notify reports compare equal to ours.
         let path = std::path::absolute(&path).unwrap_or(path);
         if path.is_dir() {
+            if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
+                rules.push(Rule {
+                    dir: parent.to_owned(),
+                    name: Some(name.to_owned()),
+                });
+            }
             rules.push(Rule {
                 dir: path,
                 name: None,
@@ -245,21 +258,52 @@ pub fn spawn(store: Arc<Store>, paths: Vec<PathBuf>) -> Result<WatchHandle, Watc
 
     let subscribers: Subscribers = Arc::default();
     let notify_to = Arc::clone(&subscribers);
+    let watcher: SharedWatcher = Arc::new(Mutex::new(Some(watcher)));
+    let rearm = Rearm {
+        watcher: Arc::clone(&watcher),
+        folders: rules
+            .iter()
+            .filter(|r| r.name.is_none())
+            .map(|r| r.dir.clone())
+            .collect(),
+    };
     let thread = std::thread::Builder::new()
         .name("error-render-watch".into())
-        .spawn(move || debounce_loop(&store, &rx, &notify_to))
+        .spawn(move || debounce_loop(&store, &rx, &notify_to, &rearm))
         .map_err(WatchError::Thread)?;
 
     Ok(WatchHandle {
-        watcher: Some(watcher),
+        watcher,
         stop: tx,
         thread: Some(thread),
         subscribers,
     })
 }
 
+/// Watches folders again after a change, in case they were deleted and made
+/// anew: a watch belongs to the old folder's inode and dies with it.
+struct Rearm {
+    watcher: SharedWatcher,
+    folders: Vec<PathBuf>,
+}
+
+impl Rearm {
+    fn run(&self) {
+        let mut guard = lock(&self.watcher);
+        let Some(watcher) = guard.as_mut() else {
+            return;
+        };
+        for folder in self.folders.iter().filter(|f| f.is_dir()) {
+            // Watching a folder already watched just renews the watch.
+            if let Err(e) = watcher.watch(folder, RecursiveMode::NonRecursive) {
+                tracing::warn!(folder = %folder.display(), error = %e, "cannot watch the folder again");
+            }
+        }
+    }
+}
+
 /// Waits for a change, lets the burst settle, reloads; until stopped.
-fn debounce_loop(store: &Store, rx: &Receiver<Message>, subscribers: &Subscribers) {
+fn debounce_loop(store: &Store, rx: &Receiver<Message>, subscribers: &Subscribers, rearm: &Rearm) {
     loop {
         match rx.recv() {
             Ok(Message::Changed) => {}
@@ -277,6 +321,7 @@ fn debounce_loop(store: &Store, rx: &Receiver<Message>, subscribers: &Subscriber
                 Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             }
         }
+        rearm.run();
         let event = reload_logged(store, "file change");
         lock(subscribers).retain(|s| s.send(event.clone()).is_ok());
     }
@@ -342,10 +387,10 @@ pub async fn sighup_reloads(store: Arc<Store>) {
     let _ = store;
 }
 
-/// Locks the subscriber list, even if a panicking thread poisoned it (the
-/// list stays usable).
-fn lock(subscribers: &Subscribers) -> std::sync::MutexGuard<'_, Vec<Sender<ReloadEvent>>> {
-    match subscribers.lock() {
+/// Locks, even if a panicking thread poisoned the lock (the subscriber list
+/// and the watcher stay usable).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
         Ok(g) => g,
         Err(poisoned) => poisoned.into_inner(),
     }

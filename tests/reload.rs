@@ -238,6 +238,27 @@ fn watched_single_file_survives_replacement_by_rename() {
 }
 
 #[test]
+fn template_folder_deleted_and_made_again_is_still_watched() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("templates");
+    std::fs::create_dir(&dir).unwrap();
+    write(dir.join("error.json"), JSON);
+    let store = store_for(&dir);
+    let (_handle, rx) = watch(&store, vec![dir.clone()]);
+
+    // A deploy that replaces the folder whole: the old one goes, a new one
+    // (a new inode, which the old watch knows nothing of) comes.
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::create_dir(&dir).unwrap();
+    write(dir.join("error.json"), "first {{.Message}}");
+    wait_body(&rx, &store, 500, "first m");
+
+    // Edits inside the new folder are seen too.
+    write(dir.join("error.json"), "second {{.Message}}");
+    wait_body(&rx, &store, 500, "second m");
+}
+
+#[test]
 fn dropping_the_handle_stops_watching() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();

@@ -47,6 +47,13 @@ pub enum ApiError {
         /// The limit.
         max: usize,
     },
+    /// The request was not complete and answered within
+    /// `limits.request_timeout_ms` (a body trickling in).
+    #[error(
+        "the request took longer than {0} ms (limits.request_timeout_ms): send the whole \
+         request at once"
+    )]
+    RequestTimeout(u128),
     /// The query string or body is not UTF-8.
     #[error("{0} is not valid UTF-8")]
     InvalidUtf8(&'static str),
@@ -68,9 +75,6 @@ pub enum ApiError {
         "the preview needs its token: send `Authorization: Bearer <token>`, or sign in at /preview"
     )]
     Unauthorized,
-    /// An inline preview template (or the set of them) is over a limit.
-    #[error("{0}")]
-    LimitExceeded(String),
     /// Something failed inside the service. The detail is logged, never sent.
     #[error("internal error: see the service's log")]
     Internal(String),
@@ -82,10 +86,9 @@ impl ApiError {
         match self {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::BodyTooLarge { .. } | ApiError::LimitExceeded(_) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -106,8 +109,8 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Unauthorized => "unauthorized",
-            ApiError::LimitExceeded(_) => "limit_exceeded",
             ApiError::Internal(_) => "internal",
+            ApiError::RequestTimeout(_) => "request_timeout",
         }
     }
 }

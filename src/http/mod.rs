@@ -23,8 +23,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -108,7 +112,8 @@ pub fn build_store(config: Arc<Config>) -> Result<Store, ReloadError> {
 fn build_renderer(config: &Config) -> Result<Renderer, ReloadError> {
     // Parse errors name files by base name, as the gateway does; /status
     // shows the folder beside them.
-    let set = TemplateSet::load(&config.templates).map_err(ReloadError::new)?;
+    let set = TemplateSet::load_limited(&config.templates, config.limits.render)
+        .map_err(ReloadError::new)?;
     for w in set.warnings() {
         tracing::warn!(dir = %config.templates.display(), "{w}");
     }
@@ -141,7 +146,25 @@ pub fn router(state: AppState) -> Router {
         .merge(preview)
         .fallback(routes::fallback)
         .layer(CatchPanicLayer::custom(on_panic))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ))
         .with_state(state)
+}
+
+/// Answers 408 for a request not done within `limits.request_timeout`: a
+/// client trickling its body must not hold a connection and a task forever.
+async fn request_timeout(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let limit = state.config.limits.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::RequestTimeout(limit.as_millis()).into_response(),
+    }
 }
 
 fn on_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
@@ -167,6 +190,11 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 
 /// Serves `state` on a bound listener until `shutdown` completes, then
 /// finishes the requests in flight.
+///
+/// HTTP/1.1 only, with the request limits of the config: a client that
+/// does not send its request head within `header_read_timeout` is
+/// disconnected (slowloris), and a head larger than `max_header_bytes` is
+/// answered 431 by the HTTP server itself.
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
@@ -180,15 +208,41 @@ pub async fn serve_on(
             "serving"
         );
     }
+    let limits = state.config.limits;
     let preview = state.preview.clone();
-    let shutdown = async move {
-        shutdown.await;
-        // Open preview event streams would otherwise hold the drain forever.
-        preview.close();
-    };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes);
+    let service = TowerToHyperService::new(router(state));
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Running out of file descriptors must not stop the
+                    // service: wait for some to be released.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let conn = http.serve_connection(TokioIo::new(stream), service.clone());
+        let conn = connections.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    // Open preview event streams would otherwise hold the drain forever.
+    preview.close();
+    connections.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }

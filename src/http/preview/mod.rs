@@ -34,7 +34,7 @@ use tokio::sync::{Semaphore, watch};
 use super::AppState;
 
 pub use api::envelope;
-pub use inline::{MAX_BODY_BYTES, MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES};
+pub use inline::MAX_BODY_BYTES;
 
 /// The page's Content-Security-Policy: scripts, styles and connections from
 /// this origin only; no inline script or style, no frames, no plugins.

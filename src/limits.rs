@@ -1,0 +1,189 @@
+//! Resource limits on loading and executing templates, so that a hostile or
+//! mistaken template costs a bounded amount of time and memory and fails with
+//! a clear error instead of stalling the service.
+//!
+//! Go's templates have almost no limits (a call depth of 100,000 and nothing
+//! else); the gateway trusts its template folder. error-render also runs
+//! templates typed into the preview's playground, so every render is bounded:
+//!
+//! - **call depth**: `{{template}}` calls and `{{if}}`/`{{range}}`/`{{with}}`
+//!   nested deeper than 200 fail. This is gotmpl's fixed limit, stricter than
+//!   Go's 100,000; no real error template comes near it.
+//! - **parse nesting**: gotmpl refuses templates nested deeper than 100
+//!   levels when parsing.
+//! - **range iterations**, **output size** and **render time**, set here.
+//! - for inline templates ([`RenderLimits::inline`]) also the number and size
+//!   of files, and a static bound on `{{template}}` calls: a template that
+//!   calls itself, or whose calls could multiply past the bound, is refused
+//!   before it runs, because work that writes nothing cannot be stopped by
+//!   the output or time checks.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// Bounds on one render (and, for inline sets, on loading).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderLimits {
+    /// `{{range}}` iterations per render, across all ranges (0 is refused
+    /// by the config; gotmpl reads 0 as "no limit").
+    pub max_range_iterations: u64,
+    /// Bytes a render may write.
+    pub max_output_bytes: usize,
+    /// Time a render may take, checked as it writes.
+    pub max_render_time: Duration,
+    /// Files a set may hold (`None`: no limit).
+    pub max_templates: Option<usize>,
+    /// Bytes one template file may hold (`None`: no limit).
+    pub max_template_bytes: Option<usize>,
+    /// Worst-case `{{template}}` calls one render may make, counted from
+    /// the templates' text before running them; recursion is refused
+    /// (`None`: not checked, recursion allowed up to the call depth).
+    pub max_template_calls: Option<u64>,
+}
+
+impl RenderLimits {
+    /// For the service's template folder, written by its operators: generous
+    /// bounds that no real error template approaches.
+    pub const fn service() -> Self {
+        RenderLimits {
+            max_range_iterations: 10_000,
+            max_output_bytes: 1024 * 1024,
+            max_render_time: Duration::from_millis(250),
+            max_templates: None,
+            max_template_bytes: None,
+            max_template_calls: None,
+        }
+    }
+
+    /// For templates sent by whoever can reach the preview: strict bounds.
+    pub const fn inline() -> Self {
+        RenderLimits {
+            max_range_iterations: 1_000,
+            max_output_bytes: 64 * 1024,
+            max_render_time: Duration::from_millis(50),
+            max_templates: Some(32),
+            max_template_bytes: Some(64 * 1024),
+            max_template_calls: Some(1_000),
+        }
+    }
+}
+
+impl Default for RenderLimits {
+    fn default() -> Self {
+        Self::service()
+    }
+}
+
+/// A limit a render went over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exceeded {
+    Output(usize),
+    Time(Duration),
+}
+
+impl fmt::Display for Exceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exceeded::Output(max) => write!(
+                f,
+                "the output exceeds {max} bytes (limits.max_output_bytes): \
+                 an error body should be small; look for a runaway range or printf"
+            ),
+            Exceeded::Time(max) => write!(
+                f,
+                "rendering took longer than {} ms (limits.max_render_time_ms): \
+                 look for a runaway range or template call",
+                max.as_millis()
+            ),
+        }
+    }
+}
+
+/// How many writes pass between two looks at the clock: reading it costs
+/// about as much as a short write, and a render of a real error template
+/// makes fewer writes than this, so it never pays for the clock at all.
+const WRITES_PER_CLOCK_CHECK: u32 = 32;
+
+/// A writer that refuses to grow past the output limit or the deadline.
+/// When it refuses, the engine stops with a write error and
+/// [`exceeded`](Self::exceeded) says why.
+pub(crate) struct LimitedWriter<'a> {
+    out: &'a mut String,
+    max_len: usize,
+    max_bytes: usize,
+    started: Instant,
+    max_time: Duration,
+    writes_until_check: u32,
+    exceeded: Option<Exceeded>,
+}
+
+impl<'a> LimitedWriter<'a> {
+    pub(crate) fn new(out: &'a mut String, limits: &RenderLimits) -> Self {
+        LimitedWriter {
+            max_len: out.len().saturating_add(limits.max_output_bytes),
+            out,
+            max_bytes: limits.max_output_bytes,
+            started: Instant::now(),
+            max_time: limits.max_render_time,
+            writes_until_check: WRITES_PER_CLOCK_CHECK,
+            exceeded: None,
+        }
+    }
+
+    pub(crate) fn exceeded(&self) -> Option<Exceeded> {
+        self.exceeded
+    }
+}
+
+impl fmt::Write for LimitedWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.out.len() + s.len() > self.max_len {
+            self.exceeded = Some(Exceeded::Output(self.max_bytes));
+            return Err(fmt::Error);
+        }
+        self.writes_until_check -= 1;
+        if self.writes_until_check == 0 {
+            self.writes_until_check = WRITES_PER_CLOCK_CHECK;
+            if self.started.elapsed() > self.max_time {
+                self.exceeded = Some(Exceeded::Time(self.max_time));
+                return Err(fmt::Error);
+            }
+        }
+        self.out.push_str(s);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    #[test]
+    fn refuses_output_past_the_limit_and_keeps_what_fit() {
+        let limits = RenderLimits {
+            max_output_bytes: 5,
+            ..RenderLimits::service()
+        };
+        let mut out = String::new();
+        let mut w = LimitedWriter::new(&mut out, &limits);
+        assert!(w.write_str("abc").is_ok());
+        assert!(w.write_str("def").is_err());
+        assert_eq!(w.exceeded(), Some(Exceeded::Output(5)));
+        assert_eq!(out, "abc");
+    }
+
+    #[test]
+    fn refuses_writes_after_the_deadline() {
+        let limits = RenderLimits {
+            max_render_time: Duration::ZERO,
+            ..RenderLimits::service()
+        };
+        let mut out = String::new();
+        let mut w = LimitedWriter::new(&mut out, &limits);
+        let refused = (0..WRITES_PER_CLOCK_CHECK).any(|_| w.write_str("x").is_err());
+        assert!(refused);
+        assert!(matches!(w.exceeded(), Some(Exceeded::Time(_))));
+    }
+}
