@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what the interoperability tests and the load benchmark need from
-# Debian: nginx (tests/nginx.rs) and wrk (benches/load.sh). Idempotent: does
-# nothing when both are already there; runs `apt-get update` at most once.
+# Debian: nginx (tests/nginx.rs), wrk (benches/load.sh), and chromium with
+# chromium-driver (tests/preview_browser.rs). Idempotent: does nothing when
+# all are already there; runs `apt-get update` only when something is
+# missing, and at most once.
 set -eu
 
 missing=""
@@ -17,9 +19,15 @@ fi
 if ! command -v wrk >/dev/null 2>&1; then
     missing="$missing wrk"
 fi
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+    missing="$missing chromium"
+fi
+if ! command -v chromedriver >/dev/null 2>&1 && [ ! -x /usr/bin/chromedriver ]; then
+    missing="$missing chromium-driver"
+fi
 
 if [ -z "$missing" ]; then
-    echo "ci-deps: nginx and wrk already installed"
+    echo "ci-deps: nginx, wrk, chromium and chromium-driver already installed"
     exit 0
 fi
 
@@ -41,7 +49,11 @@ esac
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 $SUDO apt-get install -y --no-install-recommends $missing
 # Debian's postinst may start a system nginx; the tests run their own.
-if command -v service >/dev/null 2>&1; then
-    $SUDO service nginx stop >/dev/null 2>&1 || true
-fi
+case "$missing" in
+*nginx*)
+    if command -v service >/dev/null 2>&1; then
+        $SUDO service nginx stop >/dev/null 2>&1 || true
+    fi
+    ;;
+esac
 echo "ci-deps: installed$missing"
