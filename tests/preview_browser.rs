@@ -42,13 +42,15 @@ fn artifacts() -> PathBuf {
 
 /// A binary from the environment variable, else the first existing path.
 fn binary(var: &str, candidates: &[&str], package: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(var) {
-        return PathBuf::from(p);
-    }
+    let named = std::env::var_os(var).map(PathBuf::from);
+    let candidates: Vec<PathBuf> = match named {
+        Some(p) => vec![p],
+        None => candidates.iter().map(PathBuf::from).collect(),
+    };
     candidates
         .iter()
-        .map(PathBuf::from)
         .find(|p| p.exists())
+        .cloned()
         .unwrap_or_else(|| {
             panic!(
                 "{package} is not installed (looked for {candidates:?}; set {var} to use another): \
