@@ -452,6 +452,19 @@ async fn inline_templates_over_a_limit_get_clear_errors() {
 }
 
 #[tokio::test]
+async fn wrong_methods_get_the_services_own_405_naming_the_allowed_ones() {
+    let s = start("").await;
+    for (path, allow) in [
+        ("/preview/render", "GET, HEAD, POST"),
+        ("/preview/signin", "POST"),
+    ] {
+        let r = client().delete(s.url(path)).send().await.unwrap();
+        assert_eq!(header(&r, "allow").as_deref(), Some(allow), "{path}");
+        assert_own_error(r, 405, "method_not_allowed").await;
+    }
+}
+
+#[tokio::test]
 async fn bad_render_requests_are_own_errors() {
     let s = start("").await;
     // Over the body limit: 413 before parsing.

@@ -66,9 +66,14 @@ pub enum ApiError {
          or send X-Code (ingress-nginx)"
     )]
     NotFound,
-    /// The route takes GET and HEAD only.
-    #[error("method {0} is not allowed here: use GET or HEAD")]
-    MethodNotAllowed(String),
+    /// The route does not take this method.
+    #[error("method {method} is not allowed here: use {}", allow.replace(", ", " or "))]
+    MethodNotAllowed {
+        /// The method used.
+        method: String,
+        /// The methods the route takes (`GET, HEAD`), as sent in `Allow`.
+        allow: &'static str,
+    },
     /// The preview asks for its token (`preview.token`), and the request
     /// carries neither the bearer header nor the sign-in cookie.
     #[error(
@@ -85,7 +90,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -107,7 +112,7 @@ impl ApiError {
             ApiError::InvalidUtf8(_) => "invalid_utf8",
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::NotFound => "not_found",
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Internal(_) => "internal",
             ApiError::RequestTimeout(_) => "request_timeout",
@@ -136,8 +141,8 @@ impl IntoResponse for ApiError {
         // Only the service's own errors carry this: rendered errors keep to
         // the gateway's headers.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if matches!(self, ApiError::MethodNotAllowed(_)) {
-            headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        if let ApiError::MethodNotAllowed { allow, .. } = self {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         if matches!(self, ApiError::Unauthorized) {
             headers.insert(

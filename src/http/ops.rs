@@ -111,7 +111,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 
 /// The answer of an ops route to a method other than GET or HEAD.
 pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
-    ApiError::MethodNotAllowed(method.to_string())
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        allow: "GET, HEAD",
+    }
 }
 
 fn json_response(value: &serde_json::Value) -> Response {

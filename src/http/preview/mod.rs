@@ -26,12 +26,12 @@ mod inline;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use tokio::sync::{Semaphore, watch};
 
-use super::AppState;
+use super::{ApiError, AppState};
 
 pub use api::envelope;
 pub use inline::MAX_BODY_BYTES;
@@ -74,15 +74,28 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/preview", get(auth::page))
         .route("/preview/", get(auth::page))
-        .route("/preview/signin", post(auth::signin))
+        .route(
+            "/preview/signin",
+            post(auth::signin).fallback(|m: Method| not_allowed(m, "POST")),
+        )
         .route("/preview/assets/{file}", get(assets::asset))
         .route("/preview/api/catalogue", get(api::catalogue))
         .route("/preview/events", get(events::events))
         .route(
             "/preview/render",
-            get(api::render_get).post(api::render_post),
+            get(api::render_get)
+                .post(api::render_post)
+                .fallback(|m: Method| not_allowed(m, "GET, HEAD, POST")),
         )
         .layer(axum::middleware::map_response(security_headers))
+}
+
+/// The service's own 405, naming what the route takes.
+async fn not_allowed(method: Method, allow: &'static str) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        allow,
+    }
 }
 
 /// Headers on every preview response, pages, assets and API alike.
