@@ -1,19 +1,22 @@
 //! Rendering an error into the response the gateway would send: status,
 //! headers and body, with an outcome that says how it went.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::Path as FsPath;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, OnceLock};
 
-use gotmpl::Value;
-use gotmpl::html::HTML;
+use axum::body::Bytes;
+use gotmpl::parse::{Expr, ListNode, Node};
+use gotmpl::{SafeKind, Value};
 
 use crate::catalogue::{self, Catalogue, Entry};
 use crate::error::LoadError;
 use crate::escape::{self, Path, Profile};
 use crate::overrides::Overrides;
-use crate::select::{self, JSON_CONTENT_TYPE};
+use crate::select::{self, JSON_CONTENT_TYPE, Selector};
 use crate::set::{TemplateFile, TemplateSet};
 
 /// The gateway's shipped `error.json`, byte for byte.
@@ -193,6 +196,42 @@ pub struct Rendered {
     pub error: Option<String>,
 }
 
+/// A rendered response as the service sends it: the body is shared (a
+/// cached body is not copied) and the headers are static.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The bare response content type.
+    pub content_type: &'static str,
+    /// The body, byte for byte.
+    pub body: Bytes,
+    /// The template file used (`None` when the set had none).
+    pub template: Option<Arc<str>>,
+    /// How it went.
+    pub outcome: Outcome,
+    /// The error, for `exec` and `missing`.
+    pub error: Option<Arc<str>>,
+    /// Whether the body came from the generation's cache.
+    pub cached: bool,
+    generator: bool,
+    close: bool,
+}
+
+impl Reply {
+    /// Response headers, names in lower case, in the order the gateway sets
+    /// them (the same as [`Rendered::headers`]).
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        [
+            Some(("content-type", self.content_type)),
+            self.generator.then_some(("x-generator", "tyk.io")),
+            self.close.then_some(("connection", "close")),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
 impl Rendered {
     /// The value of header `name` (lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -221,20 +260,249 @@ impl Rendered {
 /// assert_eq!(r.body, "{\n    \"error\": \"Key not authorised\"\n}");
 /// assert_eq!(r.header("x-generator"), Some("tyk.io"));
 /// ```
+///
+/// [`reply`](Self::reply) is the service's path: bodies that depend only on
+/// the error are rendered once per renderer (one per loaded generation, so a
+/// reload starts afresh) and then served from memory.
 #[derive(Debug, Clone)]
 pub struct Renderer {
     set: Arc<TemplateSet>,
-    bundled: Arc<TemplateSet>,
     options: RenderOptions,
+    compiled: Arc<Compiled>,
+}
+
+/// The bundled templates, parsed once for the whole process (they never
+/// change, so a reload need not parse them again).
+static BUNDLED: LazyLock<TemplateSet> = LazyLock::new(bundled_set);
+
+/// The data map's keys, shared rather than allocated per render.
+struct Keys {
+    message: Arc<str>,
+    status_code: Arc<str>,
+    title: Arc<str>,
+    action: Arc<str>,
+    id: Arc<str>,
+}
+
+static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
+    message: "Message".into(),
+    status_code: "StatusCode".into(),
+    title: "Title".into(),
+    action: "Action".into(),
+    id: "ID".into(),
+});
+
+/// `Title`, `Action` and `ID` of every builtin catalogue entry, escaped for
+/// each (path, profile) once for the process: they are constants.
+static ENTRY_VALUES: LazyLock<Vec<[[Value; 3]; 4]>> = LazyLock::new(|| {
+    Catalogue::builtin()
+        .entries()
+        .iter()
+        .map(|e| {
+            VARIANTS.map(|(path, profile)| {
+                [&e.title, &e.action, &e.id].map(|s| safe(escape::escape_message(s, path, profile)))
+            })
+        })
+        .collect()
+});
+
+const VARIANTS: [(Path, Profile); 4] = [
+    (Path::Json, Profile::V5_15),
+    (Path::Json, Profile::V5_14),
+    (Path::Xml, Profile::V5_15),
+    (Path::Xml, Profile::V5_14),
+];
+
+fn variant(path: Path, profile: Profile) -> usize {
+    let p = match path {
+        Path::Json => 0,
+        Path::Xml => 2,
+    };
+    p + usize::from(profile == Profile::V5_14)
+}
+
+fn safe(s: impl Into<Arc<str>>) -> Value {
+    Value::Safe {
+        kind: SafeKind::Html,
+        s: s.into(),
+    }
+}
+
+/// The most bytes of bodies one generation keeps in its cache; past it,
+/// bodies are rendered per request (a set of huge per-code pages must not
+/// turn the cache into a memory problem).
+const CACHE_BYTES: usize = 4 << 20;
+
+/// What a renderer works out once from its set: the template table, the
+/// fast plans, and the body cache.
+#[derive(Debug)]
+struct Compiled {
+    selector: Selector,
+    /// Per template of `selector`, per path (JSON, XML).
+    plans: Vec<[Option<Plan>; 2]>,
+    /// See [`Renderer::cache_slot`].
+    cache: Box<[OnceLock<Arc<Cached>>]>,
+    cached_bytes: AtomicUsize,
+}
+
+/// A body rendered once and served from memory.
+#[derive(Debug)]
+struct Cached {
+    status: u16,
+    /// The answer was `error.json` on the XML path (answered as JSON).
+    json: bool,
+    body: Bytes,
+    template: Option<Arc<str>>,
+    outcome: Outcome,
+    error: Option<Arc<str>>,
+}
+
+/// Cache slots: one per catalogue id, override ID, code 400-599 without a
+/// message, and catalogue (code, message) or (code, title) pair, each times
+/// four (path, profile) variants.
+struct Slots {
+    ids: usize,
+    overrides: usize,
+    codes: usize,
+    messages: usize,
+    total: usize,
+}
+
+const CACHED_CODES: std::ops::RangeInclusive<u16> = 400..=599;
+
+fn slots() -> Slots {
+    let c = Catalogue::builtin();
+    let ids = 0;
+    let overrides = ids + c.entries().len();
+    let codes = overrides + c.override_ids().len();
+    let messages = codes + CACHED_CODES.len();
+    let total = messages + 2 * c.entries().len();
+    Slots {
+        ids,
+        overrides,
+        codes,
+        messages,
+        total: total * VARIANTS.len(),
+    }
+}
+
+impl Compiled {
+    fn new(set: &TemplateSet) -> Self {
+        let selector = Selector::new(set);
+        let plans = selector
+            .names()
+            .iter()
+            .map(|name| match set.tree(name) {
+                Some(tree) => [Plan::new(tree, Path::Json), Plan::new(tree, Path::Xml)],
+                None => [None, None],
+            })
+            .collect();
+        Compiled {
+            selector,
+            plans,
+            cache: (0..slots().total).map(|_| OnceLock::new()).collect(),
+            cached_bytes: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// A template that is only text and `{{.Field}}` actions, run without the
+/// template engine: text copied, fields spliced in escaped. On the JSON path
+/// only when the text has no `<`, so html/template's context is plain text
+/// throughout, where a trusted HTML value and a number print unchanged, as
+/// here.
+#[derive(Debug)]
+struct Plan {
+    pieces: Vec<Piece>,
+    text_len: usize,
+}
+
+#[derive(Debug)]
+enum Piece {
+    Text(Arc<str>),
+    Field(Arc<str>, Field),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Message,
+    StatusCode,
+    Title,
+    Action,
+    Id,
+    /// A request field, or nothing (which fails: the engine reports it).
+    Other,
+}
+
+impl Plan {
+    fn new(tree: &ListNode, path: Path) -> Option<Plan> {
+        let mut pieces = Vec::with_capacity(tree.nodes.len());
+        let mut text_len = 0;
+        for node in &tree.nodes {
+            match node {
+                Node::Text(t) => {
+                    if path == Path::Json && t.text.contains('<') {
+                        return None;
+                    }
+                    text_len += t.text.len();
+                    pieces.push(Piece::Text(Arc::clone(&t.text)));
+                }
+                Node::Action(a) if a.pipe.decl.is_empty() => {
+                    let [command] = a.pipe.commands.as_slice() else {
+                        return None;
+                    };
+                    let [Expr::Field(_, names)] = command.args.as_slice() else {
+                        return None;
+                    };
+                    let [name] = names.as_slice() else {
+                        return None;
+                    };
+                    let field = match name.as_str() {
+                        "Message" => Field::Message,
+                        "StatusCode" => Field::StatusCode,
+                        "Title" => Field::Title,
+                        "Action" => Field::Action,
+                        "ID" => Field::Id,
+                        _ => Field::Other,
+                    };
+                    pieces.push(Piece::Field(name.as_str().into(), field));
+                }
+                _ => return None,
+            }
+        }
+        Some(Plan { pieces, text_len })
+    }
+}
+
+/// The error after resolving, borrowing from the request, the options and
+/// the catalogue.
+struct Resolved<'a> {
+    code: u16,
+    message: Cow<'a, str>,
+    entry: Option<&'a Entry>,
+    /// `entry`'s position in the builtin catalogue, when it is one of its.
+    entry_index: Option<usize>,
+    overridden_by: Option<&'static str>,
+}
+
+/// A render before it is packaged as a [`Rendered`] or a [`Reply`].
+struct Out {
+    status: u16,
+    content_type: &'static str,
+    body: String,
+    template: Option<Arc<str>>,
+    outcome: Outcome,
+    error: Option<String>,
 }
 
 impl Renderer {
     /// A renderer over a loaded set.
     pub fn new(set: Arc<TemplateSet>, options: RenderOptions) -> Self {
+        let compiled = Arc::new(Compiled::new(&set));
         Renderer {
             set,
-            bundled: Arc::new(bundled_set()),
             options,
+            compiled,
         }
     }
 
@@ -256,35 +524,53 @@ impl Renderer {
         &self.options
     }
 
+    /// Whether the set has an XML template for `code` (`error_<code>.xml` or
+    /// `error.xml`).
+    pub fn has_xml(&self, code: u16) -> bool {
+        self.compiled.selector.has_xml(code)
+    }
+
     /// Resolves an id or a code (with or without message) into the code and
     /// message to render, applying overrides.
     pub fn resolve(&self, req: &ErrorRequest) -> Result<ResolvedError, RenderError> {
+        let r = self.resolve_ref(req)?;
+        Ok(ResolvedError {
+            code: r.code,
+            message: r.message.into_owned(),
+            entry: r.entry.cloned(),
+            overridden_by: r.overridden_by.map(str::to_owned),
+        })
+    }
+
+    fn resolve_ref<'a>(&'a self, req: &'a ErrorRequest) -> Result<Resolved<'a>, RenderError> {
         let catalogue = Catalogue::builtin();
-        let (code, message, entry) = if let Some(id) = &req.id {
-            if let Some(e) = catalogue.entry(id) {
-                (e.code, e.message.clone(), Some(e.clone()))
+        let (code, message, entry_index) = if let Some(id) = &req.id {
+            if let Some(i) = catalogue.entry_index(id) {
+                let e = &catalogue.entries()[i];
+                (e.code, Cow::Borrowed(e.message.as_str()), Some(i))
             } else if let Some(o) = catalogue.override_id(id) {
-                let entry = o.entry.as_deref().and_then(|e| catalogue.entry(e)).cloned();
-                (o.code, o.message.clone(), entry)
+                let entry = o.entry.as_deref().and_then(|e| catalogue.entry_index(e));
+                (o.code, Cow::Borrowed(o.message.as_str()), entry)
             } else {
                 return Err(RenderError::UnknownId { id: id.clone() });
             }
         } else {
             let code = req.code.ok_or(RenderError::NoError)?;
             let message = match &req.message {
-                Some(m) => m.clone(),
-                None => self.default_message(code),
+                Some(m) => Cow::Borrowed(m.as_str()),
+                None => self.default_message_ref(code),
             };
-            let entry = catalogue.find(code, &message).cloned();
+            let entry = catalogue.find_index(code, &message);
             (code, message, entry)
         };
         if !(100..=999).contains(&code) {
             return Err(RenderError::InvalidCode(code));
         }
-        let mut resolved = ResolvedError {
+        let mut resolved = Resolved {
             code,
             message,
-            entry,
+            entry: entry_index.map(|i| &catalogue.entries()[i]),
+            entry_index,
             overridden_by: None,
         };
         if !self.options.ignore_overrides {
@@ -296,18 +582,23 @@ impl Renderer {
     /// The message for a code given without one: configured, else the
     /// catalogue's default for the code, else the reason phrase.
     pub fn default_message(&self, code: u16) -> String {
-        if let Some(m) = self.options.default_messages.get(&code) {
-            return m.clone();
-        }
-        if let Some(e) = Catalogue::builtin().default_for(code) {
-            return e.message.clone();
-        }
-        catalogue::reason_phrase(code)
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("Error {code}"))
+        self.default_message_ref(code).into_owned()
     }
 
-    fn apply_override(&self, id: Option<&str>, resolved: &mut ResolvedError) {
+    fn default_message_ref(&self, code: u16) -> Cow<'_, str> {
+        if let Some(m) = self.options.default_messages.get(&code) {
+            return Cow::Borrowed(m);
+        }
+        if let Some(e) = Catalogue::builtin().default_for(code) {
+            return Cow::Borrowed(&e.message);
+        }
+        match catalogue::reason_phrase(code) {
+            Some(phrase) => Cow::Borrowed(phrase),
+            None => Cow::Owned(format!("Error {code}")),
+        }
+    }
+
+    fn apply_override<'a>(&'a self, id: Option<&str>, resolved: &mut Resolved<'a>) {
         let overrides = &self.options.overrides;
         if overrides.is_empty() {
             return;
@@ -334,78 +625,139 @@ impl Renderer {
             resolved.code = code;
         }
         if let Some(message) = &o.message {
-            resolved.message = message.clone();
+            resolved.message = Cow::Borrowed(message);
         }
-        resolved.overridden_by = Some(target.id.clone());
+        resolved.overridden_by = Some(&target.id);
     }
 
-    /// Renders an error for a request.
+    /// Renders an error for a request. Never cached: see
+    /// [`reply`](Self::reply).
     pub fn render(&self, req: &ErrorRequest) -> Result<Rendered, RenderError> {
-        let resolved = self.resolve(req)?;
-        Ok(self.render_resolved(&resolved, req))
+        let resolved = self.resolve_ref(req)?;
+        Ok(self.rendered(self.render_out(&resolved, req)))
     }
 
     /// Renders an already resolved error.
     pub fn render_resolved(&self, resolved: &ResolvedError, req: &ErrorRequest) -> Rendered {
-        let profile = req.profile.unwrap_or(self.options.profile);
-        let content_type = req.content_type.as_deref();
-        let Some(sel) = select::select(&self.set, resolved.code, content_type) else {
-            let (path, ct) = select::request_format(content_type);
-            let body = self.bundled_body(path, resolved, req, profile);
-            return self.response(
-                resolved.code,
-                ct,
-                body,
-                None,
-                Outcome::Missing,
-                Some(format!(
-                    "no template for this request: the set has neither error_{code}.{ext}, \
-                     error.{ext} nor error.json",
-                    code = resolved.code,
-                    ext = path.ext()
-                )),
-            );
+        let catalogue = Catalogue::builtin();
+        let entry = resolved.entry.as_ref();
+        let resolved = Resolved {
+            code: resolved.code,
+            message: Cow::Borrowed(&resolved.message),
+            entry,
+            entry_index: entry
+                .and_then(|e| catalogue.entry_index(&e.id))
+                .filter(|&i| Some(&catalogue.entries()[i]) == entry),
+            overridden_by: None,
         };
-        let data = self.data(sel.path, profile, resolved, req);
-        let mut body = String::with_capacity(256);
-        match self.set.execute(&sel.template, sel.path, &data, &mut body) {
-            Ok(()) => self.response(
-                resolved.code,
-                sel.content_type,
-                body,
-                Some(sel.template),
-                Outcome::Ok,
-                None,
-            ),
-            Err(e) => {
-                let fallback_path = if sel.content_type == JSON_CONTENT_TYPE {
-                    Path::Json
-                } else {
-                    Path::Xml
-                };
-                let body = self.bundled_body(fallback_path, resolved, req, profile);
-                self.response(
-                    resolved.code,
-                    sel.content_type,
-                    body,
-                    Some(sel.template),
-                    Outcome::Exec,
-                    Some(e.to_string()),
-                )
+        self.rendered(self.render_out(&resolved, req))
+    }
+
+    /// Renders an error for a request as the service sends it. A body that
+    /// depends only on the error (no request fields) is rendered once per
+    /// renderer and then served from memory, without allocating: an error
+    /// named by catalogue id or override ID, by a code alone (400-599), or by
+    /// a code and a catalogue message. Other errors, and renders that failed
+    /// (`exec`), are rendered every time.
+    pub fn reply(&self, req: &ErrorRequest) -> Result<Reply, RenderError> {
+        let profile = req.profile.unwrap_or(self.options.profile);
+        let (path, ct) = select::request_format(req.content_type.as_deref());
+        let Some(slot) = self.cache_slot(req, path, profile) else {
+            let resolved = self.resolve_ref(req)?;
+            return Ok(self.reply_from(self.render_out(&resolved, req), false));
+        };
+        let cell = &self.compiled.cache[slot];
+        if let Some(c) = cell.get() {
+            return Ok(self.reply_cached(c, ct));
+        }
+        let resolved = self.resolve_ref(req)?;
+        let out = self.render_out(&resolved, req);
+        // An `exec` failure is not kept: with render limits it can depend on
+        // timing, and a transient one must not stick for a generation.
+        let budget = &self.compiled.cached_bytes;
+        if out.outcome != Outcome::Exec
+            && budget.fetch_add(out.body.len(), Ordering::Relaxed) + out.body.len() <= CACHE_BYTES
+        {
+            let cached = Arc::new(Cached {
+                status: out.status,
+                json: out.content_type == JSON_CONTENT_TYPE,
+                body: Bytes::from(out.body),
+                template: out.template,
+                outcome: out.outcome,
+                error: out.error.map(Arc::from),
+            });
+            let c = cell.get_or_init(|| cached);
+            return Ok(self.reply_cached(c, ct));
+        }
+        Ok(self.reply_from(out, false))
+    }
+
+    /// Where `req`'s body lives in the cache, if it depends only on the
+    /// error. Every key names one (code, message, catalogue entry) before
+    /// resolving, and resolving is fixed for a renderer, so a slot always
+    /// holds the same body.
+    fn cache_slot(&self, req: &ErrorRequest, path: Path, profile: Profile) -> Option<usize> {
+        if !self.options.strict_tyk && !req.fields.is_empty() {
+            return None;
+        }
+        let catalogue = Catalogue::builtin();
+        let slots = slots();
+        let base = if let Some(id) = &req.id {
+            match catalogue.entry_index(id) {
+                Some(i) => slots.ids + i,
+                None => slots.overrides + catalogue.override_index(id)?,
             }
+        } else {
+            let code = req.code?;
+            match &req.message {
+                None if CACHED_CODES.contains(&code) => {
+                    slots.codes + usize::from(code - CACHED_CODES.start())
+                }
+                None => return None,
+                Some(m) => {
+                    let i = catalogue.find_index(code, m)?;
+                    let by_title = usize::from(catalogue.entries()[i].message != *m);
+                    slots.messages + 2 * i + by_title
+                }
+            }
+        };
+        Some(base * VARIANTS.len() + variant(path, profile))
+    }
+
+    fn reply_cached(&self, c: &Cached, content_type: &'static str) -> Reply {
+        Reply {
+            status: c.status,
+            content_type: if c.json {
+                JSON_CONTENT_TYPE
+            } else {
+                content_type
+            },
+            body: c.body.clone(),
+            template: c.template.clone(),
+            outcome: c.outcome,
+            error: c.error.clone(),
+            cached: true,
+            generator: !self.options.hide_generator_header,
+            close: self.options.close_connections,
         }
     }
 
-    fn response(
-        &self,
-        status: u16,
-        content_type: &str,
-        body: String,
-        template: Option<String>,
-        outcome: Outcome,
-        error: Option<String>,
-    ) -> Rendered {
-        let mut headers = vec![("content-type".to_owned(), content_type.to_owned())];
+    fn reply_from(&self, out: Out, cached: bool) -> Reply {
+        Reply {
+            status: out.status,
+            content_type: out.content_type,
+            body: Bytes::from(out.body),
+            template: out.template,
+            outcome: out.outcome,
+            error: out.error.map(Arc::from),
+            cached,
+            generator: !self.options.hide_generator_header,
+            close: self.options.close_connections,
+        }
+    }
+
+    fn rendered(&self, out: Out) -> Rendered {
+        let mut headers = vec![("content-type".to_owned(), out.content_type.to_owned())];
         if !self.options.hide_generator_header {
             headers.push(("x-generator".to_owned(), "tyk.io".to_owned()));
         }
@@ -413,19 +765,128 @@ impl Renderer {
             headers.push(("connection".to_owned(), "close".to_owned()));
         }
         Rendered {
-            status,
+            status: out.status,
             headers,
-            body,
-            template,
-            outcome,
-            error,
+            body: out.body,
+            template: out.template.map(|t| t.to_string()),
+            outcome: out.outcome,
+            error: out.error,
         }
+    }
+
+    fn render_out(&self, resolved: &Resolved<'_>, req: &ErrorRequest) -> Out {
+        let profile = req.profile.unwrap_or(self.options.profile);
+        let (path, ct) = select::request_format(req.content_type.as_deref());
+        let code = resolved.code;
+        let Some(choice) = self.compiled.selector.select(code, path, ct) else {
+            return Out {
+                status: code,
+                content_type: ct,
+                body: self.bundled_body(path, resolved, req, profile),
+                template: None,
+                outcome: Outcome::Missing,
+                error: Some(format!(
+                    "no template for this request: the set has neither error_{code}.{ext}, \
+                     error.{ext} nor error.json",
+                    ext = path.ext()
+                )),
+            };
+        };
+        let template = &self.compiled.selector.names()[choice.template];
+        let plan = &self.compiled.plans[choice.template][usize::from(choice.path == Path::Xml)];
+        let mut body = String::new();
+        if let Some(plan) = plan {
+            body.reserve(plan.text_len + resolved.message.len() + 16);
+            if self.run_plan(plan, choice.path, profile, resolved, req, &mut body) {
+                return Out {
+                    status: code,
+                    content_type: choice.content_type,
+                    body,
+                    template: Some(Arc::clone(template)),
+                    outcome: Outcome::Ok,
+                    error: None,
+                };
+            }
+            // A field the data lacks: the engine reports it exactly.
+            body.clear();
+        }
+        let data = self.data(choice.path, profile, resolved, req);
+        match self.set.execute(template, choice.path, &data, &mut body) {
+            Ok(()) => Out {
+                status: code,
+                content_type: choice.content_type,
+                body,
+                template: Some(Arc::clone(template)),
+                outcome: Outcome::Ok,
+                error: None,
+            },
+            Err(e) => {
+                let fallback_path = if choice.content_type == JSON_CONTENT_TYPE {
+                    Path::Json
+                } else {
+                    Path::Xml
+                };
+                Out {
+                    status: code,
+                    content_type: choice.content_type,
+                    body: self.bundled_body(fallback_path, resolved, req, profile),
+                    template: Some(Arc::clone(template)),
+                    outcome: Outcome::Exec,
+                    error: Some(e.to_string()),
+                }
+            }
+        }
+    }
+
+    /// Runs a plan into `out`; `false` when a field is not in the data
+    /// (the caller then lets the engine fail with its own error).
+    fn run_plan(
+        &self,
+        plan: &Plan,
+        path: Path,
+        profile: Profile,
+        resolved: &Resolved<'_>,
+        req: &ErrorRequest,
+        out: &mut String,
+    ) -> bool {
+        let strict = self.options.strict_tyk;
+        let entry = resolved.entry;
+        for piece in &plan.pieces {
+            let (name, field) = match piece {
+                Piece::Text(text) => {
+                    out.push_str(text);
+                    continue;
+                }
+                Piece::Field(name, field) => (name, *field),
+            };
+            // Request fields are inserted last into the data, so they win.
+            if !strict
+                && let Some((_, v)) = req.fields.iter().rev().find(|(k, _)| **k == **name)
+            {
+                escape::escape_message_into(out, v, path, profile);
+                continue;
+            }
+            let text = match field {
+                Field::Message => resolved.message.as_ref(),
+                _ if strict => return false,
+                Field::StatusCode => {
+                    let _ = write!(out, "{}", resolved.code);
+                    continue;
+                }
+                Field::Title => entry.map_or("", |e| e.title.as_str()),
+                Field::Action => entry.map_or("", |e| e.action.as_str()),
+                Field::Id => entry.map_or("", |e| e.id.as_str()),
+                Field::Other => return false,
+            };
+            escape::escape_message_into(out, text, path, profile);
+        }
+        true
     }
 
     fn bundled_body(
         &self,
         path: Path,
-        resolved: &ResolvedError,
+        resolved: &Resolved<'_>,
         req: &ErrorRequest,
         profile: Profile,
     ) -> String {
@@ -436,7 +897,7 @@ impl Renderer {
         let data = self.data(path, profile, resolved, req);
         let mut body = String::new();
         // The bundled templates use only `.Message`, so they cannot fail.
-        let _ = self.bundled.execute(name, path, &data, &mut body);
+        let _ = BUNDLED.execute(name, path, &data, &mut body);
         body
     }
 
@@ -447,21 +908,26 @@ impl Renderer {
         &self,
         path: Path,
         profile: Profile,
-        resolved: &ResolvedError,
+        resolved: &Resolved<'_>,
         req: &ErrorRequest,
     ) -> Value {
-        let esc = |s: &str| Value::from(HTML::from(escape::escape_message(s, path, profile)));
+        let esc = |s: &str| safe(escape::escape_message(s, path, profile));
+        let keys = &*KEYS;
         let mut map: BTreeMap<Arc<str>, Value> = BTreeMap::new();
-        map.insert("Message".into(), esc(&resolved.message));
+        map.insert(Arc::clone(&keys.message), esc(&resolved.message));
         if !self.options.strict_tyk {
-            map.insert("StatusCode".into(), Value::Int(i64::from(resolved.code)));
-            let entry = resolved.entry.as_ref();
-            map.insert("Title".into(), esc(entry.map_or("", |e| e.title.as_str())));
             map.insert(
-                "Action".into(),
-                esc(entry.map_or("", |e| e.action.as_str())),
+                Arc::clone(&keys.status_code),
+                Value::Int(i64::from(resolved.code)),
             );
-            map.insert("ID".into(), esc(entry.map_or("", |e| e.id.as_str())));
+            let [title, action, id] = match (resolved.entry_index, resolved.entry) {
+                (Some(i), _) => ENTRY_VALUES[i][variant(path, profile)].clone(),
+                (None, Some(e)) => [&e.title, &e.action, &e.id].map(|s| esc(s)),
+                (None, None) => [esc(""), esc(""), esc("")],
+            };
+            map.insert(Arc::clone(&keys.title), title);
+            map.insert(Arc::clone(&keys.action), action);
+            map.insert(Arc::clone(&keys.id), id);
             for (k, v) in &req.fields {
                 map.insert(k.as_str().into(), esc(v));
             }
