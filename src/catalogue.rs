@@ -131,8 +131,9 @@ struct Index {
     by_id: HashMap<String, usize>,
     override_by_id: HashMap<String, usize>,
     /// Each code's entries, in catalogue order (so "first match" is kept).
-    by_code: HashMap<u16, Vec<usize>>,
-    default_for: HashMap<u16, usize>,
+    /// A BTreeMap: for a few dozen `u16` keys it beats hashing them.
+    by_code: BTreeMap<u16, Vec<usize>>,
+    default_for: BTreeMap<u16, usize>,
 }
 
 impl Index {

@@ -122,8 +122,18 @@ pub fn json_escape_string(s: &str) -> String {
 }
 
 fn json_escape_into(out: &mut String, s: &str) {
-    let mut last = 0;
-    for (i, &c) in s.as_bytes().iter().enumerate() {
+    let bytes = s.as_bytes();
+    // Most messages need nothing: find the first byte that does, at once.
+    let Some(first) = bytes
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    else {
+        out.push_str(s);
+        return;
+    };
+    out.push_str(&s[..first]);
+    let mut last = first;
+    for (i, &c) in bytes.iter().enumerate().skip(first) {
         let replacement = match c {
             b'"' => "\\\"",
             b'\\' => "\\\\",

@@ -687,7 +687,11 @@ impl Renderer {
                 error: out.error.map(Arc::from),
             });
             let c = cell.get_or_init(|| cached);
-            return Ok(self.reply_cached(c, ct));
+            // Rendered by this call: only later ones are served from memory.
+            return Ok(Reply {
+                cached: false,
+                ..self.reply_cached(c, ct)
+            });
         }
         Ok(self.reply_from(out, false))
     }
@@ -757,7 +761,8 @@ impl Renderer {
     }
 
     fn rendered(&self, out: Out) -> Rendered {
-        let mut headers = vec![("content-type".to_owned(), out.content_type.to_owned())];
+        let mut headers = Vec::with_capacity(3);
+        headers.push(("content-type".to_owned(), out.content_type.to_owned()));
         if !self.options.hide_generator_header {
             headers.push(("x-generator".to_owned(), "tyk.io".to_owned()));
         }
@@ -768,7 +773,7 @@ impl Renderer {
             status: out.status,
             headers,
             body: out.body,
-            template: out.template.map(|t| t.to_string()),
+            template: out.template.as_deref().map(String::from),
             outcome: out.outcome,
             error: out.error,
         }
@@ -794,9 +799,11 @@ impl Renderer {
         };
         let template = &self.compiled.selector.names()[choice.template];
         let plan = &self.compiled.plans[choice.template][usize::from(choice.path == Path::Xml)];
-        let mut body = String::new();
+        // Room for the usual body, so the engine's writes do not regrow it.
+        let mut body = String::with_capacity(
+            plan.as_ref().map_or(256, |p| p.text_len + 16) + resolved.message.len(),
+        );
         if let Some(plan) = plan {
-            body.reserve(plan.text_len + resolved.message.len() + 16);
             if self.run_plan(plan, choice.path, profile, resolved, req, &mut body) {
                 return Out {
                     status: code,
@@ -860,9 +867,7 @@ impl Renderer {
                 Piece::Field(name, field) => (name, *field),
             };
             // Request fields are inserted last into the data, so they win.
-            if !strict
-                && let Some((_, v)) = req.fields.iter().rev().find(|(k, _)| **k == **name)
-            {
+            if !strict && let Some((_, v)) = req.fields.iter().rev().find(|(k, _)| **k == **name) {
                 escape::escape_message_into(out, v, path, profile);
                 continue;
             }
@@ -946,4 +951,239 @@ fn bundled_set() -> TemplateSet {
         file("error.xml", BUNDLED_ERROR_XML),
     ])
     .unwrap_or_else(|e| panic!("the bundled templates are the gateway's own and parse: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::overrides::OverrideMessage;
+
+    fn renderer(files: &[(&str, &str)], options: RenderOptions) -> Renderer {
+        let set = TemplateSet::from_files(files.iter().map(|(n, t)| TemplateFile {
+            name: (*n).into(),
+            text: (*t).into(),
+        }))
+        .unwrap();
+        Renderer::new(Arc::new(set), options)
+    }
+
+    /// What the engine alone makes of a request, bypassing any plan.
+    fn engine_body(r: &Renderer, req: &ErrorRequest) -> Result<String, String> {
+        let resolved = r.resolve_ref(req).unwrap();
+        let profile = req.profile.unwrap_or(r.options.profile);
+        let (path, ct) = select::request_format(req.content_type.as_deref());
+        let choice = r.compiled.selector.select(resolved.code, path, ct).unwrap();
+        let name = &r.compiled.selector.names()[choice.template];
+        let data = r.data(choice.path, profile, &resolved, req);
+        let mut body = String::new();
+        r.set
+            .execute(name, choice.path, &data, &mut body)
+            .map(|()| body)
+            .map_err(|e| e.to_string())
+    }
+
+    const HOSTILE: [&str; 6] = [
+        "API Rate Limit Exceeded",
+        "quote \" back \\ nl \n tab \t ctl \x01",
+        "<b>tag</b> & 'apos' = \"x\"",
+        "nul \0 é 🚀 \u{2028} \u{a0}",
+        "",
+        "Key not authorised",
+    ];
+
+    #[test]
+    fn plans_write_what_the_engine_writes() {
+        let templates = [
+            "{\n    \"error\": \"{{.Message}}\"\n}",
+            "{\"s\": {{.StatusCode}}, \"t\": \"{{.Title}}\", \"a\": \"{{.Action}}\", \"id\": \"{{.ID}}\", \"m\": {{ .Message }}}",
+            "{{- .Message -}} / {{.RequestID}}",
+            "{{.Nope}}",
+            "",
+        ];
+        for text in templates {
+            for strict_tyk in [false, true] {
+                let options = RenderOptions {
+                    strict_tyk,
+                    ..RenderOptions::default()
+                };
+                let r = renderer(&[("error.json", text), ("error.xml", text)], options);
+                assert!(r.compiled.plans.iter().all(|p| p[1].is_some()), "{text}");
+                for message in HOSTILE {
+                    for ct in [None, Some("application/xml")] {
+                        for profile in [Profile::V5_15, Profile::V5_14] {
+                            let mut req = ErrorRequest::code(429).message(message).profile(profile);
+                            req.content_type = ct.map(str::to_owned);
+                            req.fields = vec![("RequestID".into(), message.into())];
+                            let out = r.render(&req).unwrap();
+                            match engine_body(&r, &req) {
+                                Ok(body) => {
+                                    assert_eq!(out.outcome, Outcome::Ok, "{text:?} {req:?}");
+                                    assert_eq!(out.body, body, "{text:?} {req:?}");
+                                }
+                                Err(e) => {
+                                    assert_eq!(out.outcome, Outcome::Exec, "{text:?} {req:?}");
+                                    assert_eq!(out.error, Some(e));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_plain_templates_get_plans() {
+        let r = renderer(
+            &[
+                ("error.json", "<p>{{.Message}}</p>"),
+                ("error.xml", "<e>{{.Message}}</e>"),
+                ("error_400.json", "{{if .Message}}x{{end}}"),
+                ("error_401.json", "{{.Message | printf \"%s\"}}"),
+                ("error_402.json", "{{$x := .Message}}"),
+            ],
+            RenderOptions::default(),
+        );
+        let plan = |name: &str, path: usize| {
+            let i = r
+                .compiled
+                .selector
+                .names()
+                .iter()
+                .position(|n| &**n == name)
+                .unwrap();
+            r.compiled.plans[i][path].is_some()
+        };
+        // `<` would put html/template in another context: engine only.
+        assert!(!plan("error.json", 0));
+        assert!(plan("error.json", 1));
+        assert!(plan("error.xml", 1));
+        for name in ["error_400.json", "error_401.json", "error_402.json"] {
+            assert!(!plan(name, 0) && !plan(name, 1), "{name}");
+        }
+    }
+
+    /// Every kind of cached request, with overrides and default messages,
+    /// answers as an uncached render would, the first time and from memory.
+    #[test]
+    fn replies_match_renders_cached_or_not() {
+        let catalogue = Catalogue::builtin();
+        let overrides = Overrides::from_entries([
+            (
+                "auth.key_not_found".to_owned(),
+                OverrideMessage {
+                    code: Some(404),
+                    message: Some("No such key".into()),
+                },
+            ),
+            (
+                "auth.auth_field_missing".to_owned(),
+                OverrideMessage {
+                    code: None,
+                    message: Some("Say who you are".into()),
+                },
+            ),
+        ]);
+        let options = RenderOptions {
+            overrides,
+            default_messages: [(502, "Bad upstream".to_owned())].into(),
+            ..RenderOptions::default()
+        };
+        let r = renderer(
+            &[
+                (
+                    "error.json",
+                    "{\"error\": \"{{.Message}}\", \"t\": \"{{.Title}}\"}",
+                ),
+                (
+                    "error_429.json",
+                    "{{if eq .StatusCode 429}}slow{{end}} {{.Message}}",
+                ),
+                ("error_401.xml", "<e>{{.Message}} {{.ID}}</e>"),
+                ("error_500.json", "{{.Nope}}"),
+            ],
+            options,
+        );
+        let mut requests: Vec<ErrorRequest> = Vec::new();
+        requests.extend(catalogue.entries().iter().map(|e| ErrorRequest::id(&e.id)));
+        requests.extend(
+            catalogue
+                .override_ids()
+                .iter()
+                .map(|o| ErrorRequest::id(&o.id)),
+        );
+        requests.extend((400..=599).map(ErrorRequest::code));
+        for e in catalogue.entries() {
+            requests.push(ErrorRequest::code(e.code).message(&e.message));
+            requests.push(ErrorRequest::code(e.code).message(&e.title));
+        }
+        requests.push(ErrorRequest::code(403).message("not in the catalogue"));
+        requests.push(ErrorRequest::code(700));
+        let mut seen = std::collections::HashSet::new();
+        for base in requests {
+            for ct in [
+                None,
+                Some("application/xml"),
+                Some("text/xml; charset=utf-8"),
+            ] {
+                for profile in [None, Some(Profile::V5_14)] {
+                    let mut req = base.clone();
+                    req.content_type = ct.map(str::to_owned);
+                    req.profile = profile;
+                    let want = r.render(&req).unwrap();
+                    for round in 0..2 {
+                        let got = r.reply(&req).unwrap();
+                        let label = format!("{req:?} round {round}");
+                        assert_eq!(got.status, want.status, "{label}");
+                        assert_eq!(got.body, want.body.as_bytes(), "{label}");
+                        assert_eq!(got.outcome, want.outcome, "{label}");
+                        assert_eq!(got.template.as_deref(), want.template.as_deref(), "{label}");
+                        assert_eq!(got.error.as_deref(), want.error.as_deref(), "{label}");
+                        let headers: Vec<(String, String)> = got
+                            .headers()
+                            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                            .collect();
+                        assert_eq!(headers, want.headers, "{label}");
+                        // application/xml and text/xml share a slot (the
+                        // XML path); the answered content type is each's own.
+                        let (path, _) = select::request_format(req.content_type.as_deref());
+                        let slot =
+                            r.cache_slot(&req, path, req.profile.unwrap_or(r.options.profile));
+                        let filled = slot.is_some_and(|s| !seen.insert(s));
+                        let expect_cached = filled && want.outcome != Outcome::Exec;
+                        assert_eq!(got.cached, expect_cached, "{label}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn request_fields_are_never_cached() {
+        let r = renderer(
+            &[("error.json", "{{.Message}} {{.RequestID}}")],
+            Default::default(),
+        );
+        for id in ["a", "b"] {
+            let mut req = ErrorRequest::code(502);
+            req.fields = vec![("RequestID".into(), id.into())];
+            for _ in 0..2 {
+                let reply = r.reply(&req).unwrap();
+                assert!(!reply.cached);
+                assert_eq!(reply.body, format!("Bad Gateway {id}").as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn missing_template_is_reported_when_cached() {
+        let r = renderer(&[("error.xml", "<e>{{.Message}}</e>")], Default::default());
+        let req = ErrorRequest::code(503);
+        let first = r.reply(&req).unwrap();
+        let again = r.reply(&req).unwrap();
+        assert!(!first.cached && again.cached);
+        assert_eq!(again.outcome, Outcome::Missing);
+        assert!(again.error.as_deref().unwrap().contains("error_503.json"));
+        assert_eq!(again.body, first.body);
+    }
 }

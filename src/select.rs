@@ -227,7 +227,12 @@ mod tests {
     #[test]
     fn selector_agrees_with_select() {
         let sets = [
-            set(&["error.json", "error_401.xml", "error_0403.json", "error_x.json"]),
+            set(&[
+                "error.json",
+                "error_401.xml",
+                "error_0403.json",
+                "error_x.json",
+            ]),
             set(&["error.xml", "error_429.json", "error_429.xml"]),
             set(&["error.json", "error.xml", "error_500.json"]),
         ];

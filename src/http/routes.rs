@@ -370,7 +370,10 @@ fn finish(
             continue;
         }
         // Every name and value the renderer gives is a static, valid token.
-        out.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+        out.append(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     }
     for (name, value) in config.headers.for_status(status.as_u16()) {
         out.insert(name, value);
