@@ -2,6 +2,11 @@
 //! template with several actions, each against gotmpl alone (no glue) as the
 //! baseline measured in the same run.
 //!
+//! In each group: `error-render` is [`Renderer::render`] (uncached, a fresh
+//! body each time); `error-render cached` is [`Renderer::reply`] once the
+//! body is in the generation's cache; `gotmpl baseline` executes the same
+//! template on prepared data.
+//!
 //! `cargo bench --bench render`; compare the medians in each group.
 
 use std::collections::BTreeMap;
@@ -48,6 +53,9 @@ fn shipped(c: &mut Criterion) {
     g.bench_function("error-render", |b| {
         b.iter(|| r.render(black_box(&req)).unwrap())
     });
+    g.bench_function("error-render cached", |b| {
+        b.iter(|| r.reply(black_box(&req)).unwrap())
+    });
     let t = gotmpl_only(SHIPPED_JSON);
     let d = data(&[("Message", HTML::from("API Rate Limit Exceeded").into())]);
     g.bench_function("gotmpl baseline", |b| {
@@ -62,6 +70,9 @@ fn per_code(c: &mut Criterion) {
     let req = ErrorRequest::code(429).message("API Rate Limit Exceeded");
     g.bench_function("error-render", |b| {
         b.iter(|| r.render(black_box(&req)).unwrap())
+    });
+    g.bench_function("error-render cached", |b| {
+        b.iter(|| r.reply(black_box(&req)).unwrap())
     });
     let t = gotmpl_only(PER_CODE);
     let d = data(&[

@@ -55,7 +55,7 @@
 //! `oauth.key_not_found` (403 `Key not authorised`, only published as 400
 //! `Key not authorized`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The catalogue data compiled into this build (`data/catalogue.json`).
 pub const BUILTIN_JSON: &str = include_str!("../data/catalogue.json");
@@ -121,6 +121,36 @@ struct CatalogueFile {
 pub struct Catalogue {
     entries: Vec<Entry>,
     override_ids: Vec<OverrideId>,
+    index: Index,
+}
+
+/// Positions in `entries` and `override_ids`, built once, so the render
+/// path looks entries up by hash instead of scanning 108 rows.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    by_id: HashMap<String, usize>,
+    override_by_id: HashMap<String, usize>,
+    /// Each code's entries, in catalogue order (so "first match" is kept).
+    /// A BTreeMap: for a few dozen `u16` keys it beats hashing them.
+    by_code: BTreeMap<u16, Vec<usize>>,
+    default_for: BTreeMap<u16, usize>,
+}
+
+impl Index {
+    fn new(entries: &[Entry], override_ids: &[OverrideId]) -> Self {
+        let mut index = Index::default();
+        for (i, e) in entries.iter().enumerate() {
+            index.by_id.entry(e.id.clone()).or_insert(i);
+            index.by_code.entry(e.code).or_default().push(i);
+            if e.default_for_code {
+                index.default_for.entry(e.code).or_insert(i);
+            }
+        }
+        for (i, o) in override_ids.iter().enumerate() {
+            index.override_by_id.entry(o.id.clone()).or_insert(i);
+        }
+        index
+    }
 }
 
 impl Catalogue {
@@ -145,6 +175,7 @@ impl Catalogue {
     pub fn from_json(text: &str) -> Result<Catalogue, CatalogueError> {
         let file: CatalogueFile = serde_json::from_str(text)?;
         let catalogue = Catalogue {
+            index: Index::new(&file.entries, &file.override_ids),
             entries: file.entries,
             override_ids: file.override_ids,
         };
@@ -196,24 +227,35 @@ impl Catalogue {
     }
     /// The entry with that id.
     pub fn entry(&self, id: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.id == id)
+        self.entry_index(id).map(|i| &self.entries[i])
+    }
+    /// The position in [`entries`](Self::entries) of the entry with that id.
+    pub fn entry_index(&self, id: &str) -> Option<usize> {
+        self.index.by_id.get(id).copied()
     }
     /// The override ID record with that id.
     pub fn override_id(&self, id: &str) -> Option<&OverrideId> {
-        self.override_ids.iter().find(|o| o.id == id)
+        self.override_index(id).map(|i| &self.override_ids[i])
+    }
+    /// The position in [`override_ids`](Self::override_ids) of that id.
+    pub fn override_index(&self, id: &str) -> Option<usize> {
+        self.index.override_by_id.get(id).copied()
     }
     /// The first entry (in catalogue order) for a code whose gateway message
     /// or published title is `message`.
     pub fn find(&self, code: u16, message: &str) -> Option<&Entry> {
-        self.entries
-            .iter()
-            .find(|e| e.code == code && (e.message == message || e.title == message))
+        self.find_index(code, message).map(|i| &self.entries[i])
+    }
+    /// The position of [`find`](Self::find)'s entry.
+    pub fn find_index(&self, code: u16, message: &str) -> Option<usize> {
+        self.index.by_code.get(&code)?.iter().copied().find(|&i| {
+            let e = &self.entries[i];
+            e.message == message || e.title == message
+        })
     }
     /// The entry marked as `code`'s default message.
     pub fn default_for(&self, code: u16) -> Option<&Entry> {
-        self.entries
-            .iter()
-            .find(|e| e.code == code && e.default_for_code)
+        self.index.default_for.get(&code).map(|&i| &self.entries[i])
     }
 }
 

@@ -98,24 +98,42 @@ impl Path {
 /// Escapes a message for `path` the way `profile`'s gateway does for legacy
 /// templates.
 pub fn escape_message(message: &str, path: Path, profile: Profile) -> String {
+    let mut out = String::with_capacity(message.len());
+    escape_message_into(&mut out, message, path, profile);
+    out
+}
+
+/// [`escape_message`], appended to `out` (no allocation of its own).
+pub fn escape_message_into(out: &mut String, message: &str, path: Path, profile: Profile) {
     match (path, profile) {
-        (Path::Json, Profile::V5_15) => json_escape_string(message),
-        (Path::Json, Profile::V5_14) => js_escape_string(message),
-        (Path::Xml, Profile::V5_15) => html_template_escape_string(message),
-        (Path::Xml, Profile::V5_14) => message.to_owned(),
+        (Path::Json, Profile::V5_15) => json_escape_into(out, message),
+        (Path::Json, Profile::V5_14) => js_escape_into(out, message),
+        (Path::Xml, Profile::V5_15) => escape_html_into(out, message, true),
+        (Path::Xml, Profile::V5_14) => out.push_str(message),
     }
 }
 
 /// The gateway's `jsonEscapeString` (`gateway/util.go`, 5.15): quote,
 /// backslash and control bytes escaped, everything else copied.
 pub fn json_escape_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    json_escape_into(&mut out, s);
+    out
+}
+
+fn json_escape_into(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
-    if !bytes.iter().any(|&c| c == b'"' || c == b'\\' || c < 0x20) {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    let mut last = 0;
-    for (i, &c) in bytes.iter().enumerate() {
+    // Most messages need nothing: find the first byte that does, at once.
+    let Some(first) = bytes
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    else {
+        out.push_str(s);
+        return;
+    };
+    out.push_str(&s[..first]);
+    let mut last = first;
+    for (i, &c) in bytes.iter().enumerate().skip(first) {
         let replacement = match c {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -134,7 +152,6 @@ pub fn json_escape_string(s: &str) -> String {
         last = i + 1;
     }
     out.push_str(&s[last..]);
-    out
 }
 
 /// Go's `text/template.JSEscapeString` (as in Go 1.19).
@@ -143,6 +160,11 @@ pub fn json_escape_string(s: &str) -> String {
 /// above U+FFFF gets five or six hex digits, as in Go.
 pub fn js_escape_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    js_escape_into(&mut out, s);
+    out
+}
+
+fn js_escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -161,7 +183,6 @@ pub fn js_escape_string(s: &str) -> String {
             }
         }
     }
-    out
 }
 
 /// Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and
@@ -202,23 +223,28 @@ pub fn html_escape_string(s: &str) -> String {
 }
 
 fn escape_html_with(s: &str, replace_nul: bool) -> String {
-    let needs = |c: u8| matches!(c, b'"' | b'\'' | b'&' | b'<' | b'>') || (replace_nul && c == 0);
-    if !s.bytes().any(needs) {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\0' if replace_nul => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
+    let mut out = String::with_capacity(s.len());
+    escape_html_into(&mut out, s, replace_nul);
     out
+}
+
+fn escape_html_into(out: &mut String, s: &str, replace_nul: bool) {
+    let mut last = 0;
+    for (i, c) in s.bytes().enumerate() {
+        let replacement = match c {
+            b'"' => "&#34;",
+            b'\'' => "&#39;",
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            0 if replace_nul => "\u{FFFD}",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(replacement);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! Choosing the template and response content type for a request, exactly as
 //! the gateway's legacy error handler does.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::escape::Path;
 use crate::set::TemplateSet;
 
@@ -67,6 +70,108 @@ pub fn select(set: &TemplateSet, code: u16, content_type: Option<&str>) -> Optio
     })
 }
 
+/// [`select`] precomputed for one set: which template answers each code on
+/// each path, found by table lookup rather than by formatting names.
+///
+/// Templates are named by their position in [`names`](Self::names).
+#[derive(Debug, Clone, Default)]
+pub struct Selector {
+    names: Vec<Arc<str>>,
+    /// `error_<code>.json` and `error_<code>.xml`, by code.
+    per_code: HashMap<u16, [Option<usize>; 2]>,
+    /// `error.json` and `error.xml`.
+    generic: [Option<usize>; 2],
+}
+
+/// What [`Selector::select`] chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    /// The template, a position in [`Selector::names`].
+    pub template: usize,
+    /// The engine path.
+    pub path: Path,
+    /// The response's bare content type.
+    pub content_type: &'static str,
+}
+
+fn slot(path: Path) -> usize {
+    match path {
+        Path::Json => 0,
+        Path::Xml => 1,
+    }
+}
+
+impl Selector {
+    /// The table for `set`.
+    pub fn new(set: &TemplateSet) -> Self {
+        let mut selector = Selector::default();
+        for name in set.template_names() {
+            let place = if let Some(rest) = name.strip_prefix("error_") {
+                match per_code_name(rest) {
+                    Some((code, path)) => {
+                        &mut selector.per_code.entry(code).or_default()[slot(path)]
+                    }
+                    None => continue,
+                }
+            } else if name == "error.json" {
+                &mut selector.generic[0]
+            } else if name == "error.xml" {
+                &mut selector.generic[1]
+            } else {
+                continue;
+            };
+            *place = Some(selector.names.len());
+            selector.names.push(name.into());
+        }
+        selector
+    }
+
+    /// The names of the templates the table can choose.
+    pub fn names(&self) -> &[Arc<str>] {
+        &self.names
+    }
+
+    /// The same choice as [`select`], for a request already classified by
+    /// [`request_format`].
+    pub fn select(&self, code: u16, path: Path, content_type: &'static str) -> Option<Choice> {
+        let own = self
+            .per_code
+            .get(&code)
+            .and_then(|t| t[slot(path)])
+            .or(self.generic[slot(path)]);
+        if let Some(template) = own {
+            return Some(Choice {
+                template,
+                path,
+                content_type,
+            });
+        }
+        self.generic[0].map(|template| Choice {
+            template,
+            path,
+            content_type: JSON_CONTENT_TYPE,
+        })
+    }
+
+    /// Whether `code` has an XML template (`error_<code>.xml` or `error.xml`).
+    pub fn has_xml(&self, code: u16) -> bool {
+        self.generic[1].is_some() || self.per_code.get(&code).is_some_and(|t| t[1].is_some())
+    }
+}
+
+/// `<code>.json` or `<code>.xml`, with the code written as `format!` writes
+/// a `u16` (so `error_0404.json` is, as for the gateway, no code's template).
+fn per_code_name(rest: &str) -> Option<(u16, Path)> {
+    let (digits, path) = if let Some(d) = rest.strip_suffix(".json") {
+        (d, Path::Json)
+    } else {
+        (rest.strip_suffix(".xml")?, Path::Xml)
+    };
+    let code: u16 = digits.parse().ok()?;
+    (digits.bytes().all(|b| b.is_ascii_digit()) && code.to_string() == digits)
+        .then_some((code, path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +222,36 @@ mod tests {
             ("error.json", Path::Xml, JSON_CONTENT_TYPE)
         );
         assert_eq!(select(&set(&["error.xml"]), 401, None), None);
+    }
+
+    #[test]
+    fn selector_agrees_with_select() {
+        let sets = [
+            set(&[
+                "error.json",
+                "error_401.xml",
+                "error_0403.json",
+                "error_x.json",
+            ]),
+            set(&["error.xml", "error_429.json", "error_429.xml"]),
+            set(&["error.json", "error.xml", "error_500.json"]),
+        ];
+        for s in &sets {
+            let table = Selector::new(s);
+            for code in [401, 403, 429, 500, 503] {
+                for ct in [None, Some("application/xml"), Some("text/xml")] {
+                    let (path, bare) = request_format(ct);
+                    let want = select(s, code, ct);
+                    let got = table.select(code, path, bare).map(|c| Selection {
+                        template: table.names()[c.template].to_string(),
+                        path: c.path,
+                        content_type: c.content_type,
+                    });
+                    assert_eq!(got, want, "{s:?} {code} {ct:?}");
+                }
+                let xml = s.contains(&format!("error_{code}.xml")) || s.contains("error.xml");
+                assert_eq!(table.has_xml(code), xml);
+            }
+        }
     }
 }

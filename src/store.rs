@@ -215,4 +215,35 @@ mod tests {
             .body;
         assert_eq!(body, "better m");
     }
+
+    /// The body cache lives in the renderer, so a reload serves the new
+    /// templates at once, never a body cached from the old ones.
+    #[test]
+    fn reload_invalidates_cached_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("error.json");
+        std::fs::write(&file, "old {{.Message}}").unwrap();
+        let templates = dir.path().to_owned();
+        let store =
+            Store::new(move || Renderer::from_dir(&templates).map_err(ReloadError::new)).unwrap();
+        let req = crate::ErrorRequest::code(503);
+        let reply = |store: &Store| store.snapshot().renderer.reply(&req).unwrap();
+        assert!(!reply(&store).cached);
+        let cached = reply(&store);
+        assert!(cached.cached);
+        assert_eq!(
+            cached.body,
+            "old Service temporarily unavailable.".as_bytes()
+        );
+
+        std::fs::write(&file, "new {{.Message}}").unwrap();
+        store.reload().unwrap();
+        let fresh = reply(&store);
+        assert!(!fresh.cached);
+        assert_eq!(
+            fresh.body,
+            "new Service temporarily unavailable.".as_bytes()
+        );
+        assert!(reply(&store).cached);
+    }
 }

@@ -92,7 +92,7 @@ fn ingress_nginx(
     let snap = state.store.snapshot();
     // X-Format is the client's Accept, verbatim.
     let format = match header_str(headers, "x-format") {
-        Some(accept) if !accept.trim().is_empty() => negotiate(accept, &available(&snap, code)),
+        Some(accept) if !accept.trim().is_empty() => negotiate(accept, available(&snap, code)),
         _ => Format::Json,
     };
     let ask = ErrorRequest {
@@ -124,7 +124,7 @@ fn traefik(
                 .filter(|a| !is_indifferent(a))
                 .or_else(|| header_str(headers, "content-type"));
             match wish {
-                Some(w) => negotiate(w, &available(&snap, code)),
+                Some(w) => negotiate(w, available(&snap, code)),
                 None => Format::Json,
             }
         }
@@ -156,12 +156,11 @@ fn traefik_path(path: &str) -> Option<(&str, Option<&str>)> {
 /// The formats the live set has templates for, for this code: JSON always
 /// (the gateway's last resort is `error.json`), XML when `error_<code>.xml`
 /// or `error.xml` exists.
-fn available(snap: &Snapshot, code: u16) -> Vec<Format> {
-    let set = snap.renderer.set();
-    if set.contains(&format!("error_{code}.xml")) || set.contains("error.xml") {
-        vec![Format::Json, Format::Xml]
+fn available(snap: &Snapshot, code: u16) -> &'static [Format] {
+    if snap.renderer.has_xml(code) {
+        &[Format::Json, Format::Xml]
     } else {
-        vec![Format::Json]
+        &[Format::Json]
     }
 }
 
@@ -329,7 +328,7 @@ fn finish(
     }
 
     let started = Instant::now();
-    let rendered = snap.renderer.render(&req).map_err(|e| match e {
+    let mut rendered = snap.renderer.reply(&req).map_err(|e| match e {
         RenderError::UnknownId { id } => ApiError::UnknownId(truncate(&id)),
         RenderError::NoError => ApiError::NoCode,
         RenderError::InvalidCode(c) => ApiError::CodeOutOfRange(c.to_string()),
@@ -354,26 +353,27 @@ fn finish(
             route,
             status,
             template = rendered.template.as_deref().unwrap_or(""),
+            cached = rendered.cached,
             "rendered"
         );
     }
 
     let status = StatusCode::from_u16(status)
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
-    let mut response = Response::new(Body::from(rendered.body));
+    let mut response = Response::new(Body::from(std::mem::take(&mut rendered.body)));
     *response.status_mut() = status;
     let out = response.headers_mut();
-    for (name, value) in &rendered.headers {
+    for (name, value) in rendered.headers() {
         // Hop-by-hop headers (the gateway's `Connection: close`) belong to
         // one connection, never to a response relayed by a proxy.
         if name == "connection" {
             continue;
         }
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| ApiError::Internal(format!("header name {name:?} from the renderer")))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| ApiError::Internal(format!("header value {value:?} from the renderer")))?;
-        out.append(name, value);
+        // Every name and value the renderer gives is a static, valid token.
+        out.append(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     }
     for (name, value) in config.headers.for_status(status.as_u16()) {
         out.insert(name, value);
