@@ -804,7 +804,11 @@ impl Renderer {
             plan.as_ref().map_or(256, |p| p.text_len + 16) + resolved.message.len(),
         );
         if let Some(plan) = plan {
-            if self.run_plan(plan, choice.path, profile, resolved, req, &mut body) {
+            // Over the output limit (a huge message from a library caller),
+            // the engine below stops at the limit and says so.
+            if self.run_plan(plan, choice.path, profile, resolved, req, &mut body)
+                && body.len() <= self.set.limits().max_output_bytes
+            {
                 return Out {
                     status: code,
                     content_type: choice.content_type,

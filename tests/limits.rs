@@ -90,6 +90,29 @@ fn giant_output_stops_at_the_output_limit() {
     assert_exec_error(&r, 500, "exceeds 1048576 bytes");
 }
 
+// The shipped error.json is only text and `{{.Message}}`, which the renderer
+// writes without the engine: the output limit must still hold there.
+#[test]
+fn huge_message_through_a_plain_template_stops_at_the_output_limit() {
+    let limits = RenderLimits {
+        max_output_bytes: 100,
+        ..RenderLimits::service()
+    };
+    let r = renderer_with(&[], limits);
+    for ct in [None, Some("application/xml")] {
+        let mut req = ErrorRequest::code(500).message("m".repeat(200));
+        req.content_type = ct.map(str::to_owned);
+        let out = r.render(&req).unwrap();
+        assert_eq!(out.outcome, Outcome::Exec, "{ct:?}");
+        assert!(
+            out.error.as_deref().unwrap().contains("exceeds 100 bytes"),
+            "{out:?}"
+        );
+    }
+    let fits = r.render(&ErrorRequest::code(500).message("m".repeat(50)));
+    assert_eq!(fits.unwrap().outcome, Outcome::Ok);
+}
+
 #[test]
 fn render_past_its_time_stops_at_the_next_clock_check() {
     let text = r#"{{range 1000}}{{printf "%d" .}}{{end}}"#;
