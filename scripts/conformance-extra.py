@@ -12,7 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SETS = ROOT / "tests/conformance/sets"
 REFERENCE = ROOT.parent / "shared/conformance/reference/tykrender.go"
 MESSAGES = ["<b>x&y</b>", "plain", "", "it's \"q\"", "é日本"]
-PLAN = {"gotmpl-gaps": [500], "empty-templates": [500, 401]}
+PLAN = {"gotmpl-gaps": [500], "empty-templates": [500, 401], "template-nil-dot": [500, 401]}
 
 def build_reference() -> str:
     work = tempfile.mkdtemp()

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use gotmpl::parse::{CommandNode, Expr, ListNode, Node, PipeNode};
+use gotmpl::parse::{CommandNode, Expr, ListNode, Node, PipeNode, Pos};
 use gotmpl::{FuncMap, TemplateError, Value};
 
 use crate::error::{ExecError, SourceError};
@@ -31,7 +31,40 @@ pub(crate) fn funcs() -> FuncMap {
     map.insert("index".into(), Arc::new(go_index));
     map.insert("slice".into(), Arc::new(go_slice));
     map.insert(AS_STRING.into(), Arc::new(as_string));
+    map.insert(TEMPLATE_CALL.into(), Arc::new(template_call));
     map
+}
+
+/// Our own function through which every `{{template}}` call passes its
+/// data (inserted by [`rewrite`]): it gives a call without data Go's nil
+/// dot (gotmpl passes the caller's dot on), and counts the call against
+/// the render's time limit, since calls may do much work and write nothing.
+pub(crate) const TEMPLATE_CALL: &str = "_error_render_call";
+
+/// Whether `name` is one of the functions [`rewrite`] inserts.
+pub(crate) fn is_own_function(name: &str) -> bool {
+    name == AS_STRING || name == TEMPLATE_CALL
+}
+
+/// Whether a `{{template}}` call's pipeline is only what [`rewrite`] gives
+/// a call written without data.
+pub(crate) fn is_bare_template_call(pipe: &PipeNode) -> bool {
+    matches!(pipe.commands.as_slice(), [cmd]
+        if matches!(cmd.args.as_slice(), [Expr::Identifier(_, n)] if n == TEMPLATE_CALL))
+}
+
+fn template_call(args: &[Value]) -> gotmpl::Result<Value> {
+    // The message is replaced by the limit's own (see `set::execute`).
+    crate::limits::template_call().map_err(|e| TemplateError::Exec(e.to_string()))?;
+    match args {
+        [] => Ok(Value::Nil),
+        [data] => Ok(data.clone()),
+        _ => Err(TemplateError::ArgCount {
+            name: TEMPLATE_CALL.into(),
+            expected: 1,
+            got: args.len(),
+        }),
+    }
 }
 
 /// Our own function that turns a trusted value into a plain string; calls to
@@ -46,6 +79,11 @@ const STRING_ARGUMENT_FUNCS: &[&str] = &[
 ];
 
 fn as_string(args: &[Value]) -> gotmpl::Result<Value> {
+    // Every operand of a string builtin passes here, so a value doubled at
+    // each recursive call stops growing at the output limit.
+    if let [Value::String(s) | Value::Safe { s, .. }] = args {
+        crate::limits::value_size(s.len()).map_err(|e| TemplateError::Exec(e.to_string()))?;
+    }
     Ok(match args {
         [Value::Safe { s, .. }] => Value::String(s.clone()),
         [other] => other.clone(),
@@ -174,8 +212,23 @@ pub(crate) fn rewrite(list: &mut ListNode) {
                 }
             }
             Node::Template(t) => {
-                if let Some(p) = &mut t.pipe {
-                    rewrite_pipe(p);
+                let call = |pos: Pos| CommandNode {
+                    pos,
+                    args: vec![Expr::Identifier(pos, TEMPLATE_CALL.into())],
+                };
+                match &mut t.pipe {
+                    Some(p) => {
+                        rewrite_pipe(p);
+                        p.commands.push(call(p.pos));
+                    }
+                    None => {
+                        t.pipe = Some(PipeNode {
+                            pos: t.pos,
+                            decl: Vec::new(),
+                            commands: vec![call(t.pos)],
+                            is_assign: false,
+                        });
+                    }
                 }
             }
             Node::Define(d) => rewrite(&mut d.body),
@@ -313,6 +366,21 @@ mod tests {
         set.execute("error.json", path, &data, &mut out)
             .map_err(|e| e.to_string())?;
         Ok(out)
+    }
+
+    // gotmpl difference: `{{template "x"}}` runs x on the caller's data; Go
+    // runs it on nil (and a field of nil is empty, not an error).
+    #[test]
+    fn gotmpl_difference_template_call_without_data_gets_nil() {
+        let text = r#"{{define "x"}}[{{.}}|{{.Message}}]{{end}}{{template "x"}}{{template "x" .}}"#;
+        assert_eq!(
+            render(text, Path::Json, "m").unwrap(),
+            "[|][map[Message:m]|m]"
+        );
+        assert_eq!(
+            render(text, Path::Xml, "m").unwrap(),
+            "[<no value>|<no value>][map[Message:m]|m]"
+        );
     }
 
     #[test]

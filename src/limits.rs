@@ -12,12 +12,17 @@
 //! - **parse nesting**: gotmpl refuses templates nested deeper than 100
 //!   levels when parsing.
 //! - **range iterations**, **output size** and **render time**, set here.
+//!   Time is checked as the template writes and at every `{{template}}`
+//!   call (so work that writes nothing, like templates calling each other
+//!   2^40 times, still stops), and no value a template builds (a `printf`
+//!   doubling its input at each call) may grow past the output limit.
 //! - for inline templates ([`RenderLimits::inline`]) also the number and size
 //!   of files, and a static bound on `{{template}}` calls: a template that
 //!   calls itself, or whose calls could multiply past the bound, is refused
 //!   before it runs, because work that writes nothing cannot be stopped by
 //!   the output or time checks.
 
+use std::cell::Cell;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -79,6 +84,7 @@ impl Default for RenderLimits {
 pub(crate) enum Exceeded {
     Output(usize),
     Time(Duration),
+    Value(usize),
 }
 
 impl fmt::Display for Exceeded {
@@ -95,8 +101,91 @@ impl fmt::Display for Exceeded {
                  look for a runaway range or template call",
                 max.as_millis()
             ),
+            Exceeded::Value(max) => write!(
+                f,
+                "a value built by the template exceeds {max} bytes (limits.max_output_bytes): \
+                 look for a printf or template call that grows its input at each call"
+            ),
         }
     }
+}
+
+thread_local! {
+    /// The render running on this thread, for the checks made inside
+    /// template functions: gotmpl calls them with their arguments only, no
+    /// context, and a render runs start to finish on one thread. Set for
+    /// the length of one execution by [`RenderScope`].
+    static RUNNING: Cell<Option<Running>> = const { Cell::new(None) };
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    started: Instant,
+    max_time: Duration,
+    max_value_bytes: usize,
+    calls_until_check: u32,
+    exceeded: Option<Exceeded>,
+}
+
+/// The limits of the render running on this thread while it lives.
+pub(crate) struct RenderScope {
+    previous: Option<Running>,
+}
+
+impl RenderScope {
+    pub(crate) fn enter(limits: &RenderLimits, started: Instant) -> Self {
+        let running = Running {
+            started,
+            max_time: limits.max_render_time,
+            max_value_bytes: limits.max_output_bytes,
+            calls_until_check: WRITES_PER_CLOCK_CHECK,
+            exceeded: None,
+        };
+        RenderScope {
+            previous: RUNNING.replace(Some(running)),
+        }
+    }
+
+    /// The limit a template function found exceeded, if any.
+    pub(crate) fn exceeded(&self) -> Option<Exceeded> {
+        RUNNING.get().and_then(|r| r.exceeded)
+    }
+}
+
+impl Drop for RenderScope {
+    fn drop(&mut self) {
+        RUNNING.set(self.previous);
+    }
+}
+
+/// Counts a `{{template}}` call of the running render, looking at the clock
+/// every so many calls. `Err` once the render is out of time.
+pub(crate) fn template_call() -> Result<(), Exceeded> {
+    let Some(mut run) = RUNNING.get() else {
+        return Ok(());
+    };
+    run.calls_until_check -= 1;
+    if run.calls_until_check == 0 {
+        run.calls_until_check = WRITES_PER_CLOCK_CHECK;
+        if run.started.elapsed() > run.max_time {
+            run.exceeded = Some(Exceeded::Time(run.max_time));
+        }
+    }
+    RUNNING.set(Some(run));
+    run.exceeded.map_or(Ok(()), Err)
+}
+
+/// Refuses a value larger than the running render may write at all.
+pub(crate) fn value_size(len: usize) -> Result<(), Exceeded> {
+    let Some(mut run) = RUNNING.get() else {
+        return Ok(());
+    };
+    if len > run.max_value_bytes {
+        run.exceeded = Some(Exceeded::Value(run.max_value_bytes));
+        RUNNING.set(Some(run));
+        return Err(Exceeded::Value(run.max_value_bytes));
+    }
+    Ok(())
 }
 
 /// How many writes pass between two looks at the clock: reading it costs
@@ -118,12 +207,12 @@ pub(crate) struct LimitedWriter<'a> {
 }
 
 impl<'a> LimitedWriter<'a> {
-    pub(crate) fn new(out: &'a mut String, limits: &RenderLimits) -> Self {
+    pub(crate) fn new(out: &'a mut String, limits: &RenderLimits, started: Instant) -> Self {
         LimitedWriter {
             max_len: out.len().saturating_add(limits.max_output_bytes),
             out,
             max_bytes: limits.max_output_bytes,
-            started: Instant::now(),
+            started,
             max_time: limits.max_render_time,
             writes_until_check: WRITES_PER_CLOCK_CHECK,
             exceeded: None,
@@ -167,7 +256,7 @@ mod tests {
             ..RenderLimits::service()
         };
         let mut out = String::new();
-        let mut w = LimitedWriter::new(&mut out, &limits);
+        let mut w = LimitedWriter::new(&mut out, &limits, Instant::now());
         assert!(w.write_str("abc").is_ok());
         assert!(w.write_str("def").is_err());
         assert_eq!(w.exceeded(), Some(Exceeded::Output(5)));
@@ -181,7 +270,7 @@ mod tests {
             ..RenderLimits::service()
         };
         let mut out = String::new();
-        let mut w = LimitedWriter::new(&mut out, &limits);
+        let mut w = LimitedWriter::new(&mut out, &limits, Instant::now());
         let refused = (0..WRITES_PER_CLOCK_CHECK).any(|_| w.write_str("x").is_err());
         assert!(refused);
         assert!(matches!(w.exceeded(), Some(Exceeded::Time(_))));

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use gotmpl::parse::{ListNode, Parser};
 use gotmpl::{MissingKey, TemplateError, Value};
@@ -18,7 +19,7 @@ use gotmpl::{MissingKey, TemplateError, Value};
 use crate::error::{ExecError, LoadError, SourceError};
 use crate::escape::Path;
 use crate::gocompat;
-use crate::limits::{LimitedWriter, RenderLimits};
+use crate::limits::{LimitedWriter, RenderLimits, RenderScope};
 use crate::tree::{self, UseKind};
 
 /// One template file as read from disk (or given in memory).
@@ -278,7 +279,9 @@ impl TemplateSet {
         data: &Value,
         out: &mut String,
     ) -> Result<(), ExecError> {
-        let mut writer = LimitedWriter::new(out, &self.limits);
+        let started = Instant::now();
+        let scope = RenderScope::enter(&self.limits, started);
+        let mut writer = LimitedWriter::new(out, &self.limits, started);
         let result = match path {
             Path::Xml => self.text.execute_template_fmt(&mut writer, name, data),
             Path::Json => match self.html_template(name) {
@@ -286,7 +289,7 @@ impl TemplateSet {
                 None => Err(TemplateError::UndefinedTemplate(name.to_owned())),
             },
         };
-        match (result, writer.exceeded()) {
+        match (result, writer.exceeded().or_else(|| scope.exceeded())) {
             (Ok(()), _) => Ok(()),
             (Err(_), Some(exceeded)) => Err(ExecError {
                 template: name.to_owned(),

@@ -3,6 +3,8 @@
 
 use gotmpl::parse::{BranchNode, Expr, ListNode, Node, PipeNode};
 
+use crate::gocompat;
+
 /// One use of a name in a template, with its place in the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Use {
@@ -10,6 +12,9 @@ pub(crate) struct Use {
     pub(crate) name: String,
     pub(crate) offset: usize,
     pub(crate) line: usize,
+    /// A `{{template "name"}}` call given no data: the called template
+    /// runs on nil, as in Go.
+    pub(crate) without_data: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +46,7 @@ fn walk_list(list: &ListNode, out: &mut Vec<Use>) {
                     name: t.name.to_string(),
                     offset: t.pos.offset,
                     line: t.pos.line,
+                    without_data: t.pipe.as_ref().is_none_or(gocompat::is_bare_template_call),
                 });
                 if let Some(p) = &t.pipe {
                     walk_pipe(p, out);
@@ -75,9 +81,13 @@ fn walk_expr(e: &Expr, out: &mut Vec<Use>) {
             name: name.to_owned(),
             offset: pos.offset,
             line: pos.line,
+            without_data: false,
         })
     };
     match e {
+        // Our own functions, inserted by `gocompat::rewrite`, are no use
+        // the author made.
+        Expr::Identifier(_, name) if gocompat::is_own_function(name) => {}
         Expr::Identifier(pos, name) => push(UseKind::Function, name, *pos),
         Expr::Field(pos, fields) => {
             if let Some(first) = fields.first() {

@@ -62,6 +62,9 @@ pub enum Rule {
     MissingErrorXml,
     /// html/template changes the template's text on the JSON path.
     HtmlRewrite,
+    /// `{{template "name"}}` without data calls a template that reads
+    /// fields, which Go runs on nil data.
+    TemplateWithoutData,
     /// JSON that Tyk 4.0-5.14's escaping breaks (an apostrophe becomes `\'`).
     Profile514InvalidJson,
     /// A file that looks like a template but does not start with `error`.
@@ -83,7 +86,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order of the documentation's table.
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 19] = [
         Rule::ParseError,
         Rule::NoTemplates,
         Rule::MissingErrorJson,
@@ -94,6 +97,7 @@ impl Rule {
         Rule::UnknownCodeTemplate,
         Rule::MissingErrorXml,
         Rule::HtmlRewrite,
+        Rule::TemplateWithoutData,
         Rule::Profile514InvalidJson,
         Rule::NotLoadedByGateway,
         Rule::EditorLeftover,
@@ -117,6 +121,7 @@ impl Rule {
             Rule::UnknownCodeTemplate => "unknown-code-template",
             Rule::MissingErrorXml => "missing-error-xml",
             Rule::HtmlRewrite => "html-rewrite",
+            Rule::TemplateWithoutData => "template-without-data",
             Rule::Profile514InvalidJson => "profile-5-14-invalid-json",
             Rule::NotLoadedByGateway => "not-loaded-by-gateway",
             Rule::EditorLeftover => "editor-leftover",
@@ -145,6 +150,7 @@ impl Rule {
             | Rule::UnknownCodeTemplate
             | Rule::MissingErrorXml
             | Rule::HtmlRewrite
+            | Rule::TemplateWithoutData
             | Rule::Profile514InvalidJson
             | Rule::NotLoadedByGateway
             | Rule::EditorLeftover

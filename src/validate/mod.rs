@@ -219,6 +219,7 @@ fn check_set(
     set_checks::unknown_codes(set, &options.overrides, out);
     set_checks::non_tyk_fields(set, out);
     set_checks::html_rewrites(set, out);
+    set_checks::templates_without_data(set, out);
     render_checks::run(set, options, out);
 }
 

@@ -184,6 +184,40 @@ pub(crate) fn non_tyk_fields(set: &TemplateSet, out: &mut Collector) {
     }
 }
 
+/// `{{template "name"}}` calls without data to templates that read fields:
+/// Go runs the called template on nil data, so its `.Message` is empty (a
+/// common slip when splitting a template into `define`s).
+pub(crate) fn templates_without_data(set: &TemplateSet, out: &mut Collector) {
+    let mut seen = BTreeSet::new();
+    for name in set.template_names() {
+        let (Some(tree), Some(file)) = (set.tree(name), set.file_of(name)) else {
+            continue;
+        };
+        out.checked(Rule::TemplateWithoutData, Some(&file.name));
+        for call in tree::uses(tree) {
+            if call.kind != UseKind::Template || !call.without_data {
+                continue;
+            }
+            let reads_fields = set
+                .tree(&call.name)
+                .is_some_and(|t| tree::uses(t).iter().any(|u| u.kind == UseKind::Field));
+            // A file's trees can share nodes (its body and its defines).
+            if !reads_fields || !seen.insert((file.name.clone(), call.offset)) {
+                continue;
+            }
+            let message = format!(
+                "{{{{template {name:?}}}}} passes no data, so {name:?} runs on nil data (as in Go) \
+                 and its fields, `.Message` included, are empty: write {{{{template {name:?} .}}}}",
+                name = call.name
+            );
+            out.push(
+                Finding::new(Rule::TemplateWithoutData, Some(file.name.clone()), message)
+                    .at(Some(call.line), Some(tree::column(&file.text, call.offset))),
+            );
+        }
+    }
+}
+
 /// Data with every field error-render gives, each a plain word that no
 /// escaper changes, so two engines' outputs differ only by rewriting.
 fn plain_data() -> Value {
@@ -333,6 +367,23 @@ mod tests {
         let f = found(&s, non_tyk_fields);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!((f[0].line, f[0].column), (Some(2), Some(9)));
+    }
+
+    #[test]
+    fn template_calls_without_data_to_field_readers_are_found() {
+        let s = set(&[(
+            "error.json",
+            "{{define \"m\"}}{{.Message}}{{end}}{{define \"k\"}}ok{{end}}\n\
+             {{template \"m\"}}{{template \"m\" .}}{{template \"k\"}}",
+        )]);
+        let f = found(&s, templates_without_data);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].line, f[0].column), (Some(2), Some(3)));
+        assert!(
+            f[0].message.contains("{{template \"m\" .}}"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
