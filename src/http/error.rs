@@ -47,10 +47,10 @@ pub enum ApiError {
         /// The limit.
         max: usize,
     },
-    /// The request was not complete and answered within
-    /// `limits.request_timeout_ms` (a body trickling in).
+    /// The request body did not arrive within `limits.request_timeout_ms`
+    /// (a body trickling in).
     #[error(
-        "the request took longer than {0} ms (limits.request_timeout_ms): send the whole \
+        "the request body took longer than {0} ms to arrive (limits.request_timeout_ms): send the whole \
          request at once"
     )]
     RequestTimeout(u128),

@@ -23,7 +23,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -146,25 +145,33 @@ pub fn router(state: AppState) -> Router {
         .merge(preview)
         .fallback(routes::fallback)
         .layer(CatchPanicLayer::custom(on_panic))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            request_timeout,
-        ))
         .with_state(state)
 }
 
-/// Answers 408 for a request not done within `limits.request_timeout`: a
-/// client trickling its body must not hold a connection and a task forever.
-async fn request_timeout(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+/// Reads a request body of at most `max` bytes within the config's
+/// `limits.request_timeout`: a body over the size is 413, a body trickling in
+/// (the head has arrived; hyper bounds that) is 408. Only the routes that
+/// take a body read one, so GET requests pay for no timer.
+pub(crate) async fn read_body(
+    state: &AppState,
+    body: axum::body::Body,
+    max: usize,
+) -> Result<axum::body::Bytes, ApiError> {
     let limit = state.config.limits.request_timeout;
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::RequestTimeout(limit.as_millis()).into_response(),
-    }
+    let read = tokio::time::timeout(limit, axum::body::to_bytes(body, max))
+        .await
+        .map_err(|_| ApiError::RequestTimeout(limit.as_millis()))?;
+    read.map_err(|e| {
+        let inner = e.into_inner();
+        if inner
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            ApiError::BodyTooLarge { max }
+        } else {
+            ApiError::Internal(format!("reading the request body: {inner}"))
+        }
+    })
 }
 
 fn on_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {

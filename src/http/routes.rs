@@ -50,7 +50,7 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
     let result = async {
         let (parts, body) = req.into_parts();
         let mut ask = if parts.method == Method::POST {
-            json_ask(body, state.config.limits.max_body_bytes).await?
+            json_ask(&state, body).await?
         } else {
             let ask = query_ask(parts.uri.query())?;
             if ask.code.is_none() && ask.id.is_none() {
@@ -250,18 +250,8 @@ struct RenderBody {
     profile: Option<String>,
 }
 
-async fn json_ask(body: Body, limit: usize) -> Result<ErrorRequest, ApiError> {
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let inner = e.into_inner();
-        if inner
-            .downcast_ref::<http_body_util::LengthLimitError>()
-            .is_some()
-        {
-            ApiError::BodyTooLarge { max: limit }
-        } else {
-            ApiError::Internal(format!("reading the request body: {inner}"))
-        }
-    })?;
+async fn json_ask(state: &AppState, body: Body) -> Result<ErrorRequest, ApiError> {
+    let bytes = super::read_body(state, body, state.config.limits.max_body_bytes).await?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
     let body: RenderBody =
         serde_json::from_str(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;

@@ -242,18 +242,7 @@ pub(crate) async fn render_post(
     State(state): State<AppState>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let max = inline::MAX_BODY_BYTES;
-    let bytes = axum::body::to_bytes(body, max).await.map_err(|e| {
-        let inner = e.into_inner();
-        if inner
-            .downcast_ref::<http_body_util::LengthLimitError>()
-            .is_some()
-        {
-            ApiError::BodyTooLarge { max }
-        } else {
-            ApiError::Internal(format!("reading the request body: {inner}"))
-        }
-    })?;
+    let bytes = crate::http::read_body(&state, body, inline::MAX_BODY_BYTES).await?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
     let body: InlineBody =
         serde_json::from_str(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;

@@ -102,14 +102,9 @@ pub(crate) async fn signin(State(state): State<AppState>, body: Body) -> Respons
     let Some(expected) = state.config.preview.token.as_ref() else {
         return see_other("/preview", None);
     };
-    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+    let bytes = match crate::http::read_body(&state, body, MAX_FORM_BYTES).await {
         Ok(b) => b,
-        Err(_) => {
-            return ApiError::BodyTooLarge {
-                max: MAX_FORM_BYTES,
-            }
-            .into_response();
-        }
+        Err(e) => return e.into_response(),
     };
     let given = form_value(&bytes, "token").unwrap_or_default();
     if !constant_time_eq(given.as_bytes(), expected.0.as_bytes()) {
