@@ -126,6 +126,14 @@ impl Store {
         self.current.load_full()
     }
 
+    /// The snapshot, borrowed for a short while (one request) without
+    /// touching its reference count, which every request on every core
+    /// would otherwise contend for. Hold it briefly: a reload's old
+    /// snapshot lives as long as some guard still holds it.
+    pub fn current(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.current.load()
+    }
+
     /// The last failed reload, if no reload has succeeded since.
     pub fn last_failure(&self) -> Option<Arc<Failure>> {
         self.last_failure.load_full()

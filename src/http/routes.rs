@@ -6,7 +6,6 @@
 //! They take any method, because nginx's `error_page` keeps the client's
 //! method and body, and ignore request bodies except `POST /render`'s JSON.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -38,7 +37,7 @@ pub async fn render_code(State(state): State<AppState>, req: Request) -> Respons
         let mut ask = query_ask(req.uri().query())?;
         ask.code = Some(parse_code(raw)?);
         ask.content_type = render_content_type(ask.content_type, req.headers());
-        finish(&state, state.store.snapshot(), ask, req.headers(), route)
+        finish(&state, &state.store.current(), ask, req.headers(), route)
     })();
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -59,7 +58,7 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
             ask
         };
         ask.content_type = render_content_type(ask.content_type, &parts.headers);
-        finish(&state, state.store.snapshot(), ask, &parts.headers, route)
+        finish(&state, &state.store.current(), ask, &parts.headers, route)
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -89,7 +88,7 @@ fn ingress_nginx(
     let code = parse_code(code.trim())?;
     // One snapshot decides the format and renders, so a reload between the
     // two cannot pair one set's formats with another's templates.
-    let snap = state.store.snapshot();
+    let snap = state.store.current();
     // X-Format is the client's Accept, verbatim.
     let format = match header_str(headers, "x-format") {
         Some(accept) if !accept.trim().is_empty() => negotiate(accept, available(&snap, code)),
@@ -100,7 +99,7 @@ fn ingress_nginx(
         content_type: format.request_content_type().map(str::to_owned),
         ..ErrorRequest::default()
     };
-    finish(state, snap, ask, headers, "ingress-nginx")
+    finish(state, &snap, ask, headers, "ingress-nginx")
 }
 
 fn traefik(
@@ -110,7 +109,7 @@ fn traefik(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let code = parse_code(status)?;
-    let snap = state.store.snapshot();
+    let snap = state.store.current();
     let format = match ext {
         Some(ext) => Format::from_ext(ext).ok_or_else(|| ApiError::BadParameter {
             name: "extension",
@@ -134,7 +133,7 @@ fn traefik(
         content_type: format.request_content_type().map(str::to_owned),
         ..ErrorRequest::default()
     };
-    finish(state, snap, ask, headers, "traefik")
+    finish(state, &snap, ask, headers, "traefik")
 }
 
 /// `/{status}` or `/{status}.{ext}`: a path of one segment starting with a
@@ -288,7 +287,7 @@ pub(crate) const CONTEXT: [(&str, &[&str]); 6] = [
 /// headers.
 fn finish(
     state: &AppState,
-    snap: Arc<Snapshot>,
+    snap: &Snapshot,
     mut req: ErrorRequest,
     headers: &HeaderMap,
     route: &'static str,
