@@ -9,74 +9,34 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use error_render::config::{Config, ConfigLayer};
-use error_render::http::{AppState, ERROR_HEADER, serve_on};
+use error_render::http::{AppState, ERROR_HEADER};
 use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
 use error_render::{ErrorRequest, Renderer};
-use tokio::sync::oneshot;
 
 /// A per-code template that prints every request-context field.
 const CONTEXT_451: &str = r#"{"id":"{{.RequestID}}","uri":"{{.OriginalURI}}","ns":"{{.Namespace}}","ing":"{{.IngressName}}","svc":"{{.ServiceName}}","port":"{{.ServicePort}}","m":"{{.Message}}"}"#;
 
-fn write_templates(dir: &Path) {
-    std::fs::write(dir.join("error.json"), BUNDLED_ERROR_JSON).unwrap();
-    std::fs::write(dir.join("error.xml"), BUNDLED_ERROR_XML).unwrap();
-    std::fs::write(dir.join("error_451.json"), CONTEXT_451).unwrap();
-}
+mod common;
 
-/// A running service on 127.0.0.1:0, stopped when dropped.
-struct Server {
-    base: String,
-    addr: SocketAddr,
-    state: AppState,
-    stop: Option<oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
-}
+use common::TestServer as Server;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
+/// The bundled templates and a per-code template printing the context.
+const TEMPLATES: [(&str, &str); 3] = [
+    ("error.json", BUNDLED_ERROR_JSON),
+    ("error.xml", BUNDLED_ERROR_XML),
+    ("error_451.json", CONTEXT_451),
+];
 
 impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     /// A renderer over the same templates, for the expected bytes.
     fn renderer(&self) -> Renderer {
         self.state.store.snapshot().renderer.clone()
     }
 }
 
-/// Starts the service with settings from YAML (templates set to a fresh
-/// temp folder).
+/// Starts the service with settings from YAML over [`TEMPLATES`].
 async fn start(yaml: &str) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    write_templates(dir.path());
-    let mut layer: ConfigLayer = if yaml.trim().is_empty() {
-        ConfigLayer::default()
-    } else {
-        serde_yaml_ng::from_str(yaml).unwrap()
-    };
-    layer.templates = Some(dir.path().to_owned());
-    let config = Config::from_layer(layer).unwrap();
-    let state = AppState::from_config(config).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(serve_on(listener, state.clone(), async {
-        let _ = rx.await;
-    }));
-    Server {
-        base: format!("http://{addr}"),
-        addr,
-        state,
-        stop: Some(tx),
-        _dir: dir,
-    }
+    Server::start(yaml, &TEMPLATES, false).await
 }
 
 fn client() -> reqwest::Client {
@@ -675,7 +635,9 @@ fn ready(addr: SocketAddr) -> bool {
 #[test]
 fn binary_serves_until_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    write_templates(dir.path());
+    for (name, text) in TEMPLATES {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let bin = env!("CARGO_BIN_EXE_error-render");

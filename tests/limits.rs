@@ -3,19 +3,20 @@
 //! (preview) sets refuse recursion and oversized files before running; the
 //! service refuses slow and oversized requests with a 4xx, never a hang.
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::TestServer;
 use error_render::config::{Config, ConfigLayer};
-use error_render::http::{AppState, serve_on};
 use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
 use error_render::{
     ErrorRequest, LoadError, Outcome, RenderLimits, RenderOptions, Renderer, TemplateFile,
     TemplateSet,
 };
-use tokio::sync::oneshot;
 
 fn file(name: &str, text: &str) -> TemplateFile {
     TemplateFile {
@@ -192,50 +193,20 @@ fn inline_sets_refuse_too_many_or_too_large_files() {
 }
 
 /// A running service over templates that break every render limit, with
-/// short request timeouts; stopped when dropped.
-struct Server {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in [
-        ("error.json", BUNDLED_ERROR_JSON),
-        ("error.xml", BUNDLED_ERROR_XML),
-        ("error_500.json", RECURSIVE),
-        ("error_501.json", HUGE_RANGE),
-        ("error_502.json", GIANT_OUTPUT),
-    ] {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    let mut layer: ConfigLayer = serde_yaml_ng::from_str(
+/// short request timeouts.
+async fn start() -> TestServer {
+    TestServer::start(
         "limits:\n  header_read_timeout_ms: 300\n  request_timeout_ms: 500\n  max_header_bytes: 8192\n  max_body_bytes: 1024\n  max_message_bytes: 64\n",
+        &[
+            ("error.json", BUNDLED_ERROR_JSON),
+            ("error.xml", BUNDLED_ERROR_XML),
+            ("error_500.json", RECURSIVE),
+            ("error_501.json", HUGE_RANGE),
+            ("error_502.json", GIANT_OUTPUT),
+        ],
+        false,
     )
-    .unwrap();
-    layer.templates = Some(dir.path().to_owned());
-    let config = Config::from_layer(layer).unwrap();
-    let state = AppState::from_config(config).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(serve_on(listener, state, async {
-        let _ = rx.await;
-    }));
-    Server {
-        addr,
-        stop: Some(tx),
-        _dir: dir,
-    }
+    .await
 }
 
 /// Sends raw bytes and reads until the server closes (or 5 s pass, which

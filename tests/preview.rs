@@ -2,74 +2,34 @@
 //! renders with their limits, the event stream, the optional token, and the
 //! page's security headers.
 
-use std::path::Path;
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::TestServer;
 use error_render::Catalogue;
-use error_render::config::{Config, ConfigLayer};
+use error_render::http::ERROR_HEADER;
 use error_render::http::preview::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
-use error_render::http::{AppState, ERROR_HEADER, ServeError, serve_on};
 use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 const TOKEN: &str = "s3cret-token";
 
 /// How long a wait for the server may take before the test fails.
 const WAIT: Duration = Duration::from_secs(10);
 
-struct Server {
-    base: String,
-    state: AppState,
-    dir: tempfile::TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), ServeError>>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-fn write_templates(dir: &Path) {
-    std::fs::write(dir.join("error.json"), BUNDLED_ERROR_JSON).unwrap();
-    std::fs::write(dir.join("error.xml"), BUNDLED_ERROR_XML).unwrap();
-}
-
-/// The service on 127.0.0.1:0 with settings from YAML over a temp folder.
-async fn start(yaml: &str) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    write_templates(dir.path());
-    let mut layer: ConfigLayer = if yaml.trim().is_empty() {
-        ConfigLayer::default()
-    } else {
-        serde_yaml_ng::from_str(yaml).unwrap()
-    };
-    layer.templates = Some(dir.path().to_owned());
-    let state = AppState::from_config(Config::from_layer(layer).unwrap()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve_on(listener, state.clone(), async {
-        let _ = rx.await;
-    }));
-    Server {
-        base: format!("http://{addr}"),
-        state,
-        dir,
-        stop: Some(tx),
-        task: Some(task),
-    }
+/// The service on 127.0.0.1:0 with settings from YAML over a temp folder
+/// holding the bundled templates.
+async fn start(yaml: &str) -> TestServer {
+    TestServer::start(
+        yaml,
+        &[
+            ("error.json", BUNDLED_ERROR_JSON),
+            ("error.xml", BUNDLED_ERROR_XML),
+        ],
+        false,
+    )
+    .await
 }
 
 fn client() -> reqwest::Client {
@@ -101,7 +61,7 @@ async fn assert_own_error(r: reqwest::Response, status: u16, code: &str) -> Stri
     body["error"]["message"].as_str().unwrap().to_owned()
 }
 
-async fn post_render(s: &Server, body: &Value) -> reqwest::Response {
+async fn post_render(s: &TestServer, body: &Value) -> reqwest::Response {
     client()
         .post(s.url("/preview/render"))
         .json(body)
@@ -574,7 +534,7 @@ async fn shutdown_is_not_held_by_an_open_event_stream() {
     let mut r = client().get(s.url("/preview/events")).send().await.unwrap();
     let mut buf = String::new();
     next_event(&mut r, &mut buf, |_| true).await;
-    let _ = s.stop.take().unwrap().send(());
+    s.stop();
     let task = s.task.take().unwrap();
     let served = tokio::time::timeout(WAIT, task)
         .await

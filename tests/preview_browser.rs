@@ -10,6 +10,8 @@
 //! The WebDriver client is the few commands used here, over reqwest: a
 //! WebDriver crate would add some thirty crates to the build for them.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -17,12 +19,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use common::TestServer as Server;
 use error_render::Catalogue;
-use error_render::config::{Config, ConfigLayer};
-use error_render::http::{AppState, serve_on, start_reloading};
 use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 /// How long any wait on the page may take before the test fails.
 const WAIT: Duration = Duration::from_secs(20);
@@ -61,46 +61,21 @@ fn binary(var: &str, candidates: &[&str], package: &str) -> PathBuf {
 
 /// The service on 127.0.0.1:0 over a temp template folder, reloading on
 /// file changes.
-struct Server {
-    base: String,
-    dir: tempfile::TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    _watch: Option<error_render::watch::WatchHandle>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
 async fn start_server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("error.json"), BUNDLED_ERROR_JSON).unwrap();
-    std::fs::write(dir.path().join("error.xml"), BUNDLED_ERROR_XML).unwrap();
-    let config = Config::from_layer(ConfigLayer {
-        templates: Some(dir.path().to_owned()),
-        ..ConfigLayer::default()
-    })
-    .unwrap();
-    assert!(config.preview.enabled, "the preview is on for loopback");
-    let state = AppState::from_config(config).unwrap();
-    let watch = start_reloading(&state);
-    assert!(watch.is_some(), "the template folder is watched");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(serve_on(listener, state, async {
-        let _ = rx.await;
-    }));
-    Server {
-        base: format!("http://{addr}"),
-        dir,
-        stop: Some(tx),
-        _watch: watch,
-    }
+    let server = Server::start(
+        "",
+        &[
+            ("error.json", BUNDLED_ERROR_JSON),
+            ("error.xml", BUNDLED_ERROR_XML),
+        ],
+        true,
+    )
+    .await;
+    assert!(
+        server.state.config.preview.enabled,
+        "the preview is on for loopback"
+    );
+    server
 }
 
 /// chromedriver (a child process on a free port) and one Chromium session.

@@ -1,4 +1,6 @@
-//! Helpers shared by the integration tests that speak raw HTTP/1.1.
+//! Helpers shared by the integration tests: raw HTTP/1.1, and the service
+//! running in-process.
+#![allow(dead_code)] // each test binary uses a part of these helpers
 
 /// The body of a `Transfer-Encoding: chunked` response, chunks joined.
 pub fn dechunk(mut s: &str) -> String {
@@ -12,4 +14,83 @@ pub fn dechunk(mut s: &str) -> String {
         s = rest[n..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// The service running in-process on 127.0.0.1:0 over a temp template
+/// folder; stopped (gracefully) when dropped.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The bound address.
+    pub addr: std::net::SocketAddr,
+    /// The service's state (its store, config and metrics).
+    pub state: error_render::http::AppState,
+    /// The template folder.
+    pub dir: tempfile::TempDir,
+    /// The serving task, for tests of shutdown.
+    pub task: Option<tokio::task::JoinHandle<Result<(), error_render::http::ServeError>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _watch: Option<error_render::watch::WatchHandle>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl TestServer {
+    /// Starts the service with settings from YAML (the template folder is a
+    /// fresh temp folder holding `files`), reloading on file changes when
+    /// `watch` is set.
+    pub async fn start(yaml: &str, files: &[(&str, &str)], watch: bool) -> TestServer {
+        use error_render::config::{Config, ConfigLayer};
+        use error_render::http::{AppState, serve_on, start_reloading};
+
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let mut layer: ConfigLayer = if yaml.trim().is_empty() {
+            ConfigLayer::default()
+        } else {
+            serde_yaml_ng::from_str(yaml).unwrap()
+        };
+        layer.templates = Some(dir.path().to_owned());
+        let state = AppState::from_config(Config::from_layer(layer).unwrap()).unwrap();
+        let watch = if watch {
+            let handle = start_reloading(&state);
+            assert!(handle.is_some(), "the template folder is watched");
+            handle
+        } else {
+            None
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve_on(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            addr,
+            state,
+            dir,
+            task: Some(task),
+            stop: Some(tx),
+            _watch: watch,
+        }
+    }
+
+    /// Asks the service to stop (gracefully); `task` then completes.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// The URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
 }
