@@ -803,34 +803,28 @@ impl Renderer {
         let mut body = String::with_capacity(
             plan.as_ref().map_or(256, |p| p.text_len + 16) + resolved.message.len(),
         );
+        let rendered = |body| Out {
+            status: code,
+            content_type: choice.content_type,
+            body,
+            template: Some(Arc::clone(template)),
+            outcome: Outcome::Ok,
+            error: None,
+        };
         if let Some(plan) = plan {
             // Over the output limit (a huge message from a library caller),
             // the engine below stops at the limit and says so.
             if self.run_plan(plan, choice.path, profile, resolved, req, &mut body)
                 && body.len() <= self.set.limits().max_output_bytes
             {
-                return Out {
-                    status: code,
-                    content_type: choice.content_type,
-                    body,
-                    template: Some(Arc::clone(template)),
-                    outcome: Outcome::Ok,
-                    error: None,
-                };
+                return rendered(body);
             }
             // A field the data lacks: the engine reports it exactly.
             body.clear();
         }
         let data = self.data(choice.path, profile, resolved, req);
         match self.set.execute(template, choice.path, &data, &mut body) {
-            Ok(()) => Out {
-                status: code,
-                content_type: choice.content_type,
-                body,
-                template: Some(Arc::clone(template)),
-                outcome: Outcome::Ok,
-                error: None,
-            },
+            Ok(()) => rendered(body),
             Err(e) => {
                 let fallback_path = if choice.content_type == JSON_CONTENT_TYPE {
                     Path::Json
