@@ -2,9 +2,10 @@
 # Builds and proves the container image where no image registry is
 # reachable: a Debian rootfs from debootstrap, `docker import`ed as the
 # runtime base and (with the host's Rust toolchain copied in) as the builder
-# base, then `docker build` with those bases and vendored crates, then a run that shows the
-# HEALTHCHECK turning healthy, the non-root user, and a render from a mounted
-# /templates. Needs root, a running dockerd, debootstrap and rustc.
+# base, then `docker build` with those bases and vendored crates, then a run
+# that shows the HEALTHCHECK turning healthy, the non-root user, a render
+# from a mounted /templates, and a reload after editing it. Needs root, a
+# running dockerd, debootstrap and rustc.
 #
 #   scripts/container.sh            # everything; reuses what is already built
 #   IMAGE=error-render:dev scripts/container.sh
@@ -134,4 +135,14 @@ done
 body=$(curl -sS "http://127.0.0.1:$port/render/404?message=Not%20here")
 echo "GET /render/404: $body"
 [ "$body" = '{"error": "Not here", "from": "mounted"}' ]
+
+# An edit on the host reaches the container through the mount and reloads.
+printf '{"error": "{{.Message}}", "from": "edited"}' >"$templates/error.json.new"
+mv "$templates/error.json.new" "$templates/error.json"
+deadline=$(($(date +%s) + 10))
+until [ "$(curl -sS "http://127.0.0.1:$port/render/404?message=Not%20here")" = '{"error": "Not here", "from": "edited"}' ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "no reload seen in the container" >&2; exit 1; }
+    sleep 0.1
+done
+echo "after editing the mounted error.json: $(curl -sS "http://127.0.0.1:$port/render/404?message=Not%20here")"
 echo "container proof: ok"

@@ -21,6 +21,7 @@ Exits 1 if any request failed, any render was torn, or memory grew.
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -53,6 +54,10 @@ OVERRIDES = {
     "auth.auth_field_missing:\n  code: 400\n",
 }
 
+# The service's debounce (src/watch.rs DEBOUNCE): an in-place write that
+# takes longer than this can be loaded half-written.
+SLOW_WRITE = 0.1
+
 # (name, method, path, headers): the service's own route, the
 # ingress-nginx route (X-Code), Traefik's path route, and an override ID.
 REQUESTS = [
@@ -65,20 +70,28 @@ REQUESTS = [
 ]
 
 
-def write(path: Path, text: str, atomic: bool):
+def write(path: Path, text: str, atomic: bool, stall: float = 0.0) -> float:
+    """Writes `text` to `path`; returns how long the file was incomplete
+    (for an in-place write: from the truncation to the end of the write)."""
     if atomic:
         # Not an `error*` name, so the set never includes the temp file.
         tmp = path.with_name(".soak-" + path.name)
         tmp.write_text(text)
         os.replace(tmp, path)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
+        return 0.0
+    data = text.encode()
+    start = time.monotonic()
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o644)
+    try:
+        time.sleep(stall)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    return time.monotonic() - start
 
 
-def write_templates(folder: Path, version: str, atomic: bool):
-    for name, text in TEMPLATES[version].items():
-        write(folder / name, text, atomic)
+def write_templates(folder: Path, version: str, atomic: bool, stall: float = 0.0) -> float:
+    return max(write(folder / name, text, atomic, stall) for name, text in TEMPLATES[version].items())
 
 
 def free_port() -> int:
@@ -203,21 +216,32 @@ def client(port, valid, stop, tally):
     tally.add(n, failed, torn, examples)
 
 
-def rewriter(folder, overrides_path, stop, counts):
+def rewriter(folder, overrides_path, stop, counts, stall):
     """Templates every second, overrides every third second (half a second
-    apart from the templates), alternating atomic and in-place writes."""
+    apart from the templates), alternating atomic and in-place writes.
+
+    Runs in its own process: sharing the clients' GIL, an in-place write can
+    stall between truncation and write for longer than the service's 100 ms
+    debounce, and the service then rightly loads the half-written file."""
     t0 = time.monotonic()
     tick = 0
+    templates = overrides = 0
     while not stop.wait(max(0.0, t0 + tick * 0.5 - time.monotonic())):
         if tick % 2 == 0:
-            n = counts["templates"]
-            write_templates(folder, "AB"[n % 2], atomic=(n // 2) % 2 == 0)
-            counts["templates"] += 1
+            took = write_templates(folder, "AB"[templates % 2], atomic=(templates // 2) % 2 == 0,
+                                   stall=stall)
+            templates += 1
         elif tick % 6 == 1:
-            n = counts["overrides"]
-            write(overrides_path, OVERRIDES[("OA", "OB")[n % 2]], atomic=(n // 2) % 2 == 0)
-            counts["overrides"] += 1
+            took = write(overrides_path, OVERRIDES[("OA", "OB")[overrides % 2]],
+                         atomic=(overrides // 2) % 2 == 0)
+            overrides += 1
+        else:
+            took = 0.0
         tick += 1
+        with counts.get_lock():
+            counts[0], counts[1] = templates, overrides
+            counts[2] = max(counts[2], int(took * 1e6))
+            counts[3] += took > SLOW_WRITE
 
 
 def main():
@@ -227,6 +251,8 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--release", action="store_true", help="build and use the release binary")
     ap.add_argument("--binary", type=Path, help="use this binary instead of building one")
+    ap.add_argument("--stall-ms", type=float, default=0.0,
+                    help="pause in-place template writes half-way: a self-test, torn renders expected")
     ap.add_argument("--rss-growth", type=float, default=20.0, help="percent (default 20)")
     ap.add_argument("--rss-slack-mb", type=float, default=2.0)
     a = ap.parse_args()
@@ -250,12 +276,17 @@ def main():
         try:
             valid = calibrate(server, folder, overrides_path)
             gen0 = server.generation()
+            ctx = multiprocessing.get_context("fork")
+            stop_writes = ctx.Event()
+            # templates written, overrides written, longest in-place write
+            # (µs), in-place writes slower than SLOW_WRITE.
+            counts = ctx.Array("q", 4)
+            writer = ctx.Process(target=rewriter, args=(folder, overrides_path, stop_writes, counts, a.stall_ms / 1000))
+            writer.start()
             stop = threading.Event()
             tally = Tally()
-            counts = {"templates": 0, "overrides": 0}
             threads = [threading.Thread(target=client, args=(server.port, valid, stop, tally))
                        for _ in range(a.clients)]
-            threads.append(threading.Thread(target=rewriter, args=(folder, overrides_path, stop, counts)))
             start = time.monotonic()
             for t in threads:
                 t.start()
@@ -263,6 +294,8 @@ def main():
             while (now := time.monotonic() - start) < duration:
                 samples.append((now, rss_kb(server.proc.pid)))
                 time.sleep(min(2.0, max(0.0, duration - now)))
+            stop_writes.set()
+            writer.join()
             stop.set()
             for t in threads:
                 t.join()
@@ -283,7 +316,8 @@ def main():
     print(f"soak: {elapsed:.0f} s, {a.clients} clients, binary {binary}")
     print(f"  requests {tally.requests} ({tally.requests / elapsed:.0f}/s), "
           f"failed {tally.failed}, torn {tally.torn}")
-    print(f"  rewrites: templates {counts['templates']}, overrides {counts['overrides']}; "
+    print(f"  rewrites: templates {counts[0]}, overrides {counts[1]}; longest in-place write "
+          f"{counts[2] / 1000:.1f} ms, {counts[3]} over {SLOW_WRITE * 1000:.0f} ms; "
           f"reloads ok {status['reloads']['ok']}, failed {status['reloads']['failed']}, "
           f"generations {gen0} -> {status['generation']}")
     print(f"  VmRSS kB every ~2 s: {' '.join(str(kb) for _, kb in samples)}")
