@@ -562,6 +562,12 @@ impl ConfigLayer {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
+        ConfigLayer::parse(&text, path)
+    }
+
+    /// Parses config file text, YAML or JSON by `path`'s extension; `path`
+    /// is only named in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<ConfigLayer, ConfigError> {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
@@ -576,9 +582,9 @@ impl ConfigLayer {
                 if text.trim().is_empty() {
                     return Ok(ConfigLayer::default());
                 }
-                serde_yaml_ng::from_str(&text).map_err(|e| parse(e.to_string()))
+                serde_yaml_ng::from_str(text).map_err(|e| parse(e.to_string()))
             }
-            Some("json") => serde_json::from_str(&text).map_err(|e| parse(e.to_string())),
+            Some("json") => serde_json::from_str(text).map_err(|e| parse(e.to_string())),
             _ => Err(ConfigError::Format {
                 path: path.to_owned(),
             }),
