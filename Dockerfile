@@ -36,7 +36,7 @@ ENV ERROR_RENDER_LISTEN=0.0.0.0:8080 \
     ERROR_RENDER_TEMPLATES=/templates
 EXPOSE 8080
 USER 10001:10001
-# `healthcheck` GETs http://127.0.0.1:8080/healthz itself: no curl needed.
+# `healthcheck` GETs /healthz at ERROR_RENDER_LISTEN itself: no curl needed.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
     CMD ["error-render", "healthcheck"]
 ENTRYPOINT ["error-render"]

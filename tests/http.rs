@@ -671,6 +671,18 @@ fn binary_serves_until_sigterm() {
         .status()
         .unwrap();
     assert!(health.success());
+    // Without --url it asks where `serve` would listen with the same
+    // environment: `:port` (every interface) through loopback.
+    let followed = std::process::Command::new(bin)
+        .arg("healthcheck")
+        .env("ERROR_RENDER_LISTEN", format!(":{port}"))
+        .env_remove("ERROR_RENDER_CONFIG")
+        .status()
+        .unwrap();
+    assert!(
+        followed.success(),
+        "healthcheck follows ERROR_RENDER_LISTEN"
+    );
     let missing = std::process::Command::new(bin)
         .args(["healthcheck", "--url", &format!("http://{addr}/nowhere")])
         .stderr(std::process::Stdio::null())

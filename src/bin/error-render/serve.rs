@@ -2,6 +2,7 @@
 //! runtime) and `error-render healthcheck` (a dependency-free HTTP probe for
 //! container health checks).
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,9 +36,30 @@ pub struct Args {
 /// Arguments of `healthcheck`.
 #[derive(Debug, clap::Args)]
 pub struct HealthcheckArgs {
-    /// The URL to GET (plain http only).
-    #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
-    url: String,
+    /// The URL to GET (plain http only). Default: `/healthz` on the address
+    /// `serve` would listen on with the same environment and config file
+    /// (`ERROR_RENDER_LISTEN`, `ERROR_RENDER_CONFIG`), through loopback when it
+    /// listens on every interface.
+    #[arg(long)]
+    url: Option<String>,
+    /// A config file to take the listen address from, as `serve --config`.
+    #[arg(long, value_name = "FILE", conflicts_with = "url")]
+    config: Option<PathBuf>,
+}
+
+/// `/healthz` at the address `serve` would listen on with these settings.
+fn healthz_url(config: Option<PathBuf>) -> anyhow::Result<String> {
+    let loaded = Config::load(&Sources::from_process_env(ConfigLayer::default(), config))?;
+    let addr = loaded.config.listen;
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    Ok(format!(
+        "http://{}/healthz",
+        SocketAddr::new(ip, addr.port())
+    ))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -75,23 +97,27 @@ fn init_logging(config: &Config) -> anyhow::Result<()> {
 }
 
 pub fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<ExitCode> {
+    let url = match args.url {
+        Some(url) => url,
+        None => healthz_url(args.config)?,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let result = runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(3), probe(&args.url))
+        tokio::time::timeout(Duration::from_secs(3), probe(&url))
             .await
             .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within 3 s")))
     });
     match result {
         Ok(200) => Ok(ExitCode::SUCCESS),
         Ok(status) => {
-            eprintln!("error-render: {} answered {status}", args.url);
+            eprintln!("error-render: {url} answered {status}");
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
-            eprintln!("error-render: {}: {e:#}", args.url);
+            eprintln!("error-render: {url}: {e:#}");
             Ok(ExitCode::FAILURE)
         }
     }
