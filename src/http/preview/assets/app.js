@@ -178,12 +178,12 @@
   }
 
   function showLoadProblem(e) {
-    const banner = $('reload-error');
-    banner.hidden = false;
-    $('reload-error-text').textContent = `The preview could not load the catalogue: ${e.message}`;
+    $('load-error').hidden = false;
+    $('load-error-text').textContent = e.message;
   }
 
   function showCatalogue(data) {
+    $('load-error').hidden = true;
     state.shown.generation = data.generation;
     state.shown.failedAt = data.last_reload_error ? data.last_reload_error.at : null;
     $('generation').textContent = String(data.generation);
