@@ -95,7 +95,10 @@ fn fixture() -> &'static Fixture {
             .and_then(Config::from_layer)
             .expect("the fixture config is valid");
         Fixture {
+            // Timers, as in the service: request bodies are read under a
+            // timeout.
             runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_time()
                 .build()
                 .expect("a runtime"),
             plain: state(Config::default()),

@@ -140,7 +140,9 @@ fn build_renderer(config: &Config) -> Result<Renderer, ReloadError> {
     ))
 }
 
-/// The service's routes over `state`, ready to serve or nest.
+/// The service's routes over `state`, ready to serve or nest. They need a
+/// Tokio runtime with timers enabled (request bodies are read under
+/// `limits.request_timeout_ms`), as `#[tokio::main]` and [`serve`] have.
 pub fn router(state: AppState) -> Router {
     let op = |r: axum::routing::MethodRouter<AppState>| r.fallback(ops::method_not_allowed);
     let preview = if state.config.preview.enabled {
