@@ -55,7 +55,7 @@ pub(crate) fn is_bare_template_call(pipe: &PipeNode) -> bool {
 
 fn template_call(args: &[Value]) -> gotmpl::Result<Value> {
     // The message is replaced by the limit's own (see `set::execute`).
-    crate::limits::template_call().map_err(|e| TemplateError::Exec(e.to_string()))?;
+    crate::limits::step().map_err(|e| TemplateError::Exec(e.to_string()))?;
     match args {
         [] => Ok(Value::Nil),
         [data] => Ok(data.clone()),

@@ -66,12 +66,17 @@ impl RenderLimits {
             max_range_iterations: 1_000,
             max_output_bytes: 64 * 1024,
             max_render_time: Duration::from_millis(50),
-            max_templates: Some(32),
-            max_template_bytes: Some(64 * 1024),
+            max_templates: Some(INLINE_MAX_TEMPLATES),
+            max_template_bytes: Some(INLINE_MAX_TEMPLATE_BYTES),
             max_template_calls: Some(1_000),
         }
     }
 }
+
+/// Files an inline set may hold ([`RenderLimits::inline`]).
+pub(crate) const INLINE_MAX_TEMPLATES: usize = 32;
+/// Bytes one inline template may hold ([`RenderLimits::inline`]).
+pub(crate) const INLINE_MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 
 impl Default for RenderLimits {
     fn default() -> Self {
@@ -111,10 +116,12 @@ impl fmt::Display for Exceeded {
 }
 
 thread_local! {
-    /// The render running on this thread, for the checks made inside
-    /// template functions: gotmpl calls them with their arguments only, no
-    /// context, and a render runs start to finish on one thread. Set for
-    /// the length of one execution by [`RenderScope`].
+    /// The render running on this thread, with what it has used of its
+    /// limits: gotmpl calls template functions with their arguments only, no
+    /// context, and a render runs start to finish on one thread. Set for the
+    /// length of one execution by [`RenderScope`]; the writer and the
+    /// functions both check against it, so there is one clock and one
+    /// record of the limit that was exceeded.
     static RUNNING: Cell<Option<Running>> = const { Cell::new(None) };
 }
 
@@ -123,7 +130,7 @@ struct Running {
     started: Instant,
     max_time: Duration,
     max_value_bytes: usize,
-    calls_until_check: u32,
+    steps_until_clock: u32,
     exceeded: Option<Exceeded>,
 }
 
@@ -133,12 +140,13 @@ pub(crate) struct RenderScope {
 }
 
 impl RenderScope {
-    pub(crate) fn enter(limits: &RenderLimits, started: Instant) -> Self {
+    /// Starts the render's clock.
+    pub(crate) fn enter(limits: &RenderLimits) -> Self {
         let running = Running {
-            started,
+            started: Instant::now(),
             max_time: limits.max_render_time,
             max_value_bytes: limits.max_output_bytes,
-            calls_until_check: WRITES_PER_CLOCK_CHECK,
+            steps_until_clock: STEPS_PER_CLOCK_CHECK,
             exceeded: None,
         };
         RenderScope {
@@ -146,7 +154,7 @@ impl RenderScope {
         }
     }
 
-    /// The limit a template function found exceeded, if any.
+    /// The first limit the render went over, if any.
     pub(crate) fn exceeded(&self) -> Option<Exceeded> {
         RUNNING.get().and_then(|r| r.exceeded)
     }
@@ -158,86 +166,75 @@ impl Drop for RenderScope {
     }
 }
 
-/// Counts a `{{template}}` call of the running render, looking at the clock
-/// every so many calls. `Err` once the render is out of time.
-pub(crate) fn template_call() -> Result<(), Exceeded> {
+/// Records that the running render went over `limit` and refuses.
+fn exceed(limit: Exceeded) -> Result<(), Exceeded> {
+    if let Some(mut run) = RUNNING.get() {
+        let first = *run.exceeded.get_or_insert(limit);
+        RUNNING.set(Some(run));
+        return Err(first);
+    }
+    Err(limit)
+}
+
+/// Counts a step of the running render (a write, a `{{template}}` call),
+/// looking at the clock every so many steps. `Err` once it is out of time.
+pub(crate) fn step() -> Result<(), Exceeded> {
     let Some(mut run) = RUNNING.get() else {
         return Ok(());
     };
-    run.calls_until_check -= 1;
-    if run.calls_until_check == 0 {
-        run.calls_until_check = WRITES_PER_CLOCK_CHECK;
+    if let Some(limit) = run.exceeded {
+        return Err(limit);
+    }
+    run.steps_until_clock -= 1;
+    if run.steps_until_clock == 0 {
+        run.steps_until_clock = STEPS_PER_CLOCK_CHECK;
         if run.started.elapsed() > run.max_time {
-            run.exceeded = Some(Exceeded::Time(run.max_time));
+            return exceed(Exceeded::Time(run.max_time));
         }
     }
     RUNNING.set(Some(run));
-    run.exceeded.map_or(Ok(()), Err)
+    Ok(())
 }
 
 /// Refuses a value larger than the running render may write at all.
 pub(crate) fn value_size(len: usize) -> Result<(), Exceeded> {
-    let Some(mut run) = RUNNING.get() else {
-        return Ok(());
-    };
-    if len > run.max_value_bytes {
-        run.exceeded = Some(Exceeded::Value(run.max_value_bytes));
-        RUNNING.set(Some(run));
-        return Err(Exceeded::Value(run.max_value_bytes));
+    match RUNNING.get() {
+        Some(run) if len > run.max_value_bytes => exceed(Exceeded::Value(run.max_value_bytes)),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
-/// How many writes pass between two looks at the clock: reading it costs
+/// How many steps pass between two looks at the clock: reading it costs
 /// about as much as a short write, and a render of a real error template
-/// makes fewer writes than this, so it never pays for the clock at all.
-const WRITES_PER_CLOCK_CHECK: u32 = 32;
+/// takes fewer steps than this, so it never pays for the clock at all.
+const STEPS_PER_CLOCK_CHECK: u32 = 32;
 
-/// A writer that refuses to grow past the output limit or the deadline.
-/// When it refuses, the engine stops with a write error and
-/// [`exceeded`](Self::exceeded) says why.
+/// A writer that refuses to grow past the output limit, and counts each
+/// write as a step of the running render (see [`step`]). When it refuses,
+/// the engine stops with a write error and [`RenderScope::exceeded`] says
+/// why.
 pub(crate) struct LimitedWriter<'a> {
     out: &'a mut String,
     max_len: usize,
     max_bytes: usize,
-    started: Instant,
-    max_time: Duration,
-    writes_until_check: u32,
-    exceeded: Option<Exceeded>,
 }
 
 impl<'a> LimitedWriter<'a> {
-    pub(crate) fn new(out: &'a mut String, limits: &RenderLimits, started: Instant) -> Self {
+    pub(crate) fn new(out: &'a mut String, limits: &RenderLimits) -> Self {
         LimitedWriter {
             max_len: out.len().saturating_add(limits.max_output_bytes),
             out,
             max_bytes: limits.max_output_bytes,
-            started,
-            max_time: limits.max_render_time,
-            writes_until_check: WRITES_PER_CLOCK_CHECK,
-            exceeded: None,
         }
-    }
-
-    pub(crate) fn exceeded(&self) -> Option<Exceeded> {
-        self.exceeded
     }
 }
 
 impl fmt::Write for LimitedWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         if self.out.len() + s.len() > self.max_len {
-            self.exceeded = Some(Exceeded::Output(self.max_bytes));
-            return Err(fmt::Error);
+            return exceed(Exceeded::Output(self.max_bytes)).map_err(|_| fmt::Error);
         }
-        self.writes_until_check -= 1;
-        if self.writes_until_check == 0 {
-            self.writes_until_check = WRITES_PER_CLOCK_CHECK;
-            if self.started.elapsed() > self.max_time {
-                self.exceeded = Some(Exceeded::Time(self.max_time));
-                return Err(fmt::Error);
-            }
-        }
+        step().map_err(|_| fmt::Error)?;
         self.out.push_str(s);
         Ok(())
     }
@@ -255,11 +252,12 @@ mod tests {
             max_output_bytes: 5,
             ..RenderLimits::service()
         };
+        let scope = RenderScope::enter(&limits);
         let mut out = String::new();
-        let mut w = LimitedWriter::new(&mut out, &limits, Instant::now());
+        let mut w = LimitedWriter::new(&mut out, &limits);
         assert!(w.write_str("abc").is_ok());
         assert!(w.write_str("def").is_err());
-        assert_eq!(w.exceeded(), Some(Exceeded::Output(5)));
+        assert_eq!(scope.exceeded(), Some(Exceeded::Output(5)));
         assert_eq!(out, "abc");
     }
 
@@ -269,10 +267,11 @@ mod tests {
             max_render_time: Duration::ZERO,
             ..RenderLimits::service()
         };
+        let scope = RenderScope::enter(&limits);
         let mut out = String::new();
-        let mut w = LimitedWriter::new(&mut out, &limits, Instant::now());
-        let refused = (0..WRITES_PER_CLOCK_CHECK).any(|_| w.write_str("x").is_err());
+        let mut w = LimitedWriter::new(&mut out, &limits);
+        let refused = (0..STEPS_PER_CLOCK_CHECK).any(|_| w.write_str("x").is_err());
         assert!(refused);
-        assert!(matches!(w.exceeded(), Some(Exceeded::Time(_))));
+        assert!(matches!(scope.exceeded(), Some(Exceeded::Time(_))));
     }
 }

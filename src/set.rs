@@ -11,7 +11,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
 use gotmpl::parse::{ListNode, Parser};
 use gotmpl::{MissingKey, TemplateError, Value};
@@ -279,9 +278,8 @@ impl TemplateSet {
         data: &Value,
         out: &mut String,
     ) -> Result<(), ExecError> {
-        let started = Instant::now();
-        let scope = RenderScope::enter(&self.limits, started);
-        let mut writer = LimitedWriter::new(out, &self.limits, started);
+        let scope = RenderScope::enter(&self.limits);
+        let mut writer = LimitedWriter::new(out, &self.limits);
         let result = match path {
             Path::Xml => self.text.execute_template_fmt(&mut writer, name, data),
             Path::Json => match self.html_template(name) {
@@ -289,7 +287,7 @@ impl TemplateSet {
                 None => Err(TemplateError::UndefinedTemplate(name.to_owned())),
             },
         };
-        match (result, writer.exceeded().or_else(|| scope.exceeded())) {
+        match (result, scope.exceeded()) {
             (Ok(()), _) => Ok(()),
             (Err(_), Some(exceeded)) => Err(ExecError {
                 template: name.to_owned(),

@@ -74,6 +74,8 @@ pub struct Store {
     /// Serialises reloads so generations are numbered in swap order; held
     /// only while building, never by request handling.
     reloading: Mutex<ReloadCounts>,
+    /// Counts reload attempts, for [`subscribe`](Self::subscribe).
+    attempts: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -101,24 +103,23 @@ impl Store {
             last_failure: ArcSwapOption::empty(),
             build: Box::new(build),
             reloading: Mutex::new(ReloadCounts::default()),
+            attempts: tokio::sync::watch::Sender::new(0),
         })
     }
 
     /// A store that always serves `renderer`; a reload swaps in the same
     /// renderer again (there are no sources to re-read).
     pub fn fixed(renderer: Renderer) -> Self {
-        let again = renderer.clone();
-        Store {
-            current: ArcSwap::from_pointee(Snapshot {
-                renderer,
-                generation: 1,
-                loaded_at: SystemTime::now(),
-                load_duration: Duration::ZERO,
-            }),
-            last_failure: ArcSwapOption::empty(),
-            build: Box::new(move || Ok(again.clone())),
-            reloading: Mutex::new(ReloadCounts::default()),
+        match Self::new(move || Ok(renderer.clone())) {
+            Ok(store) => store,
+            Err(_) => unreachable!("building a fixed renderer cannot fail"),
         }
+    }
+
+    /// A receiver that sees every later reload attempt, successful or not
+    /// (its value counts them): await `changed()` instead of polling.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.attempts.subscribe()
     }
 
     /// The snapshot to render a request with.
@@ -153,6 +154,16 @@ impl Store {
             Err(poisoned) => poisoned.into_inner(),
         };
         let started = Instant::now();
+        let result = self.build_and_swap(started, &mut counts);
+        self.attempts.send_modify(|n| *n += 1);
+        result
+    }
+
+    fn build_and_swap(
+        &self,
+        started: Instant,
+        counts: &mut ReloadCounts,
+    ) -> Result<u64, ReloadError> {
         match (self.build)() {
             Ok(renderer) => {
                 let generation = self.current.load().generation + 1;

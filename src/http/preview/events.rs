@@ -3,8 +3,7 @@
 //!
 //! Each event is `event: reload` with data `{"generation": N,
 //! "failed_at": "..."|null}`: one when the stream opens, then one per
-//! change. The store is polled every 250 ms (a load of an `ArcSwap`, nearly
-//! free). A stream ends when the server shuts down, and after
+//! change, woken by the store's reload notifications. A stream ends when the server shuts down, and after
 //! [`MAX_STREAM`] in any case (the browser reconnects by itself), so an open
 //! page never holds up a graceful shutdown.
 
@@ -23,8 +22,6 @@ use crate::http::AppState;
 use crate::http::ops::rfc3339;
 use crate::store::Store;
 
-/// How often the store is looked at.
-const POLL: Duration = Duration::from_millis(250);
 /// The longest a stream stays open before the browser is asked to
 /// reconnect.
 pub const MAX_STREAM: Duration = Duration::from_secs(60);
@@ -38,6 +35,7 @@ type Seen = (u64, Option<SystemTime>);
 struct Follow {
     store: Arc<Store>,
     closing: watch::Receiver<bool>,
+    reloads: watch::Receiver<u64>,
     last: Option<Seen>,
     until: Instant,
 }
@@ -54,6 +52,7 @@ pub(crate) async fn events(_: Authorized, State(state): State<AppState>) -> Resp
     let follow = Follow {
         store: Arc::clone(&state.store),
         closing: state.preview.closing.subscribe(),
+        reloads: state.store.subscribe(),
         last: None,
         until: Instant::now() + MAX_STREAM,
     };
@@ -76,7 +75,12 @@ pub(crate) async fn events(_: Authorized, State(state): State<AppState>) -> Resp
                 return Some((Ok::<_, Infallible>(event), f));
             }
             tokio::select! {
-                () = tokio::time::sleep_until((Instant::now() + POLL).min(f.until)) => {}
+                () = tokio::time::sleep_until(f.until) => {}
+                changed = f.reloads.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                }
                 changed = f.closing.changed() => {
                     // The sender is gone with the server: end too.
                     if changed.is_err() {

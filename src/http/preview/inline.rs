@@ -5,24 +5,13 @@ use std::collections::BTreeMap;
 
 use crate::error::LoadError;
 use crate::http::error::ApiError;
-use crate::limits::RenderLimits;
+use crate::limits::{INLINE_MAX_TEMPLATE_BYTES, INLINE_MAX_TEMPLATES, RenderLimits};
 use crate::set::{TemplateFile, TemplateSet};
 
 /// The largest `POST /preview/render` body: room for as many templates of
 /// the largest size as [`RenderLimits::inline`] allows, plus the rest of the
 /// request. A body over it is refused with `413` before it is parsed.
-pub const MAX_BODY_BYTES: usize = {
-    let limits = RenderLimits::inline();
-    let files = match limits.max_templates {
-        Some(n) => n,
-        None => 32,
-    };
-    let bytes = match limits.max_template_bytes {
-        Some(n) => n,
-        None => 64 * 1024,
-    };
-    files * bytes + 64 * 1024
-};
+pub const MAX_BODY_BYTES: usize = INLINE_MAX_TEMPLATES * INLINE_MAX_TEMPLATE_BYTES + 64 * 1024;
 
 /// The longest inline file name.
 const MAX_NAME_BYTES: usize = 128;
