@@ -11,14 +11,37 @@
 ARG BUILDER_IMAGE=rust:1-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
+# The build context as one stage, so the builder below can take the few files
+# each of its layers needs from it. Copying Cargo.toml and Cargo.lock this way
+# keeps the dependency layer cached across source edits (a layer made by COPY
+# is keyed on the content it copies). `vendor/` and `.cargo/` exist only in an
+# offline context (scripts/container.sh: `cargo vendor`); empty here otherwise.
+FROM ${BUILDER_IMAGE} AS context
+COPY . /ctx
+RUN mkdir -p /ctx/vendor /ctx/.cargo
+
 FROM ${BUILDER_IMAGE} AS builder
 # The local builder base carries its toolchain here; harmless upstream.
 ENV PATH=/usr/local/rust/bin:/usr/local/cargo/bin:$PATH
 WORKDIR /src
-# .dockerignore lets through only the crate's sources, plus `vendor/` and
-# `.cargo/config.toml` when an offline context carries them
-# (scripts/container.sh: `cargo vendor`, for builders without crates.io).
-COPY . .
+# 1. Dependencies only: the manifest, the lock file and stand-in targets.
+#    Rebuilt only when Cargo.toml, Cargo.lock or the vendored crates change.
+COPY --from=context /ctx/Cargo.toml /ctx/Cargo.lock ./
+COPY --from=context /ctx/.cargo ./.cargo
+COPY --from=context /ctx/vendor ./vendor
+RUN mkdir -p src/bin/error-render benches \
+    && echo 'fn main() {}' > src/bin/error-render/main.rs \
+    && touch src/lib.rs \
+    && echo 'fn main() {}' > benches/render.rs \
+    && cargo build --release --locked --bin error-render \
+    && rm -rf src benches \
+       target/release/.fingerprint/error-render-* \
+       target/release/deps/error_render-* target/release/deps/liberror_render-*
+# 2. The crate itself, over the cached dependencies.
+COPY --from=context /ctx/src ./src
+COPY --from=context /ctx/benches ./benches
+COPY --from=context /ctx/data ./data
+COPY --from=context /ctx/templates ./templates
 RUN cargo build --release --locked --bin error-render \
     && strip target/release/error-render
 
