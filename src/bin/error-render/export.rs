@@ -10,9 +10,14 @@ use error_render::{Renderer, TemplateSet};
 /// Arguments of `export`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The template folder.
+    /// The template folder. Else ERROR_RENDER_TEMPLATES, the config file's
+    /// `templates`, the tyk.conf's `template_path`, then `templates`.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
+    /// A config file (YAML or JSON, as for `serve`) whose `templates` names
+    /// the folder. Else ERROR_RENDER_CONFIG.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Where to write the bodies and the nginx snippet.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -27,10 +32,14 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let sources = crate::settings::Sources {
         templates: args.templates,
+        config: args.config,
         overrides: args.overrides,
         tyk_conf: args.tyk_conf,
     };
-    let (dir, options) = crate::settings::render_options(&sources)?;
+    let (dir, from, options) = crate::settings::render_options(&sources)?;
+    if let Some(message) = crate::settings::missing_folder(&dir, &from, "--templates DIR") {
+        anyhow::bail!(message);
+    }
     let set = TemplateSet::load(&dir)
         .with_context(|| format!("template set {} does not load", dir.display()))?;
     let renderer = Renderer::new(set.into(), options);

@@ -10,10 +10,15 @@ use error_render::{ErrorRequest, Outcome, Profile, Renderer, TemplateSet};
 /// Arguments of `render`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The template folder (the gateway's `template_path`). Defaults to the
-    /// tyk.conf's `template_path` when --tyk-conf is given, else `templates`.
+    /// The template folder (the gateway's `template_path`). Else
+    /// ERROR_RENDER_TEMPLATES, the config file's `templates`, the tyk.conf's
+    /// `template_path`, then `templates`.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
+    /// A config file (YAML or JSON, as for `serve`) whose `templates` names
+    /// the folder. Else ERROR_RENDER_CONFIG.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// The status code of the error.
     #[arg(
         long,
@@ -51,10 +56,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let profile: Profile = args.profile.parse().map_err(anyhow::Error::msg)?;
     let sources = crate::settings::Sources {
         templates: args.templates.clone(),
+        config: args.config.clone(),
         overrides: args.overrides.clone(),
         tyk_conf: args.tyk_conf.clone(),
     };
-    let (dir, mut options) = crate::settings::render_options(&sources)?;
+    let (dir, from, mut options) = crate::settings::render_options(&sources)?;
     options.profile = profile;
     let req = ErrorRequest {
         code: args.code,
@@ -63,7 +69,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         content_type: args.content_type.clone(),
         ..ErrorRequest::default()
     };
-    let set = match TemplateSet::load(&dir) {
+    let loaded = match crate::settings::missing_folder(&dir, &from, "--templates DIR") {
+        Some(message) => Err(message),
+        None => TemplateSet::load(&dir)
+            .map_err(|e| format!("template set {} does not load:\n{e}", dir.display())),
+    };
+    let set = match loaded {
         Ok(set) => set,
         Err(e) => {
             if args.json {
@@ -73,14 +84,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "body": null,
                     "template": null,
                     "outcome": Outcome::Load,
-                    "error": e.to_string(),
+                    "error": e,
                 });
                 println!("{out}");
             }
-            eprintln!(
-                "error-render: template set {} does not load:\n{e}",
-                dir.display()
-            );
+            eprintln!("error-render: {e}");
             return Ok(ExitCode::from(2));
         }
     };

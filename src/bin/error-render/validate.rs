@@ -7,13 +7,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use error_render::Profile;
+use error_render::overrides::TykConf;
 use error_render::validate::{ValidateOptions, validate};
 
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The template folder (the gateway's `template_path`).
-    dir: PathBuf,
+    /// The template folder (the gateway's `template_path`). Else
+    /// ERROR_RENDER_TEMPLATES, the config file's `templates`, the tyk.conf's
+    /// `template_path`, then `templates`.
+    dir: Option<PathBuf>,
+    /// A config file (YAML or JSON, as for `serve`) whose `templates` names
+    /// the folder. Else ERROR_RENDER_CONFIG.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// A YAML or JSON file of override_messages to check and apply.
     #[arg(long, value_name = "FILE", conflicts_with = "tyk_conf")]
     overrides: Option<PathBuf>,
@@ -46,8 +53,25 @@ enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let profile: Profile = args.profile.parse().map_err(anyhow::Error::msg)?;
+    let dir = match args.dir {
+        // A folder named outright gets the validator's own report (exit 2).
+        Some(dir) => dir,
+        None => {
+            let tyk_dir = match &args.tyk_conf {
+                Some(path) => Some((path.as_path(), TykConf::load(path)?.template_dir())),
+                None => None,
+            };
+            let (dir, from) = crate::settings::template_dir(None, args.config.as_deref(), tyk_dir)?;
+            if let Some(message) =
+                crate::settings::missing_folder(&dir, &from, "a DIR argument (validate DIR)")
+            {
+                anyhow::bail!(message);
+            }
+            dir
+        }
+    };
     let opts = ValidateOptions {
-        dir: args.dir,
+        dir,
         overrides: args.overrides,
         tyk_conf: args.tyk_conf,
         profile,
