@@ -1,0 +1,202 @@
+//! Keeps the documentation true of the repository: every relative link in
+//! README.md and docs/*.md reaches an existing file (and heading), and the
+//! conformance counts the docs state are the corpus files' own.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Pages written on another branch of this work (the recipes and CI pages),
+/// which the README and docs already link to. A link to one of these may
+/// point nowhere until that branch is merged; once the file exists its
+/// links and anchors are checked like any other.
+const WRITTEN_ELSEWHERE: &[&str] = &["docs/recipes.md", "docs/ci.md"];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// README.md and every Markdown page under docs/.
+fn pages() -> Vec<PathBuf> {
+    let mut pages = vec![root().join("README.md")];
+    let docs = std::fs::read_dir(root().join("docs")).expect("docs/ is readable");
+    for entry in docs {
+        let path = entry.expect("a docs/ entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    pages.sort();
+    pages
+}
+
+/// The text outside fenced code blocks, where links are links.
+fn prose(text: &str) -> String {
+    let mut out = String::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The targets of `[text](target)` links.
+fn link_targets(text: &str) -> Vec<String> {
+    let prose = prose(text);
+    let mut targets = Vec::new();
+    let mut rest = prose.as_str();
+    while let Some(at) = rest.find("](") {
+        rest = &rest[at + 2..];
+        let Some(end) = rest.find(')') else { break };
+        let target = rest[..end].split_whitespace().next().unwrap_or_default();
+        targets.push(target.to_owned());
+        rest = &rest[end..];
+    }
+    targets
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation other than `-`
+/// and `_` dropped, spaces as `-`.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn anchors(page: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(page)
+        .unwrap_or_else(|e| panic!("{} cannot be read: {e}", page.display()));
+    prose(&text)
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| slug(l.trim_start_matches('#')))
+        .collect()
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn every_relative_link_in_the_docs_reaches_a_file_and_heading() {
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("a page is readable");
+        let dir = page.parent().expect("a page is in a folder");
+        for target in link_targets(&text) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (file, anchor) = match target.split_once('#') {
+                Some((file, anchor)) => (file, Some(anchor)),
+                None => (target.as_str(), None),
+            };
+            let path = if file.is_empty() {
+                page.clone()
+            } else {
+                dir.join(file)
+            };
+            checked += 1;
+            if !path.exists() {
+                let normal = relative(&path.canonicalize().unwrap_or_else(|_| {
+                    // Resolve `..` by hand: the file does not exist to canonicalise.
+                    let mut p = PathBuf::new();
+                    for c in path.components() {
+                        match c {
+                            std::path::Component::ParentDir => {
+                                p.pop();
+                            }
+                            c => p.push(c),
+                        }
+                    }
+                    p
+                }));
+                if !WRITTEN_ELSEWHERE.contains(&normal.as_str()) {
+                    broken.push(format!("{}: {target}: no such file", relative(&page)));
+                }
+                continue;
+            }
+            if let Some(anchor) = anchor {
+                if path.extension().is_some_and(|e| e == "md") && !anchors(&path).contains(anchor) {
+                    broken.push(format!(
+                        "{}: {target}: no heading with that anchor in {}",
+                        relative(&page),
+                        relative(&path)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 20,
+        "only {checked} links found: is the parser broken?"
+    );
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_link_checker_sees_links_anchors_and_code() {
+    let text = "See [a](docs/a.md#the-service-error-render-serve) and [b](../x \"t\").\n\
+                ```\n[not](a-link.md)\n```\n";
+    assert_eq!(
+        link_targets(text),
+        ["docs/a.md#the-service-error-render-serve", "../x"]
+    );
+    assert_eq!(
+        slug(" The service: `error-render serve`"),
+        "the-service-error-render-serve"
+    );
+    assert_eq!(slug("override_messages"), "override_messages");
+}
+
+fn lines(file: &str) -> Vec<serde_json::Value> {
+    let path = root().join("tests/conformance").join(file);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} cannot be read: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON case"))
+        .collect()
+}
+
+#[test]
+fn compatibility_page_states_the_corpus_counts() {
+    let corpus = lines("cases.jsonl");
+    let ours = lines("cases-extra.jsonl");
+    let legacy =
+        |cases: &[serde_json::Value]| cases.iter().filter(|c| c["mode"] == "legacy").count();
+    let page = std::fs::read_to_string(root().join("docs/compatibility.md"))
+        .expect("docs/compatibility.md is readable");
+    // The page wraps lines; compare with single spaces.
+    let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    for claim in [
+        format!("the {}-case corpus", corpus.len()),
+        format!(
+            "{} legacy-mode and {} override-mode cases",
+            legacy(&corpus),
+            corpus.len() - legacy(&corpus)
+        ),
+        format!("plus {} cases of our own", ours.len()),
+        format!("All {} legacy-mode cases", legacy(&corpus) + legacy(&ours)),
+    ] {
+        assert!(
+            page.contains(&claim),
+            "docs/compatibility.md should say {claim:?} (counted from tests/conformance/)"
+        );
+    }
+}
