@@ -132,14 +132,15 @@ fn every_relative_link_in_the_docs_reaches_a_file_and_heading() {
                 }
                 continue;
             }
-            if let Some(anchor) = anchor {
-                if path.extension().is_some_and(|e| e == "md") && !anchors(&path).contains(anchor) {
-                    broken.push(format!(
-                        "{}: {target}: no heading with that anchor in {}",
-                        relative(&page),
-                        relative(&path)
-                    ));
-                }
+            if let Some(anchor) = anchor
+                && path.extension().is_some_and(|e| e == "md")
+                && !anchors(&path).contains(anchor)
+            {
+                broken.push(format!(
+                    "{}: {target}: no heading with that anchor in {}",
+                    relative(&page),
+                    relative(&path)
+                ));
             }
         }
     }

@@ -109,10 +109,10 @@ fn start_service() -> Service {
     let service = Service { child, port };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok((status, _)) = get(port, "/readyz", &[]) {
-            if status.contains(" 200 ") {
-                return service;
-            }
+        if let Ok((status, _)) = get(port, "/readyz", &[])
+            && status.contains(" 200 ")
+        {
+            return service;
         }
         assert!(Instant::now() < deadline, "the service did not get ready");
         std::thread::sleep(Duration::from_millis(20));
