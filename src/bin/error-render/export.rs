@@ -14,10 +14,6 @@ pub struct Args {
     /// `templates`, the tyk.conf's `template_path`, then `templates`.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
-    /// A config file (YAML or JSON, as for `serve`) whose `templates` names
-    /// the folder. Else ERROR_RENDER_CONFIG.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
     /// Where to write the bodies and the nginx snippet.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -27,6 +23,10 @@ pub struct Args {
     /// A tyk.conf to read override_messages and template_path from.
     #[arg(long, value_name = "FILE")]
     tyk_conf: Option<PathBuf>,
+    /// A config file (YAML or JSON, as for `serve`) whose `templates` names
+    /// the folder. Else ERROR_RENDER_CONFIG.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
