@@ -201,3 +201,18 @@ fn compatibility_page_states_the_corpus_counts() {
         );
     }
 }
+
+#[test]
+fn readme_names_the_rust_version_cargo_toml_declares() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("Cargo.toml declares rust-version")
+        .trim_matches('"');
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    assert!(
+        readme.contains(&format!("Rust {version} or later")),
+        "README.md should say the first command needs Rust {version} or later"
+    );
+}
