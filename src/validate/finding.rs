@@ -206,6 +206,11 @@ pub struct Finding {
     pub column: Option<usize>,
     /// What is wrong and how to fix it.
     pub message: String,
+    /// The message without the template, body or override text it quotes,
+    /// for places that must not show that text (the service's `/status`);
+    /// `None` when the message quotes nothing. Not part of any report.
+    #[serde(skip)]
+    pub unquoted: Option<String>,
 }
 
 impl Finding {
@@ -218,6 +223,33 @@ impl Finding {
             line: None,
             column: None,
             message: message.into(),
+            unquoted: None,
+        }
+    }
+
+    /// Records the message as it reads without its quotes.
+    #[must_use]
+    pub fn quoting(mut self, unquoted: impl Into<String>) -> Self {
+        self.unquoted = Some(unquoted.into());
+        self
+    }
+
+    /// The finding as it may be shown to someone not allowed to read the
+    /// templates or overrides: the message without its quotes.
+    #[must_use]
+    pub fn without_quotes(&self) -> Finding {
+        Finding {
+            message: self.unquoted.clone().unwrap_or_else(|| self.message.clone()),
+            unquoted: None,
+            ..self.clone()
+        }
+    }
+
+    /// Appends to the message, and to its unquoted form.
+    pub(crate) fn push_message(&mut self, text: &str) {
+        self.message.push_str(text);
+        if let Some(u) = &mut self.unquoted {
+            u.push_str(text);
         }
     }
 
