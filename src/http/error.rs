@@ -179,7 +179,11 @@ impl IntoResponse for ApiError {
         } else {
             // Only the kind: the message may quote what the client sent (a
             // code, an id, a parameter), and logs never carry client values.
-            tracing::debug!(code = self.code(), status = status.as_u16(), "rejected a request");
+            tracing::debug!(
+                code = self.code(),
+                status = status.as_u16(),
+                "rejected a request"
+            );
         }
         let body = serde_json::json!({
             "error": { "code": self.code(), "message": self.to_string() }

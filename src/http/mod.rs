@@ -337,13 +337,13 @@ pub async fn serve_listeners(
             () = &mut shutdown => break,
         };
         // Each request learns its peer, for the preview's loopback rule.
-        let service = router
-            .clone()
-            .map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+        let service = router.clone().map_request(
+            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
                 req.extensions_mut()
                     .insert(axum::extract::ConnectInfo(peer));
                 req
-            });
+            },
+        );
         let io = TokioIo::new(conn::WriteDeadline::new(stream, limits.write_timeout));
         let conn = http.serve_connection(io, TowerToHyperService::new(service));
         let conn = graceful.watch(conn);

@@ -77,10 +77,9 @@ pub(crate) async fn findings(
         None => {
             let generation = snap.generation;
             // Rendering many errors is CPU work: keep it off the async workers.
-            let linted = tokio::task::spawn_blocking(move || {
-                crate::validate::lint_renderer(&snap.renderer)
-            })
-            .await;
+            let linted =
+                tokio::task::spawn_blocking(move || crate::validate::lint_renderer(&snap.renderer))
+                    .await;
             match linted {
                 Ok(found) => {
                     let found = Arc::new(found);
@@ -104,7 +103,10 @@ fn findings_json(found: &[crate::validate::Finding], quotes: bool) -> serde_json
     let shown: Vec<crate::validate::Finding> = if quotes {
         found.to_vec()
     } else {
-        found.iter().map(crate::validate::Finding::without_quotes).collect()
+        found
+            .iter()
+            .map(crate::validate::Finding::without_quotes)
+            .collect()
     };
     serde_json::to_value(shown).unwrap_or_else(|e| {
         tracing::error!(error = %e, "serialising findings");

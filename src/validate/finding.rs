@@ -239,7 +239,10 @@ impl Finding {
     #[must_use]
     pub fn without_quotes(&self) -> Finding {
         Finding {
-            message: self.unquoted.clone().unwrap_or_else(|| self.message.clone()),
+            message: self
+                .unquoted
+                .clone()
+                .unwrap_or_else(|| self.message.clone()),
             unquoted: None,
             ..self.clone()
         }

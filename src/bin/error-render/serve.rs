@@ -76,13 +76,14 @@ fn healthz_url(config: Option<PathBuf>) -> anyhow::Result<String> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let limits = (args.write_timeout_ms.is_some() || args.shutdown_timeout_ms.is_some()).then(|| {
-        LimitsLayer {
-            write_timeout_ms: args.write_timeout_ms,
-            shutdown_timeout_ms: args.shutdown_timeout_ms,
-            ..LimitsLayer::default()
-        }
-    });
+    let limits =
+        (args.write_timeout_ms.is_some() || args.shutdown_timeout_ms.is_some()).then(|| {
+            LimitsLayer {
+                write_timeout_ms: args.write_timeout_ms,
+                shutdown_timeout_ms: args.shutdown_timeout_ms,
+                ..LimitsLayer::default()
+            }
+        });
     let flags = ConfigLayer {
         listen: args.listen,
         admin_listen: args.admin_listen,

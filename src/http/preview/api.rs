@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 
 use super::auth::Authorized;
 use super::guard::{self, PeerInfo};
-use axum::http::HeaderMap;
 use super::inline;
 use crate::catalogue::Catalogue;
 use crate::config::Config;
@@ -25,10 +24,16 @@ use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::ops;
 use crate::render::{ErrorRequest, RenderError, Rendered, Renderer};
+use axum::http::HeaderMap;
 
 /// How long a preview render may take before the request gives up on it: a
 /// backstop behind the set's own limits (`RenderLimits::inline`).
 const RENDER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long decoding a playground request and parsing its templates may
+/// take before the request gives up: the inline limits (32 files of 64 KiB,
+/// nesting 100) bound it well below this.
+const PARSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The JSON of `error-render render --json` for a rendered error: `status`,
 /// `headers` (an object), `body`, `template`, `outcome`, `error`. The status
@@ -254,30 +259,34 @@ pub(crate) async fn render_post(
     let checks = state.clone();
     // Decoding megabytes of JSON and parsing hostile templates is CPU work
     // like rendering: on a blocking thread, one at a time with the renders.
-    let prepared = run_limited(&state, move || -> Result<Prepared, ApiError> {
-        let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
-        let body: InlineBody = serde_json::from_str(text)
-            .map_err(|e| ApiError::MalformedJson(crate::http::error::json_problem(&e)))?;
-        let code = body.code.map(|c| parse_code(&c.to_string())).transpose()?;
-        let req = ask(
-            &checks,
-            code,
-            body.message,
-            body.id,
-            body.content_type,
-            body.profile,
-        )?;
-        Ok(match body.templates {
-            None => Prepared::Render(live, req),
-            Some(templates) => match inline::load(templates)? {
-                Ok(set) => Prepared::Render(
-                    Renderer::new(Arc::new(set), live.options().clone()),
-                    req,
-                ),
-                Err(e) => Prepared::LoadFailed(load_envelope(&e)),
-            },
-        })
-    })
+    let prepared = run_limited(
+        &state,
+        PARSE_TIMEOUT,
+        move || -> Result<Prepared, ApiError> {
+            let text =
+                std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
+            let body: InlineBody = serde_json::from_str(text)
+                .map_err(|e| ApiError::MalformedJson(crate::http::error::json_problem(&e)))?;
+            let code = body.code.map(|c| parse_code(&c.to_string())).transpose()?;
+            let req = ask(
+                &checks,
+                code,
+                body.message,
+                body.id,
+                body.content_type,
+                body.profile,
+            )?;
+            Ok(match body.templates {
+                None => Prepared::Render(live, req),
+                Some(templates) => match inline::load(templates)? {
+                    Ok(set) => {
+                        Prepared::Render(Renderer::new(Arc::new(set), live.options().clone()), req)
+                    }
+                    Err(e) => Prepared::LoadFailed(load_envelope(&e)),
+                },
+            })
+        },
+    )
     .await??;
     match prepared {
         Prepared::Render(renderer, req) => render(&state, renderer, req).await,
@@ -291,27 +300,32 @@ enum Prepared {
     LoadFailed(Value),
 }
 
-/// Runs `work` on a blocking thread under the preview's render permit, for
-/// at most [`RENDER_TIMEOUT`].
+/// Runs `work` on a blocking thread under the preview's render permit, and
+/// answers within `timeout`.
 async fn run_limited<T: Send + 'static>(
     state: &AppState,
+    timeout: Duration,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    let _permit = state
-        .preview
-        .inline_renders
-        .acquire()
+    let permit = Arc::clone(&state.preview.inline_renders)
+        .acquire_owned()
         .await
         .map_err(|e| ApiError::Internal(format!("preview render queue: {e}")))?;
-    let task = tokio::task::spawn_blocking(work);
-    match tokio::time::timeout(RENDER_TIMEOUT, task).await {
+    // The permit goes with the work: a blocking thread cannot be stopped,
+    // so a request that gives up must not let the next one run beside it.
+    let task = tokio::task::spawn_blocking(move || {
+        let done = work();
+        drop(permit);
+        done
+    });
+    match tokio::time::timeout(timeout, task).await {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(e)) => Err(ApiError::Internal(format!("preview render: {e}"))),
-        // The set's own limits stop a render long before this: reaching it
-        // is a fault, logged as such.
+        // The inline limits stop work long before this: reaching it is a
+        // fault, logged as such.
         Err(_) => Err(ApiError::Internal(format!(
-            "a preview render did not finish within {} s despite the inline limits",
-            RENDER_TIMEOUT.as_secs()
+            "preview work did not finish within {} s despite the inline limits",
+            timeout.as_secs()
         ))),
     }
 }
@@ -361,7 +375,7 @@ async fn render(
     renderer: Renderer,
     req: ErrorRequest,
 ) -> Result<Response, ApiError> {
-    let rendered = run_limited(state, move || renderer.render(&req))
+    let rendered = run_limited(state, RENDER_TIMEOUT, move || renderer.render(&req))
         .await?
         .map_err(render_error)?;
     Ok(Json(envelope(&rendered, &state.config)).into_response())
