@@ -1278,6 +1278,59 @@ mod tests {
     }
 
     #[test]
+    fn exposure_and_deadline_settings_layer() {
+        let c = Config::from_layer(ConfigLayer::default()).unwrap();
+        assert_eq!(c.admin_listen, None);
+        assert_eq!(c.limits.write_timeout, DEFAULT_WRITE_TIMEOUT);
+        assert_eq!(c.limits.shutdown_timeout, DEFAULT_SHUTDOWN_TIMEOUT);
+        assert!(c.preview.allowed_hosts.is_empty());
+
+        let (layer, _, warnings) = ConfigLayer::from_env(&env(&[
+            ("ERROR_RENDER_ADMIN_LISTEN", "127.0.0.1:9090"),
+            ("ERROR_RENDER_WRITE_TIMEOUT_MS", "1500"),
+            ("ERROR_RENDER_SHUTDOWN_TIMEOUT_MS", "2500"),
+            (
+                "ERROR_RENDER_PREVIEW_ALLOWED_HOSTS",
+                "Preview.Internal, ops:8081,",
+            ),
+        ]))
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let flags = ConfigLayer {
+            listen: Some(":8080".into()),
+            limits: Some(LimitsLayer {
+                shutdown_timeout_ms: Some(300),
+                ..LimitsLayer::default()
+            }),
+            ..ConfigLayer::default()
+        };
+        let c = Config::from_layer(layer.merge(flags)).unwrap();
+        assert_eq!(
+            c.admin_listen.map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:9090")
+        );
+        assert_eq!(c.limits.write_timeout, Duration::from_millis(1500));
+        assert_eq!(c.limits.shutdown_timeout, Duration::from_millis(300));
+        assert_eq!(c.preview.allowed_hosts, ["preview.internal", "ops:8081"]);
+        // The preview follows the operations address: on by default there,
+        // since it is loopback, though `listen` is every interface.
+        assert!(c.preview.enabled);
+
+        for (yaml, key) in [
+            ("admin_listen: nowhere\n", "admin_listen"),
+            (
+                "listen: 127.0.0.1:1\nadmin_listen: 127.0.0.1:1\n",
+                "admin_listen",
+            ),
+            ("limits:\n  write_timeout_ms: 0\n", "write_timeout_ms"),
+        ] {
+            let layer: ConfigLayer = serde_yaml_ng::from_str(yaml).unwrap();
+            let err = Config::from_layer(layer).unwrap_err().to_string();
+            assert!(err.contains(key), "{yaml}: {err}");
+        }
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         for (yaml, key) in [
             ("status_rewrites:\n  abc: 404\n", "status_rewrites.abc"),

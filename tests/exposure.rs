@@ -847,6 +847,45 @@ async fn status_never_quotes_template_text() {
     drop(s);
 }
 
+#[tokio::test]
+async fn status_never_quotes_override_messages() {
+    // On 5.14 escaping an apostrophe breaks JSON: the finding quotes the
+    // rendered body, which holds the override message.
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = dir.path().join("overrides.json");
+    std::fs::write(
+        &overrides,
+        r#"{"auth.key_not_found": {"message": "Key isn't valid, QUOTED-OVERRIDE-TEXT"}}"#,
+    )
+    .unwrap();
+    let s = Service::start(
+        &format!("overrides: {}\n", overrides.display()),
+        &BUNDLED,
+        false,
+    )
+    .await;
+    let status: Value = client()
+        .get(s.url("/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        status["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "profile-5-14-invalid-json"),
+        "{status}"
+    );
+    assert!(
+        !status.to_string().contains("QUOTED-OVERRIDE"),
+        "/status quotes the override: {status}"
+    );
+}
+
 /// `serve_on` (one listener) keeps serving everything there.
 #[tokio::test]
 async fn without_admin_listen_everything_stays_on_one_port() {
