@@ -15,9 +15,9 @@ use tokio::time::Sleep;
 /// The clock starts when a write first blocks (the client's receive window
 /// and the kernel's buffers are full) and stops when everything queued has
 /// been written (hyper flushes after each response or event). So a response
-/// has `timeout` to drain once the client stops keeping up, however slowly
-/// it reads meanwhile; a long-lived event stream whose writes never block
-/// is not affected, and neither is a fast client.
+/// has `timeout` to drain once the client stops keeping up, and trickling a
+/// few bytes at a time does not extend it; a long-lived event stream whose
+/// writes never block is not affected, and neither is a fast client.
 #[derive(Debug)]
 pub(crate) struct WriteDeadline<S> {
     inner: S,
