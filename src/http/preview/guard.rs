@@ -32,7 +32,9 @@ pub(crate) async fn host_and_origin(
             .into_response();
         }
     }
-    if !matches!(*req.method(), Method::GET | Method::HEAD) && is_cross_site(req.headers()) {
+    if !matches!(*req.method(), Method::GET | Method::HEAD)
+        && is_cross_site(req.headers(), &preview.allowed_hosts)
+    {
         return ApiError::Forbidden(
             "a request from another site cannot change the preview: send it from the \
              preview's own page (same Origin), or without an Origin header",
@@ -78,9 +80,10 @@ pub(crate) fn host_allowed(host: &str, allowed: &[String]) -> bool {
 }
 
 /// Whether the request says it comes from another site: an `Origin` whose
-/// host and port are not the `Host` it was sent to (`null` included), or
+/// host and port are neither the `Host` it was sent to nor a configured
+/// host (a proxy in front may rewrite `Host`), `null` included; or
 /// `Sec-Fetch-Site: cross-site`. No `Origin` (curl, scripts) is not.
-pub(crate) fn is_cross_site(headers: &HeaderMap) -> bool {
+pub(crate) fn is_cross_site(headers: &HeaderMap, allowed: &[String]) -> bool {
     let fetch_site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
@@ -98,13 +101,13 @@ pub(crate) fn is_cross_site(headers: &HeaderMap) -> bool {
         // `null` (a sandboxed page, a redirect across sites) or garbage.
         return true;
     };
+    let authority = authority.trim_end_matches('/').to_ascii_lowercase();
+    let (name, _) = split_port(&authority);
+    if allowed.iter().any(|a| *a == authority || a == name) {
+        return false;
+    }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let Some(host) = host else {
-        return true;
-    };
-    !authority
-        .trim_end_matches('/')
-        .eq_ignore_ascii_case(host.trim())
+    !host.is_some_and(|h| authority.eq_ignore_ascii_case(h.trim()))
 }
 
 /// Whether a request may see template and override text (the files, the
@@ -174,30 +177,36 @@ mod tests {
     }
 
     #[test]
-    fn origins_are_compared_with_host() {
-        let h = |pairs: &[(&'static str, &'static str)]| {
+    fn origins_are_compared_with_host_and_configured_hosts() {
+        let cross = |pairs: &[(&'static str, &'static str)]| {
             let mut m = HeaderMap::new();
             for (k, v) in pairs {
                 m.insert(*k, HeaderValue::from_static(v));
             }
-            m
+            is_cross_site(&m, &["preview.example.com".to_owned()])
         };
-        assert!(!is_cross_site(&h(&[("host", "localhost:8080")])));
-        assert!(!is_cross_site(&h(&[
+        assert!(!cross(&[("host", "localhost:8080")]));
+        assert!(!cross(&[
             ("host", "localhost:8080"),
             ("origin", "http://localhost:8080")
-        ])));
-        assert!(is_cross_site(&h(&[
+        ]));
+        // A proxy that rewrote Host: the configured name is still its own.
+        assert!(!cross(&[
+            ("host", "127.0.0.1:9090"),
+            ("origin", "https://preview.example.com")
+        ]));
+        assert!(cross(&[
             ("host", "localhost:8080"),
             ("origin", "http://evil.example")
-        ])));
-        assert!(is_cross_site(&h(&[
+        ]));
+        assert!(cross(&[
             ("host", "localhost:8080"),
-            ("origin", "null")
-        ])));
-        assert!(is_cross_site(&h(&[
+            ("origin", "http://localhost:9999")
+        ]));
+        assert!(cross(&[("host", "localhost:8080"), ("origin", "null")]));
+        assert!(cross(&[
             ("host", "localhost:8080"),
             ("sec-fetch-site", "cross-site")
-        ])));
+        ]));
     }
 }
