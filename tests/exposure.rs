@@ -481,6 +481,17 @@ fn debug_logs_never_carry_client_values() {
             .await
             .unwrap();
         statuses.push(r.status().as_u16());
+        // A malformed chunk: the client's fault, so no ERROR line.
+        let answer = raw(
+            addr,
+            format!(
+                "POST /render HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n\
+                 {SECRET}\r\n{{}}\r\n0\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
         assert!(
             statuses.iter().all(|s| (400..500).contains(s)),
             "{statuses:?}"
@@ -491,6 +502,11 @@ fn debug_logs_never_carry_client_values() {
     let logged = std::fs::read_to_string(log).unwrap();
     let _ = std::fs::remove_file(log);
     assert!(logged.contains("rejected a request"), "{logged}");
+    assert!(logged.contains("malformed_body"), "{logged}");
+    assert!(
+        !logged.lines().any(|l| l.contains("ERROR")),
+        "a client's mistake logged as an error:\n{logged}"
+    );
     assert!(
         !logged.contains("Zx9SECRET"),
         "a client's value reached the logs:\n{logged}"

@@ -297,3 +297,31 @@ pub struct Check {
     /// The file it was checked on, as in [`Finding::file`].
     pub file: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_quotes_keeps_the_place_and_drops_the_quote() {
+        let mut f = Finding::new(
+            Rule::HtmlRewrite,
+            Some("error.json".into()),
+            "changes `<!-- secret -->`",
+        )
+        .quoting("changes a comment")
+        .at(Some(1), Some(1));
+        f.push_message(" (2 more cases)");
+        assert_eq!(f.message, "changes `<!-- secret -->` (2 more cases)");
+        let shown = f.without_quotes();
+        assert_eq!(shown.message, "changes a comment (2 more cases)");
+        assert_eq!(
+            (shown.rule, shown.line, shown.column),
+            (f.rule, f.line, f.column)
+        );
+        assert_eq!(shown.file, f.file);
+        // A message that quotes nothing is shown as it is.
+        let plain = Finding::new(Rule::MissingErrorJson, None, "no error.json");
+        assert_eq!(plain.without_quotes().message, "no error.json");
+    }
+}
