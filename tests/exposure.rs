@@ -231,6 +231,11 @@ async fn read_after(addr: SocketAddr, idle: Duration) -> usize {
         .write_all(b"GET /render/404 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
+    // The response has begun (rendering 8 MB can take a while on a loaded
+    // machine): its first bytes wait in the receive buffer, unread.
+    let mut first = [0u8; 1];
+    let peeked = tokio::time::timeout(WAIT, stream.peek(&mut first)).await;
+    assert!(matches!(peeked, Ok(Ok(1))), "no response began: {peeked:?}");
     // The client not reading for a while is what is under test: there is no
     // event to await but the time passing.
     tokio::time::sleep(idle).await;
