@@ -561,6 +561,12 @@ fn start_line_names_addresses_folder_and_preview_without_colour() {
     );
     let starts: Vec<&str> = logged.lines().filter(|l| l.contains(" serving")).collect();
     assert_eq!(starts.len(), 1, "{logged}");
+    let folder = dir.path().display().to_string();
+    assert_eq!(
+        logged.matches(folder.as_str()).count(),
+        1,
+        "the template folder is named once:\n{logged}"
+    );
     let line = starts[0];
     for field in [
         format!("listen={addr}"),
