@@ -876,6 +876,60 @@ async fn status_never_quotes_template_text() {
 }
 
 #[tokio::test]
+async fn preview_hides_template_text_from_other_hosts_without_a_token() {
+    use tower::ServiceExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("error.json"), COMMENTED).unwrap();
+    let layer: ConfigLayer = serde_yaml_ng::from_str(&format!(
+        "templates: {}\npreview:\n  enabled: true\n  allowed_hosts: [preview.internal]\n",
+        dir.path().display()
+    ))
+    .unwrap();
+    let state = AppState::from_config(Config::from_layer(layer).unwrap()).unwrap();
+    let catalogue = |peer: &str| {
+        let mut req = axum::http::Request::get("/preview/api/catalogue")
+            .header("host", "preview.internal")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(
+            peer.parse::<SocketAddr>().unwrap(),
+        ));
+        let router = error_render::http::router(state.clone());
+        async move {
+            let r = router.oneshot(req).await.unwrap();
+            assert_eq!(r.status(), 200);
+            let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }
+    };
+    // Another host on the network, let in by allowed_hosts: no text.
+    let far = catalogue("10.1.2.3:40000").await;
+    assert_eq!(far["templates"]["files"][0]["name"], "error.json");
+    assert_eq!(far["templates"]["files"][0]["text"], Value::Null);
+    // (Rendered bodies are what clients get anyway: they stay.)
+    let findings = &far["findings"];
+    assert!(
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "html-rewrite"),
+        "{findings}"
+    );
+    assert!(
+        !findings.to_string().contains("QUOTED-TEMPLATE"),
+        "{findings}"
+    );
+    // This host: everything.
+    let near = catalogue("127.0.0.1:40000").await;
+    assert_eq!(near["templates"]["files"][0]["text"], COMMENTED);
+    assert!(near["findings"].to_string().contains("QUOTED-TEMPLATE"));
+}
+
+#[tokio::test]
 async fn status_never_quotes_override_messages() {
     // On 5.14 escaping an apostrophe breaks JSON: the finding quotes the
     // rendered body, which holds the override message.
