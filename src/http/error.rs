@@ -210,3 +210,40 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // only deserialised
+    struct Body {
+        code: Option<u64>,
+        message: Option<String>,
+    }
+
+    fn problem(json: &str) -> String {
+        json_problem(&serde_json::from_str::<Body>(json).unwrap_err())
+    }
+
+    #[test]
+    fn json_problems_name_the_kind_and_place_never_the_values() {
+        let p = problem(r#"{"code": "s3cr3t-value"}"#);
+        assert_eq!(p, "invalid type at line 1 column 23, expected u64");
+        let p = problem(r#"{"s3cr3t-field": 1}"#);
+        assert!(
+            p.starts_with("unknown field at line 1 column 15, expected"),
+            "{p}"
+        );
+        assert!(p.contains("`code`") && p.contains("`message`"), "{p}");
+        assert!(problem(r#"{"code": 4"#).starts_with("the body ends too early"));
+        assert!(problem("s3cr3t").starts_with("not JSON"));
+        // A value that mimics serde's own words stays out too.
+        let p = problem(r#"{"code": "x, expected s3cr3t"}"#);
+        assert_eq!(p, "invalid type at line 1 column 29, expected u64");
+        for json in [r#"{"code": "s3cr3t"}"#, r#"{"s3cr3t": 1}"#, "s3cr3t"] {
+            assert!(!problem(json).contains("s3cr3t"), "{json}");
+        }
+    }
+}
