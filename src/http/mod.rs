@@ -277,10 +277,10 @@ pub fn exposure_warnings(config: &Config) -> Vec<String> {
     out
 }
 
-/// Serves `state` on a bound listener until `shutdown` completes, then
-/// finishes the requests in flight (for at most `limits.shutdown_timeout`).
-/// With `admin_listen` set, the operations routes are not served here: see
-/// [`serve_listeners`].
+/// Serves every route of `state` on a bound listener until `shutdown`
+/// completes, then finishes the requests in flight (for at most
+/// `limits.shutdown_timeout`). [`serve_listeners`] puts the operations
+/// routes on a listener of their own.
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
@@ -313,7 +313,9 @@ pub async fn serve_listeners(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(limits.max_header_bytes);
-    let traffic_router = router(state.clone());
+    // The operations routes leave the traffic port only for a listener that
+    // serves them, whatever the config says.
+    let traffic_router = build_router(state.clone(), admin.is_none(), true);
     let admin_router = admin.as_ref().map(|_| admin_router(state));
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
