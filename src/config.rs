@@ -33,6 +33,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 65536;
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 /// hyper's smallest read buffer: a smaller head limit cannot be enforced.
 pub const MIN_HEADER_BYTES: usize = 8192;
+/// How long writing a response may stall by default (`limits.write_timeout_ms`).
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a graceful stop waits by default (`limits.shutdown_timeout_ms`).
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The prefix of every environment variable read.
 pub const ENV_PREFIX: &str = "ERROR_RENDER_";
 
@@ -62,6 +66,9 @@ const FORBIDDEN_HEADERS: [&str; 11] = [
 pub struct ConfigLayer {
     /// Address to listen on (`127.0.0.1:8080`, `0.0.0.0:8080`, `:8080`).
     pub listen: Option<String>,
+    /// A second address for `/metrics`, `/status` and the preview, which
+    /// then leave the traffic port (`/healthz` and `/readyz` answer on both).
+    pub admin_listen: Option<String>,
     /// The template folder (the gateway's `template_path`).
     pub templates: Option<PathBuf>,
     /// A standalone YAML/JSON file of `override_messages`.
@@ -138,6 +145,11 @@ limits_layer! {
     header_read_timeout_ms => "HEADER_READ_TIMEOUT_MS",
     /// How long a whole request (head, body and answer) may take, in milliseconds.
     request_timeout_ms => "REQUEST_TIMEOUT_MS",
+    /// How long writing one response may stall on a client that does not
+    /// read, in milliseconds.
+    write_timeout_ms => "WRITE_TIMEOUT_MS",
+    /// How long a graceful stop waits for open connections, in milliseconds.
+    shutdown_timeout_ms => "SHUTDOWN_TIMEOUT_MS",
     /// Bytes one render may write.
     max_output_bytes => "MAX_OUTPUT_BYTES",
     /// How long one render may take, in milliseconds.
@@ -154,6 +166,9 @@ pub struct PreviewLayer {
     pub enabled: Option<bool>,
     /// A token the preview asks for (bearer header or sign-in cookie).
     pub token: Option<Secret>,
+    /// Host names (with or without a port) the preview answers to without a
+    /// token, besides the loopback names.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// A value never written by `Debug` (a token), so a logged config cannot
@@ -330,6 +345,12 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// How long a whole request may take before it is answered 408.
     pub request_timeout: Duration,
+    /// How long writing a response may stay blocked on a client that does
+    /// not read before the connection is closed.
+    pub write_timeout: Duration,
+    /// How long a graceful stop waits for open connections before closing
+    /// them.
+    pub shutdown_timeout: Duration,
     /// Bounds on each render of the template folder.
     pub render: RenderLimits,
 }
@@ -342,6 +363,8 @@ impl Default for Limits {
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             header_read_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             render: RenderLimits::service(),
         }
     }
@@ -355,6 +378,8 @@ impl Limits {
             ("max_body_bytes", layer.max_body_bytes),
             ("header_read_timeout_ms", layer.header_read_timeout_ms),
             ("request_timeout_ms", layer.request_timeout_ms),
+            ("write_timeout_ms", layer.write_timeout_ms),
+            ("shutdown_timeout_ms", layer.shutdown_timeout_ms),
             ("max_output_bytes", layer.max_output_bytes),
             ("max_render_time_ms", layer.max_render_time_ms),
             ("max_range_iterations", layer.max_range_iterations),
@@ -380,6 +405,8 @@ impl Limits {
             max_header_bytes,
             header_read_timeout: millis(layer.header_read_timeout_ms, d.header_read_timeout),
             request_timeout: millis(layer.request_timeout_ms, d.request_timeout),
+            write_timeout: millis(layer.write_timeout_ms, d.write_timeout),
+            shutdown_timeout: millis(layer.shutdown_timeout_ms, d.shutdown_timeout),
             render: RenderLimits {
                 max_output_bytes: bytes(layer.max_output_bytes, d.render.max_output_bytes),
                 max_render_time: millis(layer.max_render_time_ms, d.render.max_render_time),
@@ -399,6 +426,9 @@ pub struct PreviewConfig {
     pub enabled: bool,
     /// The token it asks for, if any.
     pub token: Option<Secret>,
+    /// Host names it answers to without a token, besides loopback ones
+    /// (lower case, as given: `preview.example` or `preview.example:8081`).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// The validated settings of the service.
@@ -406,6 +436,9 @@ pub struct PreviewConfig {
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// The operations address (`/metrics`, `/status`, the preview), if
+    /// apart from `listen`.
+    pub admin_listen: Option<SocketAddr>,
     /// The template folder.
     pub templates: PathBuf,
     /// The standalone overrides file, if any (wins over tyk.conf's
@@ -445,6 +478,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            admin_listen: None,
             templates: PathBuf::from(DEFAULT_TEMPLATES),
             overrides: None,
             tyk_conf: None,
@@ -461,6 +495,7 @@ impl Default for Config {
             preview: PreviewConfig {
                 enabled: true,
                 token: None,
+                allowed_hosts: Vec::new(),
             },
             log_format: LogFormat::Text,
             log_level: "info".to_owned(),
@@ -616,6 +651,7 @@ impl ConfigLayer {
             match key {
                 "CONFIG" => config = Some(PathBuf::from(value)),
                 "LISTEN" => layer.listen = Some(value.clone()),
+                "ADMIN_LISTEN" => layer.admin_listen = Some(value.clone()),
                 "TEMPLATES" => layer.templates = Some(PathBuf::from(value)),
                 "OVERRIDES" => layer.overrides = Some(PathBuf::from(value)),
                 "TYK_CONF" => layer.tyk_conf = Some(PathBuf::from(value)),
@@ -653,6 +689,19 @@ impl ConfigLayer {
                         .get_or_insert_with(PreviewLayer::default)
                         .token = Some(Secret(value.clone()));
                 }
+                "PREVIEW_ALLOWED_HOSTS" => {
+                    layer
+                        .preview
+                        .get_or_insert_with(PreviewLayer::default)
+                        .allowed_hosts = Some(
+                        value
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|h| !h.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                    );
+                }
                 "LOG_FORMAT" => layer.log_format = Some(value.parse().map_err(err)?),
                 "LOG_LEVEL" => layer.log_level = Some(value.clone()),
                 _ => warnings.push(format!(
@@ -688,6 +737,7 @@ impl ConfigLayer {
         }
         take!(
             listen,
+            admin_listen,
             templates,
             overrides,
             tyk_conf,
@@ -715,6 +765,9 @@ impl ConfigLayer {
             }
             if up.token.is_some() {
                 preview.token = up.token;
+            }
+            if up.allowed_hosts.is_some() {
+                preview.allowed_hosts = up.allowed_hosts;
             }
         }
         self
@@ -774,6 +827,21 @@ impl Config {
             })?,
             None => d.listen,
         };
+        let admin_listen = match layer.admin_listen {
+            Some(l) => Some(parse_listen(&l).ok_or_else(|| {
+                invalid(
+                    "admin_listen".into(),
+                    format!("{l:?} is not an address: use HOST:PORT, e.g. 127.0.0.1:9090"),
+                )
+            })?),
+            None => None,
+        };
+        if admin_listen == Some(listen) {
+            return Err(invalid(
+                "admin_listen".into(),
+                format!("{listen} is also `listen`: give the operations listener its own port"),
+            ));
+        }
 
         let mut default_messages = BTreeMap::new();
         for (key, message) in layer.default_messages.unwrap_or_default() {
@@ -843,15 +911,24 @@ impl Config {
         }
         let preview = PreviewConfig {
             // Off by default when reachable from other hosts: the preview
-            // shows the templates and renders what a visitor types.
+            // shows the templates and renders what a visitor types. It is
+            // served on the operations address when there is one.
             enabled: preview_layer
                 .enabled
-                .unwrap_or_else(|| listen.ip().is_loopback()),
+                .unwrap_or_else(|| admin_listen.unwrap_or(listen).ip().is_loopback()),
             token: preview_layer.token,
+            allowed_hosts: preview_layer
+                .allowed_hosts
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
         };
 
         Ok(Config {
             listen,
+            admin_listen,
             templates: layer.templates.unwrap_or(d.templates),
             overrides: layer.overrides,
             tyk_conf: layer.tyk_conf,
@@ -1198,6 +1275,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("preview.token"), "{err}");
+    }
+
+    #[test]
+    fn exposure_and_deadline_settings_layer() {
+        let c = Config::from_layer(ConfigLayer::default()).unwrap();
+        assert_eq!(c.admin_listen, None);
+        assert_eq!(c.limits.write_timeout, DEFAULT_WRITE_TIMEOUT);
+        assert_eq!(c.limits.shutdown_timeout, DEFAULT_SHUTDOWN_TIMEOUT);
+        assert!(c.preview.allowed_hosts.is_empty());
+
+        let (layer, _, warnings) = ConfigLayer::from_env(&env(&[
+            ("ERROR_RENDER_ADMIN_LISTEN", "127.0.0.1:9090"),
+            ("ERROR_RENDER_WRITE_TIMEOUT_MS", "1500"),
+            ("ERROR_RENDER_SHUTDOWN_TIMEOUT_MS", "2500"),
+            (
+                "ERROR_RENDER_PREVIEW_ALLOWED_HOSTS",
+                "Preview.Internal, ops:8081,",
+            ),
+        ]))
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let flags = ConfigLayer {
+            listen: Some(":8080".into()),
+            limits: Some(LimitsLayer {
+                shutdown_timeout_ms: Some(300),
+                ..LimitsLayer::default()
+            }),
+            ..ConfigLayer::default()
+        };
+        let c = Config::from_layer(layer.merge(flags)).unwrap();
+        assert_eq!(
+            c.admin_listen.map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:9090")
+        );
+        assert_eq!(c.limits.write_timeout, Duration::from_millis(1500));
+        assert_eq!(c.limits.shutdown_timeout, Duration::from_millis(300));
+        assert_eq!(c.preview.allowed_hosts, ["preview.internal", "ops:8081"]);
+        // The preview follows the operations address: on by default there,
+        // since it is loopback, though `listen` is every interface.
+        assert!(c.preview.enabled);
+
+        for (yaml, key) in [
+            ("admin_listen: nowhere\n", "admin_listen"),
+            (
+                "listen: 127.0.0.1:1\nadmin_listen: 127.0.0.1:1\n",
+                "admin_listen",
+            ),
+            ("limits:\n  write_timeout_ms: 0\n", "write_timeout_ms"),
+        ] {
+            let layer: ConfigLayer = serde_yaml_ng::from_str(yaml).unwrap();
+            let err = Config::from_layer(layer).unwrap_err().to_string();
+            assert!(err.contains(key), "{yaml}: {err}");
+        }
     }
 
     #[test]

@@ -248,7 +248,8 @@ pub fn spawn(store: Arc<Store>, paths: Vec<PathBuf>) -> Result<WatchHandle, Watc
             })?;
         watched.push(&rule.dir);
     }
-    tracing::info!(
+    // At debug: the start line already names the folder, once.
+    tracing::debug!(
         paths = ?rules.iter().map(|r| match &r.name {
             Some(n) => r.dir.join(n),
             None => r.dir.clone(),

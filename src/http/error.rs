@@ -57,9 +57,19 @@ pub enum ApiError {
     /// The query string or body is not UTF-8.
     #[error("{0} is not valid UTF-8")]
     InvalidUtf8(&'static str),
-    /// The body is not the JSON expected.
+    /// The body is not the JSON expected. The text says where and what
+    /// kind of mistake, never the values sent (see [`json_problem`]).
     #[error("malformed JSON body: {0}")]
     MalformedJson(String),
+    /// The request body breaks HTTP/1.1 (a malformed chunk size, a body cut
+    /// short).
+    #[error("the request body is malformed (HTTP/1.1 framing): send a valid body")]
+    MalformedBody,
+    /// The preview refuses the request: a `Host` it does not answer to
+    /// without a token (DNS rebinding), or a cross-site `Origin` on a
+    /// request that changes something.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// No route, and no `X-Code` header.
     #[error(
         "no such route: use /render/{{code}}, POST /render, /{{status}}[.json|.xml], \
@@ -93,6 +103,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -111,6 +122,8 @@ impl ApiError {
             ApiError::BodyTooLarge { .. } => "body_too_large",
             ApiError::InvalidUtf8(_) => "invalid_utf8",
             ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::MalformedBody => "malformed_body",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unauthorized => "unauthorized",
@@ -120,13 +133,57 @@ impl ApiError {
     }
 }
 
+/// What is wrong with a JSON body, without the values sent: serde's text
+/// quotes them (`invalid type: string "..."`, `unknown field `...``), so
+/// only the kind of mistake, its place and what the service expects (text
+/// from the service's own types) are kept.
+pub fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {} column {}", e.line(), e.column());
+    let kind = match e.classify() {
+        Category::Io => "the body could not be read",
+        Category::Eof => "the body ends too early",
+        Category::Syntax => "not JSON",
+        Category::Data => {
+            let text = e.to_string();
+            let kind = [
+                "unknown field",
+                "missing field",
+                "duplicate field",
+                "invalid type",
+                "invalid value",
+                "invalid length",
+            ]
+            .into_iter()
+            .find(|k| text.starts_with(k))
+            .unwrap_or("unexpected value");
+            // serde puts the expectation after the last `expected`; for an
+            // unknown field it lists the service's own field names.
+            return match text.rsplit_once("expected ") {
+                Some((_, expected)) => {
+                    let expected = expected.split(" at line ").next().unwrap_or("");
+                    format!("{kind} at {at}, expected {expected}")
+                }
+                None => format!("{kind} at {at}"),
+            };
+        }
+    };
+    format!("{kind} at {at}")
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if let ApiError::Internal(detail) = &self {
             tracing::error!(detail = %detail, "internal error answering a request");
         } else {
-            tracing::debug!(code = self.code(), error = %self, "rejected a request");
+            // Only the kind: the message may quote what the client sent (a
+            // code, an id, a parameter), and logs never carry client values.
+            tracing::debug!(
+                code = self.code(),
+                status = status.as_u16(),
+                "rejected a request"
+            );
         }
         let body = serde_json::json!({
             "error": { "code": self.code(), "message": self.to_string() }
@@ -151,5 +208,42 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // only deserialised
+    struct Body {
+        code: Option<u64>,
+        message: Option<String>,
+    }
+
+    fn problem(json: &str) -> String {
+        json_problem(&serde_json::from_str::<Body>(json).unwrap_err())
+    }
+
+    #[test]
+    fn json_problems_name_the_kind_and_place_never_the_values() {
+        let p = problem(r#"{"code": "s3cr3t-value"}"#);
+        assert_eq!(p, "invalid type at line 1 column 23, expected u64");
+        let p = problem(r#"{"s3cr3t-field": 1}"#);
+        assert!(
+            p.starts_with("unknown field at line 1 column 15, expected"),
+            "{p}"
+        );
+        assert!(p.contains("`code`") && p.contains("`message`"), "{p}");
+        assert!(problem(r#"{"code": 4"#).starts_with("the body ends too early"));
+        assert!(problem("s3cr3t").starts_with("not JSON"));
+        // A value that mimics serde's own words stays out too.
+        let p = problem(r#"{"code": "x, expected s3cr3t"}"#);
+        assert_eq!(p, "invalid type at line 1 column 29, expected u64");
+        for json in [r#"{"code": "s3cr3t"}"#, r#"{"s3cr3t": 1}"#, "s3cr3t"] {
+            assert!(!problem(json).contains("s3cr3t"), "{json}");
+        }
     }
 }

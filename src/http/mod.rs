@@ -11,6 +11,7 @@
 //! # }
 //! ```
 
+mod conn;
 pub mod error;
 pub mod metrics;
 pub mod negotiate;
@@ -29,6 +30,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::{Config, ConfigError, load_overrides};
@@ -68,8 +70,8 @@ pub struct AppStateParts {
     preview: preview::Shared,
 }
 
-/// (generation, findings as JSON).
-type FindingsCache = Option<(u64, Arc<serde_json::Value>)>;
+/// (generation, the validator's findings for it).
+type FindingsCache = Option<(u64, Arc<Vec<crate::validate::Finding>>)>;
 
 impl AppState {
     /// State over an existing store.
@@ -140,39 +142,66 @@ fn build_renderer(config: &Config) -> Result<Renderer, ReloadError> {
     ))
 }
 
-/// The service's routes over `state`, ready to serve or nest. They need a
+/// The service's routes over `state` for the traffic port, ready to serve
+/// or nest: rendering, health and, unless `admin_listen` moves them to
+/// [`admin_router`], `/status`, `/metrics` and the preview. They need a
 /// Tokio runtime with timers enabled (request bodies are read under
 /// `limits.request_timeout_ms`), as `#[tokio::main]` and [`serve`] have.
 pub fn router(state: AppState) -> Router {
+    let ops = state.config.admin_listen.is_none();
+    build_router(state, ops, true)
+}
+
+/// The routes of the operations listener (`admin_listen`): health,
+/// readiness, version, `/status`, `/metrics` and the preview; no rendering.
+pub fn admin_router(state: AppState) -> Router {
+    build_router(state, true, false)
+}
+
+fn build_router(state: AppState, ops_routes: bool, rendering: bool) -> Router {
     let op = |r: axum::routing::MethodRouter<AppState>| r.fallback(ops::method_not_allowed);
-    let preview = if state.config.preview.enabled {
-        preview::routes()
-    } else {
-        Router::new()
-    };
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", op(get(ops::healthz)))
         .route("/readyz", op(get(ops::readyz)))
-        .route("/version", op(get(ops::version)))
-        .route("/status", op(get(ops::status)))
-        .route("/metrics", op(get(ops::metrics)))
-        .route("/render", any(routes::render_root))
-        .route("/render/{code}", any(routes::render_code))
-        .merge(preview)
-        .fallback(routes::fallback)
+        .route("/version", op(get(ops::version)));
+    if ops_routes {
+        router = router
+            .route("/status", op(get(ops::status)))
+            .route("/metrics", op(get(ops::metrics)));
+        if state.config.preview.enabled {
+            router = router.merge(preview::routes(&state));
+        }
+    }
+    router = if rendering {
+        router
+            .route("/render", any(routes::render_root))
+            .route("/render/{code}", any(routes::render_code))
+            .fallback(routes::fallback)
+    } else {
+        router.fallback(|| async { ApiError::NotFound })
+    };
+    router
         .layer(CatchPanicLayer::custom(on_panic))
         .with_state(state)
 }
 
 /// Reads a request body of at most `max` bytes within the config's
-/// `limits.request_timeout`: a body over the size is 413, a body trickling in
-/// (the head has arrived; hyper bounds that) is 408. Only the routes that
-/// take a body read one, so GET requests pay for no timer.
+/// `limits.request_timeout`: a body over the size is 413 (at once when its
+/// declared `Content-Length` already is), a body trickling in (the head has
+/// arrived; hyper bounds that) is 408, a body that breaks the protocol (a
+/// malformed chunk) is 400. Only the routes that take a body read one, so
+/// GET requests pay for no timer.
 pub(crate) async fn read_body(
     state: &AppState,
     body: axum::body::Body,
     max: usize,
 ) -> Result<axum::body::Bytes, ApiError> {
+    use axum::body::HttpBody as _;
+    // Waiting for a body that will be refused anyway would hold the
+    // connection for the whole request timeout.
+    if usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX) > max {
+        return Err(ApiError::BodyTooLarge { max });
+    }
     let limit = state.config.limits.request_timeout;
     let read = tokio::time::timeout(limit, axum::body::to_bytes(body, max))
         .await
@@ -185,7 +214,10 @@ pub(crate) async fn read_body(
         {
             ApiError::BodyTooLarge { max }
         } else {
-            ApiError::Internal(format!("reading the request body: {inner}"))
+            // The client's fault (a malformed chunk, a connection cut
+            // mid-body), never the service's: no ERROR line for it.
+            tracing::debug!(error = %inner, "reading a request body failed");
+            ApiError::MalformedBody
         }
     })
 }
@@ -200,74 +232,181 @@ fn on_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::R
 }
 
 /// Runs the service as configured: loads the set, watches its files and
-/// SIGHUP for reloads, listens, and stops gracefully on SIGTERM or SIGINT.
+/// SIGHUP for reloads, listens (on `admin_listen` too, when set), and stops
+/// gracefully on SIGTERM or SIGINT.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let addr = config.listen;
+    let admin_addr = config.admin_listen;
     let state = AppState::from_config(config)?;
     let _watch = start_reloading(&state);
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServeError::Bind { addr, source })?;
-    serve_on(listener, state, shutdown_signal()).await
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })
+    };
+    let listener = bind(addr).await?;
+    let admin = match admin_addr {
+        Some(a) => Some(bind(a).await?),
+        None => None,
+    };
+    serve_listeners(listener, admin, state, shutdown_signal()).await
 }
 
-/// Serves `state` on a bound listener until `shutdown` completes, then
-/// finishes the requests in flight.
-///
-/// HTTP/1.1 only, with the request limits of the config: a client that
-/// does not send its request head within `header_read_timeout` is
-/// disconnected (slowloris), and a head larger than `max_header_bytes` is
-/// answered 431 by the HTTP server itself.
+/// What is worth a warning in how the settings expose the service: the
+/// operations routes on a traffic port reachable from other hosts, and a
+/// preview without a token off loopback.
+pub fn exposure_warnings(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if config.admin_listen.is_none() && !config.listen.ip().is_loopback() {
+        out.push(format!(
+            "/metrics and /status are on the traffic port {}, which is not a loopback address: \
+             anyone who reaches it (a proxy's default backend forwards every unmatched request) \
+             sees them; set admin_listen to move them to their own address",
+            config.listen
+        ));
+    }
+    let preview_addr = config.admin_listen.unwrap_or(config.listen);
+    if config.preview.enabled && config.preview.token.is_none() && !preview_addr.ip().is_loopback()
+    {
+        out.push(format!(
+            "the preview is enabled on {preview_addr}, which is not a loopback address, without a \
+             token: set preview.token (ERROR_RENDER_PREVIEW_TOKEN); until then it answers only \
+             requests whose Host is a loopback name or in preview.allowed_hosts"
+        ));
+    }
+    out
+}
+
+/// Serves every route of `state` on a bound listener until `shutdown`
+/// completes, then finishes the requests in flight (for at most
+/// `limits.shutdown_timeout`). [`serve_listeners`] puts the operations
+/// routes on a listener of their own.
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(
-            %addr,
-            templates = %state.config.templates.display(),
-            generation = state.store.snapshot().generation,
-            "serving"
-        );
-    }
+    serve_listeners(listener, None, state, shutdown).await
+}
+
+/// Serves the traffic routes ([`router`]) on `listener` and, when given,
+/// the operations routes ([`admin_router`]) on `admin`, until `shutdown`
+/// completes.
+///
+/// HTTP/1.1 only, with the request limits of the config: a client that
+/// does not send its request head within `header_read_timeout` is
+/// disconnected (slowloris), a head larger than `max_header_bytes` is
+/// answered 431 by the HTTP server itself, and a response the client does
+/// not read within `write_timeout` closes the connection. On shutdown, new
+/// connections are refused, idle ones closed, and the ones still busy after
+/// `shutdown_timeout` are closed too.
+pub async fn serve_listeners(
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    log_start(&listener, admin.as_ref(), &state);
     let limits = state.config.limits;
     let preview = state.preview.clone();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(limits.max_header_bytes);
-    let service = TowerToHyperService::new(router(state));
-    let connections = GracefulShutdown::new();
+    // The operations routes leave the traffic port only for a listener that
+    // serves them, whatever the config says.
+    let traffic_router = build_router(state.clone(), admin.is_none(), true);
+    let admin_router = admin.as_ref().map(|_| admin_router(state));
+    let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    // Running out of file descriptors must not stop the
-                    // service: wait for some to be released.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
+        let admin_accept = async {
+            match &admin {
+                Some(l) => accept(l).await,
+                None => std::future::pending().await,
+            }
+        };
+        let (stream, peer, router) = tokio::select! {
+            (stream, peer) = accept(&listener) => (stream, peer, &traffic_router),
+            (stream, peer) = admin_accept => match &admin_router {
+                Some(r) => (stream, peer, r),
+                None => continue,
             },
+            // Finished connections are reaped as they end, so the set
+            // holds only open ones.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             () = &mut shutdown => break,
         };
-        let conn = http.serve_connection(TokioIo::new(stream), service.clone());
-        let conn = connections.watch(conn);
-        tokio::spawn(async move {
+        // Each request learns its peer, for the preview's loopback rule.
+        let service = router.clone().map_request(
+            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        );
+        let io = TokioIo::new(conn::WriteDeadline::new(stream, limits.write_timeout));
+        let conn = http.serve_connection(io, TowerToHyperService::new(service));
+        let conn = graceful.watch(conn);
+        connections.spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
     }
     drop(listener);
+    drop(admin);
     // Open preview event streams would otherwise hold the drain forever.
     preview.close();
+    let drained = tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown()).await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            timeout_ms = limits.shutdown_timeout.as_millis(),
+            "closing the connections still open after limits.shutdown_timeout_ms"
+        );
+    }
+    // Aborting a connection's task drops its socket: the client sees the
+    // connection close.
     connections.shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The next connection; an error (running out of file descriptors) must
+/// not stop the service, so it waits for some to be released and retries.
+async fn accept(listener: &TcpListener) -> (tokio::net::TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok(conn) => return conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting a connection failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// The one start line: where it listens, the template folder, the preview.
+fn log_start(listener: &TcpListener, admin: Option<&TcpListener>, state: &AppState) {
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
+    let admin_addr = admin.and_then(|a| a.local_addr().ok());
+    let preview = state
+        .config
+        .preview
+        .enabled
+        .then(|| format!("http://{}/preview", admin_addr.unwrap_or(addr)));
+    tracing::info!(
+        listen = %addr,
+        admin = admin_addr.map(|a| a.to_string()),
+        templates = %state.config.templates.display(),
+        preview,
+        generation = state.store.snapshot().generation,
+        "serving"
+    );
 }
 
 /// Starts reloading on file changes and on SIGHUP. The watcher stops when

@@ -53,45 +53,65 @@ pub async fn status(State(state): State<AppState>) -> Response {
         "reloads": { "ok": counts.succeeded, "failed": counts.failed },
         "last_reload_error": state.store.last_failure().map(|f| failure_json(&f)),
         "warnings": warnings,
-        "findings": findings(&state, Arc::clone(&snap)).await,
+        // Never the quotes: /status answers anyone who reaches it.
+        "findings": findings(&state, Arc::clone(&snap), false).await,
     }))
 }
 
 /// The validator's findings for the live set (`validate::lint_renderer`),
 /// computed once per generation: linting renders every catalogue entry, too
-/// much to repeat on every poll of `/status`.
-pub(crate) async fn findings(state: &AppState, snap: Arc<Snapshot>) -> serde_json::Value {
+/// much to repeat on every poll of `/status`. With `quotes` false, each
+/// message leaves out the template, body or override text it quotes.
+pub(crate) async fn findings(
+    state: &AppState,
+    snap: Arc<Snapshot>,
+    quotes: bool,
+) -> serde_json::Value {
     let cached = state
         .findings
         .lock()
         .ok()
         .and_then(|c| c.as_ref().filter(|(g, _)| *g == snap.generation).cloned());
-    if let Some((_, value)) = cached {
-        return (*value).clone();
-    }
-    let generation = snap.generation;
-    // Rendering many errors is CPU work: keep it off the async workers.
-    let linted = tokio::task::spawn_blocking(move || {
-        serde_json::to_value(crate::validate::lint_renderer(&snap.renderer))
-    })
-    .await;
-    match linted {
-        Ok(Ok(value)) => {
-            let value = Arc::new(value);
-            if let Ok(mut cache) = state.findings.lock() {
-                *cache = Some((generation, Arc::clone(&value)));
+    let found = match cached {
+        Some((_, found)) => found,
+        None => {
+            let generation = snap.generation;
+            // Rendering many errors is CPU work: keep it off the async workers.
+            let linted =
+                tokio::task::spawn_blocking(move || crate::validate::lint_renderer(&snap.renderer))
+                    .await;
+            match linted {
+                Ok(found) => {
+                    let found = Arc::new(found);
+                    if let Ok(mut cache) = state.findings.lock() {
+                        *cache = Some((generation, Arc::clone(&found)));
+                    }
+                    found
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "linting the live set failed");
+                    return serde_json::Value::Null;
+                }
             }
-            (*value).clone()
         }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "serialising findings");
-            serde_json::Value::Null
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "linting the live set failed");
-            serde_json::Value::Null
-        }
-    }
+    };
+    findings_json(&found, quotes)
+}
+
+/// Findings as JSON, with or without the text they quote.
+fn findings_json(found: &[crate::validate::Finding], quotes: bool) -> serde_json::Value {
+    let shown: Vec<crate::validate::Finding> = if quotes {
+        found.to_vec()
+    } else {
+        found
+            .iter()
+            .map(crate::validate::Finding::without_quotes)
+            .collect()
+    };
+    serde_json::to_value(shown).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "serialising findings");
+        serde_json::Value::Null
+    })
 }
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.

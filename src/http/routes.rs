@@ -252,8 +252,8 @@ struct RenderBody {
 async fn json_ask(state: &AppState, body: Body) -> Result<ErrorRequest, ApiError> {
     let bytes = super::read_body(state, body, state.config.limits.max_body_bytes).await?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
-    let body: RenderBody =
-        serde_json::from_str(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let body: RenderBody = serde_json::from_str(text)
+        .map_err(|e| ApiError::MalformedJson(crate::http::error::json_problem(&e)))?;
     let code = match body.code {
         Some(c) => Some(parse_code(&c.to_string())?),
         None => None,

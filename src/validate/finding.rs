@@ -206,6 +206,11 @@ pub struct Finding {
     pub column: Option<usize>,
     /// What is wrong and how to fix it.
     pub message: String,
+    /// The message without the template, body or override text it quotes,
+    /// for places that must not show that text (the service's `/status`);
+    /// `None` when the message quotes nothing. Not part of any report.
+    #[serde(skip)]
+    pub unquoted: Option<String>,
 }
 
 impl Finding {
@@ -218,6 +223,36 @@ impl Finding {
             line: None,
             column: None,
             message: message.into(),
+            unquoted: None,
+        }
+    }
+
+    /// Records the message as it reads without its quotes.
+    #[must_use]
+    pub fn quoting(mut self, unquoted: impl Into<String>) -> Self {
+        self.unquoted = Some(unquoted.into());
+        self
+    }
+
+    /// The finding as it may be shown to someone not allowed to read the
+    /// templates or overrides: the message without its quotes.
+    #[must_use]
+    pub fn without_quotes(&self) -> Finding {
+        Finding {
+            message: self
+                .unquoted
+                .clone()
+                .unwrap_or_else(|| self.message.clone()),
+            unquoted: None,
+            ..self.clone()
+        }
+    }
+
+    /// Appends to the message, and to its unquoted form.
+    pub(crate) fn push_message(&mut self, text: &str) {
+        self.message.push_str(text);
+        if let Some(u) = &mut self.unquoted {
+            u.push_str(text);
         }
     }
 
@@ -261,4 +296,32 @@ pub struct Check {
     pub rule: Rule,
     /// The file it was checked on, as in [`Finding::file`].
     pub file: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_quotes_keeps_the_place_and_drops_the_quote() {
+        let mut f = Finding::new(
+            Rule::HtmlRewrite,
+            Some("error.json".into()),
+            "changes `<!-- secret -->`",
+        )
+        .quoting("changes a comment")
+        .at(Some(1), Some(1));
+        f.push_message(" (2 more cases)");
+        assert_eq!(f.message, "changes `<!-- secret -->` (2 more cases)");
+        let shown = f.without_quotes();
+        assert_eq!(shown.message, "changes a comment (2 more cases)");
+        assert_eq!(
+            (shown.rule, shown.line, shown.column),
+            (f.rule, f.line, f.column)
+        );
+        assert_eq!(shown.file, f.file);
+        // A message that quotes nothing is shown as it is.
+        let plain = Finding::new(Rule::MissingErrorJson, None, "no error.json");
+        assert_eq!(plain.without_quotes().message, "no error.json");
+    }
 }

@@ -180,7 +180,7 @@ impl Failures {
     fn report(self, out: &mut Collector) {
         for (_, mut f) in self.by_key {
             if f.more > 0 {
-                f.finding.message.push_str(&format!(
+                f.finding.push_message(&format!(
                     " ({} more case{} fail{} the same way)",
                     f.more,
                     if f.more == 1 { "" } else { "s" },
@@ -346,27 +346,37 @@ fn output_finding(
     } else {
         "well-formed XML"
     };
+    // The parser's words can quote the body too (a tag name): the unquoted
+    // form keeps only the place.
     let mut message = format!(
         "{template} does not give {kind} for {}: {}, at `{}`",
         case.label,
         m.message,
         excerpt(body, m.offset)
     );
+    let mut unquoted = format!(
+        "{template} does not give {kind} for {}, at byte {} of the output",
+        case.label, m.offset
+    );
+    let mut push = |text: &str| {
+        message.push_str(text);
+        unquoted.push_str(text);
+    };
     if rule == Rule::InvalidJson && template == "error.json" && case.request.content_type.is_some()
     {
-        message.push_str(
+        push(
             "; this is an XML request that fell back to error.json (no error.xml or \
              error_<code>.xml): the gateway renders it with text/template (comments kept) and \
              the message XML-escaped (a backslash or a newline stays raw); add error.xml",
         );
     }
     if rule == Rule::InvalidXml && profile == Profile::V5_14 {
-        message.push_str(
+        push(
             "; Tyk 4.0-5.14 insert the message into XML unescaped, so a message with `<` or \
              `&` breaks it unless the template wraps {{.Message}} in <![CDATA[ ]]>",
         );
     }
-    Finding::new(rule, Some(file.to_owned()), message)
+    Finding::new(rule, Some(file.to_owned()), message).quoting(unquoted)
 }
 
 fn profile_514_finding(
@@ -376,29 +386,36 @@ fn profile_514_finding(
     body: &str,
     m: &Malformed,
 ) -> Finding {
+    let advice = if case.user_message {
+        "for older gateways, reword the override message without an apostrophe"
+    } else {
+        "no template can avoid this on older gateways (Tyk issue #4363)"
+    };
     Finding::new(
         Rule::Profile514InvalidJson,
         Some(file.to_owned()),
         format!(
             "on Tyk 4.0-5.14 {template} does not give valid JSON for {}: those releases \
              JS-escape the message (an apostrophe becomes `\\'`, which JSON does not allow): {}, \
-             at `{}`; Tyk 5.15 and 5.13.2 are fine; {}",
+             at `{}`; Tyk 5.15 and 5.13.2 are fine; {advice}",
             case.label,
             m.message,
             excerpt(body, m.offset),
-            if case.user_message {
-                "for older gateways, reword the override message without an apostrophe"
-            } else {
-                "no template can avoid this on older gateways (Tyk issue #4363)"
-            }
         ),
     )
+    .quoting(format!(
+        "on Tyk 4.0-5.14 {template} does not give valid JSON for {}: those releases \
+         JS-escape the message (an apostrophe becomes `\\'`, which JSON does not allow), at \
+         byte {} of the output; Tyk 5.15 and 5.13.2 are fine; {advice}",
+        case.label, m.offset,
+    ))
 }
 
 /// An exec-error finding, placed at the failing action when it can be
 /// found: the line the engine gives, else the missing field or template.
 fn exec_finding(set: &TemplateSet, template: &str, file: &str, error: &str, case: &str) -> Finding {
     let (line, message) = split_exec_error(template, error);
+    // The engine's words can quote a value the template computed.
     let mut finding = Finding::new(
         Rule::ExecError,
         Some(file.to_owned()),
@@ -406,7 +423,10 @@ fn exec_finding(set: &TemplateSet, template: &str, file: &str, error: &str, case
             "{template} fails to render for {case}: {message}; the gateway would send a \
              truncated or empty body"
         ),
-    );
+    )
+    .quoting(format!(
+        "{template} fails to render for {case}; the gateway would send a truncated or empty body"
+    ));
     if line.is_some() {
         return finding.at(line, None);
     }

@@ -268,7 +268,12 @@ pub(crate) fn html_rewrites(set: &TemplateSet, out: &mut Collector) {
                 excerpt(&html, at),
                 excerpt(&text, at)
             ),
-        );
+        )
+        .quoting(format!(
+            "the gateway renders JSON templates with html/template, which changes this \
+             template's text ({what}) at byte {at} of the output; write the text so that \
+             html/template leaves it alone"
+        ));
         if let Some(s) = spot {
             finding = finding.at(Some(s.line), Some(tree::column(&file.text, s.offset)));
         }

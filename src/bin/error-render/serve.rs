@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use error_render::config::{Config, ConfigLayer, LogFormat, Sources};
+use error_render::config::{Config, ConfigLayer, LimitsLayer, LogFormat, Sources};
+use std::io::IsTerminal as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// Arguments of `serve`. Every setting can also come from a config file and
@@ -18,6 +19,18 @@ pub struct Args {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
+    /// A separate address for /metrics, /status and the preview [default:
+    /// none, they answer on --listen].
+    #[arg(long, value_name = "ADDR")]
+    admin_listen: Option<String>,
+    /// How long a response may stay unread by its client before the
+    /// connection is closed, in milliseconds [default: 10000].
+    #[arg(long, value_name = "MS")]
+    write_timeout_ms: Option<u64>,
+    /// How long a graceful stop waits for open connections before closing
+    /// them, in milliseconds [default: 10000].
+    #[arg(long, value_name = "MS")]
+    shutdown_timeout_ms: Option<u64>,
     /// The template folder [default: tyk.conf's template_path, else templates].
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
@@ -63,8 +76,18 @@ fn healthz_url(config: Option<PathBuf>) -> anyhow::Result<String> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let limits =
+        (args.write_timeout_ms.is_some() || args.shutdown_timeout_ms.is_some()).then(|| {
+            LimitsLayer {
+                write_timeout_ms: args.write_timeout_ms,
+                shutdown_timeout_ms: args.shutdown_timeout_ms,
+                ..LimitsLayer::default()
+            }
+        });
     let flags = ConfigLayer {
         listen: args.listen,
+        admin_listen: args.admin_listen,
+        limits,
         templates: args.templates,
         overrides: args.overrides,
         tyk_conf: args.tyk_conf,
@@ -75,19 +98,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
+    for w in error_render::http::exposure_warnings(&loaded.config) {
+        tracing::warn!("{w}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(error_render::http::serve(loaded.config))?;
+    let served = runtime.block_on(error_render::http::serve(loaded.config));
+    // The drain deadline has passed: a render still on a blocking thread
+    // (each is bounded by the render limits) must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    served?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether log lines may carry colour: only for a terminal, and never when
+/// `NO_COLOR` is set to anything (<https://no-color.org>).
+fn use_colour(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 fn init_logging(config: &Config) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
         .with_context(|| format!("log_level {:?} is not a tracing filter", config.log_level))?;
+    let colour = use_colour(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR"),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     let result = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
@@ -163,4 +204,18 @@ async fn probe(url: &str) -> anyhow::Result<u16> {
         .and_then(|s| s.parse::<u16>().ok())
         .with_context(|| format!("not an HTTP response: {head:?}"))?;
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(!use_colour(false, None));
+        assert!(!use_colour(true, Some("1".into())));
+        // An empty NO_COLOR does not count, as no-color.org says.
+        assert!(use_colour(true, Some("".into())));
+    }
 }

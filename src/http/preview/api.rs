@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Authorized;
+use super::guard::{self, PeerInfo};
 use super::inline;
 use crate::catalogue::Catalogue;
 use crate::config::Config;
@@ -23,10 +24,16 @@ use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::ops;
 use crate::render::{ErrorRequest, RenderError, Rendered, Renderer};
+use axum::http::HeaderMap;
 
 /// How long a preview render may take before the request gives up on it: a
 /// backstop behind the set's own limits (`RenderLimits::inline`).
 const RENDER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long decoding a playground request and parsing its templates may
+/// take before the request gives up: the inline limits (32 files of 64 KiB,
+/// nesting 100) bound it well below this.
+const PARSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The JSON of `error-render render --json` for a rendered error: `status`,
 /// `headers` (an object), `body`, `template`, `outcome`, `error`. The status
@@ -82,8 +89,13 @@ fn load_envelope(e: &LoadError) -> Value {
 pub(crate) async fn catalogue(
     _: Authorized,
     State(state): State<AppState>,
+    peer: PeerInfo,
+    headers: HeaderMap,
     query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    // Template text and the validator's quotes only for a visitor who may
+    // read the templates (the token, or this host when there is none).
+    let text = guard::may_see_text(&state, &headers, &peer);
     let Query(query) = query.map_err(bad_query)?;
     let profile = query.get("profile").map(|p| parse_profile(p)).transpose()?;
     let snap = state.store.snapshot();
@@ -99,7 +111,7 @@ pub(crate) async fn catalogue(
     let files: Vec<Value> = set
         .files()
         .iter()
-        .map(|f| json!({ "name": f.name, "text": &*f.text }))
+        .map(|f| json!({ "name": f.name, "text": text.then_some(&*f.text) }))
         .collect();
     let warnings: Vec<String> = set.warnings().iter().map(ToString::to_string).collect();
     let profile = profile.unwrap_or(snap.renderer.options().profile);
@@ -113,7 +125,7 @@ pub(crate) async fn catalogue(
         },
         "last_reload_error": state.store.last_failure().map(|f| ops::failure_json(&f)),
         "warnings": warnings,
-        "findings": ops::findings(&state, Arc::clone(&snap)).await,
+        "findings": ops::findings(&state, Arc::clone(&snap), text).await,
         "entries": entries,
     });
     Ok(Json(body).into_response())
@@ -243,27 +255,79 @@ pub(crate) async fn render_post(
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = crate::http::read_body(&state, body, inline::MAX_BODY_BYTES).await?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
-    let body: InlineBody =
-        serde_json::from_str(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    let code = body.code.map(|c| parse_code(&c.to_string())).transpose()?;
-    let req = ask(
-        &state,
-        code,
-        body.message,
-        body.id,
-        body.content_type,
-        body.profile,
-    )?;
     let live = state.store.snapshot().renderer.clone();
-    let renderer = match body.templates {
-        None => live,
-        Some(templates) => match inline::load(templates)? {
-            Ok(set) => Renderer::new(Arc::new(set), live.options().clone()),
-            Err(e) => return Ok(Json(load_envelope(&e)).into_response()),
+    let checks = state.clone();
+    // Decoding megabytes of JSON and parsing hostile templates is CPU work
+    // like rendering: on a blocking thread, one at a time with the renders.
+    let prepared = run_limited(
+        &state,
+        PARSE_TIMEOUT,
+        move || -> Result<Prepared, ApiError> {
+            let text =
+                std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
+            let body: InlineBody = serde_json::from_str(text)
+                .map_err(|e| ApiError::MalformedJson(crate::http::error::json_problem(&e)))?;
+            let code = body.code.map(|c| parse_code(&c.to_string())).transpose()?;
+            let req = ask(
+                &checks,
+                code,
+                body.message,
+                body.id,
+                body.content_type,
+                body.profile,
+            )?;
+            Ok(match body.templates {
+                None => Prepared::Render(live, req),
+                Some(templates) => match inline::load(templates)? {
+                    Ok(set) => {
+                        Prepared::Render(Renderer::new(Arc::new(set), live.options().clone()), req)
+                    }
+                    Err(e) => Prepared::LoadFailed(load_envelope(&e)),
+                },
+            })
         },
-    };
-    render(&state, renderer, req).await
+    )
+    .await??;
+    match prepared {
+        Prepared::Render(renderer, req) => render(&state, renderer, req).await,
+        Prepared::LoadFailed(envelope) => Ok(Json(envelope).into_response()),
+    }
+}
+
+/// A playground request, decoded and its templates loaded.
+enum Prepared {
+    Render(Renderer, ErrorRequest),
+    LoadFailed(Value),
+}
+
+/// Runs `work` on a blocking thread under the preview's render permit, and
+/// answers within `timeout`.
+async fn run_limited<T: Send + 'static>(
+    state: &AppState,
+    timeout: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit = Arc::clone(&state.preview.inline_renders)
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::Internal(format!("preview render queue: {e}")))?;
+    // The permit goes with the work: a blocking thread cannot be stopped,
+    // so a request that gives up must not let the next one run beside it.
+    let task = tokio::task::spawn_blocking(move || {
+        let done = work();
+        drop(permit);
+        done
+    });
+    match tokio::time::timeout(timeout, task).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => Err(ApiError::Internal(format!("preview render: {e}"))),
+        // The inline limits stop work long before this: reaching it is a
+        // fault, logged as such.
+        Err(_) => Err(ApiError::Internal(format!(
+            "preview work did not finish within {} s despite the inline limits",
+            timeout.as_secs()
+        ))),
+    }
 }
 
 /// An [`ErrorRequest`] from the parameters, checked as `/render` checks them.
@@ -311,25 +375,9 @@ async fn render(
     renderer: Renderer,
     req: ErrorRequest,
 ) -> Result<Response, ApiError> {
-    let _permit = state
-        .preview
-        .inline_renders
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(format!("preview render queue: {e}")))?;
-    let task = tokio::task::spawn_blocking(move || renderer.render(&req));
-    let rendered = match tokio::time::timeout(RENDER_TIMEOUT, task).await {
-        Ok(Ok(result)) => result.map_err(render_error)?,
-        Ok(Err(e)) => return Err(ApiError::Internal(format!("preview render: {e}"))),
-        // The set's own limits stop a render long before this: reaching it
-        // is a fault, logged as such.
-        Err(_) => {
-            return Err(ApiError::Internal(format!(
-                "a preview render did not finish within {} s despite the inline limits",
-                RENDER_TIMEOUT.as_secs()
-            )));
-        }
-    };
+    let rendered = run_limited(state, RENDER_TIMEOUT, move || renderer.render(&req))
+        .await?
+        .map_err(render_error)?;
     Ok(Json(envelope(&rendered, &state.config)).into_response())
 }
 

@@ -21,6 +21,7 @@ mod api;
 mod assets;
 mod auth;
 mod events;
+mod guard;
 mod inline;
 
 use std::sync::Arc;
@@ -70,7 +71,7 @@ impl Shared {
 
 /// The preview's routes, to merge into the service's router when
 /// `preview.enabled`.
-pub(crate) fn routes() -> Router<AppState> {
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/preview", get(auth::page))
         .route("/preview/", get(auth::page))
@@ -87,6 +88,10 @@ pub(crate) fn routes() -> Router<AppState> {
                 .post(api::render_post)
                 .fallback(|m: Method| not_allowed(m, "GET, HEAD, POST")),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::host_and_origin,
+        ))
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -350,7 +350,9 @@
   }
 
   function takeLiveFiles(data) {
-    const live = new Map(data.templates.files.map((f) => [f.name, f.text]));
+    // `text` is null for a visitor who may not read the templates (no token
+    // configured, and not on this host): the playground starts empty then.
+    const live = new Map(data.templates.files.map((f) => [f.name, f.text ?? '']));
     const wasDirty = state.live.size > 0 && isDirty();
     const changed = !sameFiles(live, state.live);
     state.live = live;
