@@ -288,23 +288,24 @@ pub fn export_haproxy(renderer: &Renderer, out: &Path) -> Result<ExportSummary, 
     }
     write_file(&out.join("http-errors.cfg"), section.as_bytes())?;
 
+    // Indented as the lines of a section they are pasted into.
     let mut rules = format!(
-        "# error-render export: paste into a frontend or backend section.\n\
-         # HAProxy's own errors, from the http-errors section in http-errors.cfg:\n\
-         errorfiles {HAPROXY_SECTION}\n\
-         # XML only for application/xml, text/xml and application/soap+xml (before any\n\
-         # ';'), as Tyk Gateway decides; everything else gets JSON.\n\
-         http-request set-var(txn.error_render_xml) bool(true) if {{ req.fhdr(content-type),field(1,;) -m str application/xml text/xml application/soap+xml }}\n\
-         # Upstream error statuses replaced with error-render's body. Only these: an\n\
-         # API's own detailed errors (400, 409, 422...) reach the client unchanged.\n\
-         # To replace another status, copy a pair of lines: codes/ has a body for\n\
+        "    # error-render export: paste into a frontend or backend section.\n    \
+         # HAProxy's own errors, from the http-errors section in http-errors.cfg:\n    \
+         errorfiles {HAPROXY_SECTION}\n    \
+         # XML only for application/xml, text/xml and application/soap+xml (before any\n    \
+         # ';'), as Tyk Gateway decides; everything else gets JSON.\n    \
+         http-request set-var(txn.error_render_xml) bool(true) if {{ req.fhdr(content-type),field(1,;) -m str application/xml text/xml application/soap+xml }}\n    \
+         # Upstream error statuses replaced with error-render's body. Only these: an\n    \
+         # API's own detailed errors (400, 409, 422...) reach the client unchanged.\n    \
+         # To replace another status, copy a pair of lines: codes/ has a body for\n    \
          # every registered 4xx and 5xx.\n"
     );
     for code in HAPROXY_INTERCEPTED {
         for (ext, content_type) in FORMATS {
             let rendered = render_code(renderer, code, content_type, &mut summary)?;
             let mut line = format!(
-                "http-response return status {code} content-type \"{}\" file {}/codes/{code}.{ext}",
+                "    http-response return status {code} content-type \"{}\" file {}/codes/{code}.{ext}",
                 rendered.content_type(),
                 root.display()
             );
