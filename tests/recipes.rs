@@ -107,12 +107,43 @@ fn traefik_and_ingress_nginx_recipes_use_the_protocols() {
     let errors = &traefik["http"]["middlewares"]["tyk-errors"]["errors"];
     assert_eq!(errors["query"].as_str(), Some("/{status}"));
     assert_eq!(errors["service"].as_str(), Some("error-render"));
+    // An API's own detailed 400/409/422 must pass through.
+    let ranges: Vec<(u16, u16)> = errors["status"]
+        .as_sequence()
+        .expect("errors.status is a list")
+        .iter()
+        .map(|r| {
+            let r = r.as_str().expect("a status range is a string");
+            let (lo, hi) = r.split_once('-').unwrap_or((r, r));
+            (lo.parse().expect("a status"), hi.parse().expect("a status"))
+        })
+        .collect();
+    for code in [400, 409, 422] {
+        assert!(
+            !ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&code)),
+            "Traefik recipe replaces the API's own {code}: {ranges:?}"
+        );
+    }
+    assert!(ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&502)));
 
     let values = &documents(&root.join("ingress-nginx/values.yaml"))[0];
-    assert!(
-        values["controller"]["config"]["custom-http-errors"]
-            .as_str()
-            .is_some_and(|s| s.split(',').all(|c| c.trim().parse::<u16>().is_ok()))
+    let codes: Vec<u16> = values["controller"]["config"]["custom-http-errors"]
+        .as_str()
+        .expect("custom-http-errors is a string")
+        .split(',')
+        .map(|c| c.trim().parse().expect("a status"))
+        .collect();
+    for code in [400, 409, 422] {
+        assert!(
+            !codes.contains(&code),
+            "ingress-nginx recipe replaces the API's own {code}"
+        );
+    }
+    assert!(codes.contains(&502));
+    // The image runs as uid 10001 (Dockerfile).
+    assert_eq!(
+        values["defaultBackend"]["image"]["runAsUser"].as_u64(),
+        Some(10001)
     );
     assert_eq!(values["defaultBackend"]["enabled"].as_bool(), Some(true));
 }
