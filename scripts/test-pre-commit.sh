@@ -70,7 +70,7 @@ if ! printf '%s' "$out" | grep -q 'parse-error'; then
 fi
 
 echo "test-pre-commit: a change to the broken file is caught by git commit too"
-(cd "$repo" && pre-commit install -q >/dev/null)
+(cd "$repo" && pre-commit install >/dev/null)
 git -C "$repo" add templates/error.json
 if git -C "$repo" -c user.name=ci -c user.email=ci@localhost commit -qm "broken" >/dev/null 2>&1; then
     echo "test-pre-commit: FAILED: git commit accepted a broken template" >&2
