@@ -225,22 +225,31 @@ fn render(
 fn nginx_http_snippet() -> String {
     "# error-render export: include in the http block.\n\
      # XML only for application/xml, text/xml and application/soap+xml (before any ';'),\n\
-     # as Tyk Gateway decides; everything else gets JSON.\n\
+     # as Tyk Gateway decides; everything else gets JSON. The pattern is quoted:\n\
+     # unquoted, nginx would end the line at its ';'.\n\
      map $content_type $error_render_ext {\n    \
          default json;\n    \
-         ~^(application/xml|text/xml|application/soap\\+xml)(;|$) xml;\n\
+         \"~^(application/xml|text/xml|application/soap\\+xml)(;|$)\" xml;\n\
      }\n"
     .to_owned()
+}
+
+/// Whether nginx's `error_page` takes `code` (300-599 except 499, nginx's
+/// own "client closed" code, which it never sends): anything else fails
+/// the configuration. Only error statuses are exported.
+fn nginx_error_page_accepts(code: u16) -> bool {
+    (400..=599).contains(&code) && code != 499
 }
 
 fn nginx_server_snippet(root: &Path, codes: &BTreeSet<u16>, renderer: &Renderer) -> String {
     let mut s = String::from(
         "# error-render export: include in a server block (after the http snippet).\n\
-         # Every registered 4xx and 5xx status is listed: delete the lines of the\n\
+         # Every registered 4xx and 5xx status (and the catalogue's) is listed, but\n\
+         # 499, which nginx never sends and error_page refuses. Delete the lines of the\n\
          # statuses whose upstream bodies should reach clients unchanged (400, 409,\n\
          # 422...) when `proxy_intercept_errors` is on.\n",
     );
-    for code in codes.iter().filter(|&&c| c >= 400) {
+    for code in codes.iter().filter(|&&c| nginx_error_page_accepts(c)) {
         let _ = writeln!(
             s,
             "error_page {code} {NGINX_PREFIX}{code}.$error_render_ext;"
@@ -413,6 +422,9 @@ mod tests {
             "{\n    \"error\": \"Bad Gateway\"\n}"
         );
         assert!(summary.codes >= REGISTERED_ERROR_STATUSES.len());
+        // nginx refuses `error_page 499` (the catalogue has 499).
+        assert!(tmp.path().join("codes/499.json").is_file());
+        assert!(!server.contains("error_page 499 "), "{server}");
     }
 
     #[test]

@@ -199,3 +199,101 @@ fn nginx_error_page_renders_through_error_render() {
         fail("API's own 400", &r)
     );
 }
+
+/// `error-render export --out` with nginx and no sidecar: the exported
+/// snippets, included as documented (http and server blocks), pass
+/// `nginx -t` with an `error_page` line for every registered status, and
+/// nginx's own 502 (and 418, 451: statuses outside the catalogue) answer
+/// the exported bodies, in JSON and XML.
+#[test]
+fn nginx_serves_exported_bodies_for_every_status() {
+    let nginx = recipe_support::installed(
+        "nginx",
+        &["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"],
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let out = dir.join("export");
+    let exported = std::process::Command::new(env!("CARGO_BIN_EXE_error-render"))
+        .arg("export")
+        .arg("--templates")
+        .arg(recipe_support::templates())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run error-render export");
+    assert!(
+        exported.status.success(),
+        "export failed: {}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+
+    let listen = free_port();
+    let conf = format!(
+        "pid nginx.pid;\nevents {{}}\nhttp {{\n    access_log off;\n    \
+         client_body_temp_path client_body_temp;\n    proxy_temp_path proxy_temp;\n    \
+         fastcgi_temp_path fastcgi_temp;\n    uwsgi_temp_path uwsgi_temp;\n    \
+         scgi_temp_path scgi_temp;\n    include {out}/nginx/error-render-http.conf;\n    \
+         server {{\n        listen 127.0.0.1:{listen};\n        \
+         include {out}/nginx/error-render-server.conf;\n        \
+         location = /bad-gateway {{ return 502; }}\n        \
+         location = /teapot {{ return 418; }}\n        \
+         location = /legal {{ return 451; }}\n    }}\n}}\n",
+        out = out.display()
+    );
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).expect("write nginx.conf");
+    let mut prefix = dir.as_os_str().to_owned();
+    prefix.push("/");
+    let args = |cmd: &mut std::process::Command| {
+        cmd.arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf_path)
+            .arg("-e")
+            .arg("stderr")
+            // Foreground, one process: the test owns it and kills it.
+            .arg("-g")
+            .arg("daemon off; master_process off;");
+    };
+    let mut check = std::process::Command::new(&nginx);
+    check.arg("-t");
+    args(&mut check);
+    let checked = check.output().expect("run nginx -t");
+    assert!(
+        checked.status.success(),
+        "nginx -t rejects the exported snippets:\n{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let mut cmd = std::process::Command::new(&nginx);
+    args(&mut cmd);
+    let mut ngx = recipe_support::spawn("nginx", &mut cmd, &dir.join("nginx.log"));
+    ngx.wait_listening(listen);
+
+    for (path, code) in [("/bad-gateway", 502), ("/teapot", 418), ("/legal", 451)] {
+        for (content_type, ext, expected_type) in [
+            (None, "json", "application/json"),
+            (Some("application/xml"), "xml", "application/xml"),
+        ] {
+            let headers: Vec<(&str, &str)> = content_type
+                .map(|ct| ("Content-Type", ct))
+                .into_iter()
+                .collect();
+            let r = request(listen, "GET", path, &headers, "").expect("request");
+            let what = format!("{path} {content_type:?}: {r:?}\n{}", ngx.log());
+            assert_eq!(r.status, code, "{what}");
+            assert_eq!(
+                r.body,
+                std::fs::read_to_string(out.join(format!("codes/{code}.{ext}"))).expect("body"),
+                "{what}"
+            );
+            assert_eq!(r.body, expected(code, content_type), "{what}");
+            assert!(
+                r.header("Content-Type")
+                    .is_some_and(|c| c.starts_with(expected_type)),
+                "{what}"
+            );
+            assert_eq!(r.header("X-Generator"), Some("tyk.io"), "{what}");
+        }
+    }
+}
