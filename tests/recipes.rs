@@ -147,3 +147,67 @@ fn traefik_and_ingress_nginx_recipes_use_the_protocols() {
     );
     assert_eq!(values["defaultBackend"]["enabled"].as_bool(), Some(true));
 }
+
+/// docs/recipes.md names, for every recipe under examples/, the test that
+/// runs it, and those tests exist; no proxy without a tested recipe (such
+/// as Envoy) is claimed there or under examples/.
+#[test]
+fn recipes_doc_names_every_recipe_and_existing_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/recipes.md")).expect("docs/recipes.md");
+    let mut recipes = Vec::new();
+    for entry in std::fs::read_dir(root.join("examples"))
+        .expect("examples/")
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // examples/github is the CI integration's workflow (docs/ci.md).
+        if entry.path().is_dir() && name != "github" {
+            recipes.push(name);
+        }
+    }
+    assert!(recipes.len() >= 5, "{recipes:?}");
+    for recipe in &recipes {
+        assert!(
+            doc.contains(&format!("](../examples/{recipe}/")),
+            "docs/recipes.md does not link examples/{recipe}/"
+        );
+    }
+    let tests: Vec<&str> = doc
+        .split('`')
+        .filter(|s| s.starts_with("tests/") && s.ends_with(".rs"))
+        .collect();
+    for test in ["tests/nginx.rs", "tests/caddy.rs", "tests/haproxy.rs"] {
+        assert!(
+            tests.contains(&test),
+            "docs/recipes.md does not name {test}"
+        );
+    }
+    for test in tests {
+        assert!(
+            root.join(test).is_file(),
+            "docs/recipes.md names {test}, which does not exist"
+        );
+    }
+    let mut files = vec![root.join("docs/recipes.md")];
+    all_files(&root.join("examples"), &mut files);
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            !text.to_lowercase().contains("envoy"),
+            "{} mentions Envoy, which has no tested recipe",
+            path.display()
+        );
+    }
+}
+
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
