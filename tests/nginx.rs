@@ -1,192 +1,70 @@
-//! Interoperability with a real nginx: runs `examples/nginx/nginx.conf` (the
-//! documented recipe, placeholders filled in) in front of the real
-//! `error-render serve` and checks that upstream and nginx errors come back
-//! with error-render's bodies, byte for byte.
+//! Interoperability with a real nginx: writes `examples/nginx/nginx.conf`
+//! (the documented recipe, placeholders filled in), runs the commands
+//! `examples/nginx/README.md` documents, as written, in front of the real
+//! `error-render serve`, and checks that upstream and nginx errors come back
+//! with error-render's bodies, byte for byte, while a status the recipe does
+//! not intercept keeps the API's own body.
 //!
 //! Needs nginx (`/usr/sbin/nginx`); `scripts/ci-deps.sh` installs it. The
 //! test fails, rather than skips, without it.
 
 mod common;
+mod recipe_support;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use error_render::{ErrorRequest, Renderer};
+use error_render::Renderer;
+use recipe_support::{Response, documented_block, expected, free_port, request, run_documented};
 
 const RECIPE: &str = include_str!("../examples/nginx/nginx.conf");
+const README: &str = include_str!("../examples/nginx/README.md");
+/// The documented prefix line, which the test points at a temp folder.
+const PREFIX_LINE: &str = "prefix=/var/lib/error-render-nginx";
 
-/// A response, as read off the wire.
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+/// nginx started by the documented commands; stopped by the documented
+/// stop command when the test ends, pass or fail.
+struct Nginx {
+    stop: String,
+    dir: PathBuf,
 }
 
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Sends one HTTP/1.1 request (`Connection: close`) and reads the response.
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> std::io::Result<Response> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if !body.is_empty() {
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let chunked = headers.iter().any(|(n, v)| {
-        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked {
-        common::dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-/// A child process killed when the test ends, pass or fail.
-struct Guard {
-    child: Child,
-    name: &'static str,
-    log: PathBuf,
-}
-
-impl Guard {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Polls `port` until it accepts connections (bounded), failing with the
-    /// process's log if it exits or never listens.
-    fn wait_listening(&mut self, port: u16) {
-        for _ in 0..200 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{} exited early ({status}):\n{}", self.name, self.log());
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("{} is not listening on {port}:\n{}", self.name, self.log());
-    }
-}
-
-impl Drop for Guard {
+impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = std::process::Command::new("sh")
+            .arg("-euc")
+            .arg(&self.stop)
+            .current_dir(&self.dir)
+            .status();
     }
 }
 
-fn spawn(name: &'static str, cmd: &mut Command, log: &Path) -> Guard {
-    let out = std::fs::File::create(log).expect("log file");
-    let err = out.try_clone().expect("log file");
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err))
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-    Guard {
-        child,
-        name,
-        log: log.to_owned(),
-    }
-}
-
-/// nginx from Debian, or a failure telling how to get it.
-fn nginx() -> PathBuf {
-    let candidates = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"];
-    candidates
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("nginx is not installed (looked at {candidates:?}): run scripts/ci-deps.sh")
-        })
-}
-
-fn templates() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")
-}
-
-/// What the library renders for `code`, as the service should.
-fn expected(code: u16, content_type: Option<&str>) -> String {
-    let renderer = Renderer::from_dir(templates()).expect("bundled templates load");
-    let mut req = ErrorRequest::code(code);
-    if let Some(ct) = content_type {
-        req = req.content_type(ct);
-    }
-    renderer.render(&req).expect("render").body
+/// The documented block containing `marker`, with the prefix in `prefix`.
+fn documented(marker: &str, prefix: &Path) -> String {
+    let start = documented_block(README, "sh", "mkdir -p");
+    assert!(
+        start.lines().any(|l| l.trim() == PREFIX_LINE),
+        "examples/nginx/README.md no longer sets `{PREFIX_LINE}`"
+    );
+    let block = if marker == "mkdir -p" {
+        start
+    } else {
+        // The stop block relies on `prefix` from the start block.
+        format!("{PREFIX_LINE}\n{}", documented_block(README, "sh", marker))
+    };
+    block.replace(PREFIX_LINE, &format!("prefix={}", prefix.display()))
 }
 
 #[test]
 fn nginx_error_page_renders_through_error_render() {
-    let nginx = nginx();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let prefix = tmp.path();
-
-    // error-render itself.
-    let svc_port = free_port();
-    let mut svc = spawn(
-        "error-render serve",
-        Command::new(env!("CARGO_BIN_EXE_error-render"))
-            .arg("serve")
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{svc_port}"))
-            .arg("--templates")
-            .arg(templates()),
-        &prefix.join("error-render.log"),
+    let nginx = recipe_support::installed(
+        "nginx",
+        &["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"],
     );
-    svc.wait_listening(svc_port);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (svc, svc_port) = recipe_support::serve(dir);
 
-    // The recipe, filled in.
+    // The recipe, filled in, where the README's commands expect it.
     let (listen, api) = (free_port(), free_port());
     let conf = RECIPE
         .replace("@LISTEN@", &format!("127.0.0.1:{listen}"))
@@ -198,42 +76,40 @@ fn nginx_error_page_renders_through_error_render() {
             "{placeholder} left in the recipe"
         );
     }
-    let conf_path = prefix.join("nginx.conf");
-    std::fs::write(&conf_path, &conf).expect("write nginx.conf");
-    let mut prefix_arg = prefix.as_os_str().to_owned();
-    prefix_arg.push("/");
-    let args = |cmd: &mut Command| {
-        cmd.arg("-p")
-            .arg(&prefix_arg)
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-e")
-            .arg(prefix.join("error.log"))
-            // Foreground, one process: the test owns it and kills it.
-            .arg("-g")
-            .arg("daemon off; master_process off;");
-    };
+    std::fs::write(dir.join("nginx.conf"), &conf).expect("write nginx.conf");
 
-    // The recipe is valid nginx configuration.
-    let mut check = Command::new(&nginx);
-    check.arg("-t");
-    args(&mut check);
-    let out = check.output().expect("run nginx -t");
-    assert!(
-        out.status.success(),
-        "nginx -t rejects examples/nginx/nginx.conf:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    // The documented commands, as written; the prefix folder does not
+    // exist yet, as on a fresh machine.
+    let prefix = dir.join("var-lib-error-render-nginx");
+    let start = documented("mkdir -p", &prefix);
+    let stop = documented("-s quit", &prefix);
+    let path = format!(
+        "{}:{}",
+        nginx.parent().expect("nginx's folder").display(),
+        std::env::var("PATH").unwrap_or_default()
     );
-
-    let mut cmd = Command::new(&nginx);
-    args(&mut cmd);
-    let mut ngx = spawn("nginx", &mut cmd, &prefix.join("nginx.out"));
-    ngx.wait_listening(listen);
-    ngx.wait_listening(api);
+    let start = format!("PATH={path}\n{start}");
+    let _nginx = Nginx {
+        stop: format!("PATH={path}\n{stop}"),
+        dir: dir.to_owned(),
+    };
+    run_documented(
+        &start,
+        dir,
+        &dir.join("nginx-start.log"),
+        "the commands of examples/nginx/README.md",
+    );
+    let nginx_log = || {
+        std::fs::read_to_string(dir.join("nginx-start.log")).unwrap_or_default()
+            + &std::fs::read_to_string(prefix.join("access.log")).unwrap_or_default()
+    };
+    for port in [listen, api] {
+        recipe_support::wait_listening("nginx", port, &nginx_log, &mut || None);
+    }
 
     // What error-render answers directly, and what that should be.
     let direct = request(svc_port, "GET", "/render/502", &[], "").expect("GET /render/502");
-    let default_502 = Renderer::from_dir(templates())
+    let default_502 = Renderer::from_dir(recipe_support::templates())
         .expect("load")
         .default_message(502);
     assert_eq!(
@@ -244,8 +120,8 @@ fn nginx_error_page_renders_through_error_render() {
 
     let fail = |what: &str, r: &Response| {
         format!(
-            "{what}: {r:?}\nnginx error.log:\n{}\nerror-render log:\n{}",
-            std::fs::read_to_string(prefix.join("error.log")).unwrap_or_default(),
+            "{what}: {r:?}\nnginx log:\n{}\nerror-render log:\n{}",
+            nginx_log(),
             svc.log()
         )
     };
@@ -306,4 +182,118 @@ fn nginx_error_page_renders_through_error_render() {
         "{}",
         fail("XML request", &r)
     );
+
+    // A status the recipe does not intercept keeps the API's own body.
+    let r = request(listen, "POST", "/api/invalid", &[], "{}").expect("POST /api/invalid");
+    assert_eq!(r.status, 400, "{}", fail("API's own 400", &r));
+    assert_eq!(
+        r.body,
+        "{\"field\": \"email\", \"problem\": \"not an address\"}",
+        "{}",
+        fail("API's own 400", &r)
+    );
+    assert_eq!(
+        r.header("X-Generator"),
+        None,
+        "{}",
+        fail("API's own 400", &r)
+    );
+}
+
+/// `error-render export --out` with nginx and no sidecar: the exported
+/// snippets, included as documented (http and server blocks), pass
+/// `nginx -t` with an `error_page` line for every registered status, and
+/// nginx's own 502 (and 418, 451: statuses outside the catalogue) answer
+/// the exported bodies, in JSON and XML.
+#[test]
+fn nginx_serves_exported_bodies_for_every_status() {
+    let nginx = recipe_support::installed(
+        "nginx",
+        &["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"],
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let out = dir.join("export");
+    let exported = std::process::Command::new(env!("CARGO_BIN_EXE_error-render"))
+        .arg("export")
+        .arg("--templates")
+        .arg(recipe_support::templates())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run error-render export");
+    assert!(
+        exported.status.success(),
+        "export failed: {}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+
+    let listen = free_port();
+    let conf = format!(
+        "pid nginx.pid;\nevents {{}}\nhttp {{\n    access_log off;\n    \
+         client_body_temp_path client_body_temp;\n    proxy_temp_path proxy_temp;\n    \
+         fastcgi_temp_path fastcgi_temp;\n    uwsgi_temp_path uwsgi_temp;\n    \
+         scgi_temp_path scgi_temp;\n    include {out}/nginx/error-render-http.conf;\n    \
+         server {{\n        listen 127.0.0.1:{listen};\n        \
+         include {out}/nginx/error-render-server.conf;\n        \
+         location = /bad-gateway {{ return 502; }}\n        \
+         location = /teapot {{ return 418; }}\n        \
+         location = /legal {{ return 451; }}\n    }}\n}}\n",
+        out = out.display()
+    );
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).expect("write nginx.conf");
+    let mut prefix = dir.as_os_str().to_owned();
+    prefix.push("/");
+    let args = |cmd: &mut std::process::Command| {
+        cmd.arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf_path)
+            .arg("-e")
+            .arg("stderr")
+            // Foreground, one process: the test owns it and kills it.
+            .arg("-g")
+            .arg("daemon off; master_process off;");
+    };
+    let mut check = std::process::Command::new(&nginx);
+    check.arg("-t");
+    args(&mut check);
+    let checked = check.output().expect("run nginx -t");
+    assert!(
+        checked.status.success(),
+        "nginx -t rejects the exported snippets:\n{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let mut cmd = std::process::Command::new(&nginx);
+    args(&mut cmd);
+    let mut ngx = recipe_support::spawn("nginx", &mut cmd, &dir.join("nginx.log"));
+    ngx.wait_listening(listen);
+
+    for (path, code) in [("/bad-gateway", 502), ("/teapot", 418), ("/legal", 451)] {
+        for (content_type, ext, expected_type) in [
+            (None, "json", "application/json"),
+            (Some("application/xml"), "xml", "application/xml"),
+        ] {
+            let headers: Vec<(&str, &str)> = content_type
+                .map(|ct| ("Content-Type", ct))
+                .into_iter()
+                .collect();
+            let r = request(listen, "GET", path, &headers, "").expect("request");
+            let what = format!("{path} {content_type:?}: {r:?}\n{}", ngx.log());
+            assert_eq!(r.status, code, "{what}");
+            assert_eq!(
+                r.body,
+                std::fs::read_to_string(out.join(format!("codes/{code}.{ext}"))).expect("body"),
+                "{what}"
+            );
+            assert_eq!(r.body, expected(code, content_type), "{what}");
+            assert!(
+                r.header("Content-Type")
+                    .is_some_and(|c| c.starts_with(expected_type)),
+                "{what}"
+            );
+            assert_eq!(r.header("X-Generator"), Some("tyk.io"), "{what}");
+        }
+    }
 }

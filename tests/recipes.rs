@@ -107,12 +107,107 @@ fn traefik_and_ingress_nginx_recipes_use_the_protocols() {
     let errors = &traefik["http"]["middlewares"]["tyk-errors"]["errors"];
     assert_eq!(errors["query"].as_str(), Some("/{status}"));
     assert_eq!(errors["service"].as_str(), Some("error-render"));
+    // An API's own detailed 400/409/422 must pass through.
+    let ranges: Vec<(u16, u16)> = errors["status"]
+        .as_sequence()
+        .expect("errors.status is a list")
+        .iter()
+        .map(|r| {
+            let r = r.as_str().expect("a status range is a string");
+            let (lo, hi) = r.split_once('-').unwrap_or((r, r));
+            (lo.parse().expect("a status"), hi.parse().expect("a status"))
+        })
+        .collect();
+    for code in [400, 409, 422] {
+        assert!(
+            !ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&code)),
+            "Traefik recipe replaces the API's own {code}: {ranges:?}"
+        );
+    }
+    assert!(ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&502)));
 
     let values = &documents(&root.join("ingress-nginx/values.yaml"))[0];
-    assert!(
-        values["controller"]["config"]["custom-http-errors"]
-            .as_str()
-            .is_some_and(|s| s.split(',').all(|c| c.trim().parse::<u16>().is_ok()))
+    let codes: Vec<u16> = values["controller"]["config"]["custom-http-errors"]
+        .as_str()
+        .expect("custom-http-errors is a string")
+        .split(',')
+        .map(|c| c.trim().parse().expect("a status"))
+        .collect();
+    for code in [400, 409, 422] {
+        assert!(
+            !codes.contains(&code),
+            "ingress-nginx recipe replaces the API's own {code}"
+        );
+    }
+    assert!(codes.contains(&502));
+    // The image runs as uid 10001 (Dockerfile).
+    assert_eq!(
+        values["defaultBackend"]["image"]["runAsUser"].as_u64(),
+        Some(10001)
     );
     assert_eq!(values["defaultBackend"]["enabled"].as_bool(), Some(true));
+}
+
+/// docs/recipes.md names, for every recipe under examples/, the test that
+/// runs it, and those tests exist; no proxy without a tested recipe (such
+/// as Envoy) is claimed there or under examples/.
+#[test]
+fn recipes_doc_names_every_recipe_and_existing_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/recipes.md")).expect("docs/recipes.md");
+    let mut recipes = Vec::new();
+    for entry in std::fs::read_dir(root.join("examples"))
+        .expect("examples/")
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // examples/github is the CI integration's workflow (docs/ci.md).
+        if entry.path().is_dir() && name != "github" {
+            recipes.push(name);
+        }
+    }
+    assert!(recipes.len() >= 5, "{recipes:?}");
+    for recipe in &recipes {
+        assert!(
+            doc.contains(&format!("](../examples/{recipe}/")),
+            "docs/recipes.md does not link examples/{recipe}/"
+        );
+    }
+    let tests: Vec<&str> = doc
+        .split('`')
+        .filter(|s| s.starts_with("tests/") && s.ends_with(".rs"))
+        .collect();
+    for test in ["tests/nginx.rs", "tests/caddy.rs", "tests/haproxy.rs"] {
+        assert!(
+            tests.contains(&test),
+            "docs/recipes.md does not name {test}"
+        );
+    }
+    for test in tests {
+        assert!(
+            root.join(test).is_file(),
+            "docs/recipes.md names {test}, which does not exist"
+        );
+    }
+    let mut files = vec![root.join("docs/recipes.md")];
+    all_files(&root.join("examples"), &mut files);
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            !text.to_lowercase().contains("envoy"),
+            "{} mentions Envoy, which has no tested recipe",
+            path.display()
+        );
+    }
+}
+
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }

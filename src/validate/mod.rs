@@ -39,7 +39,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use finding::{Check, Finding, Rule, Severity};
-pub use report::{JSON_SCHEMA_VERSION, Report};
+pub use report::{JSON_SCHEMA_VERSION, Report, SARIF_URI_BASE_ID, SARIF_VERSION};
 
 use crate::escape::Profile;
 use crate::overrides::OverridesError;

@@ -1,6 +1,7 @@
-//! A validation report and its four renderings: human (grouped by file,
+//! A validation report and its five renderings: human (grouped by file,
 //! optionally coloured), JSON (a stable, versioned schema), JUnit XML (one
-//! test case per check) and GitHub Actions workflow annotations.
+//! test case per check), GitHub Actions workflow annotations and SARIF 2.1.0
+//! (code-scanning views).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,6 +12,13 @@ use super::{Check, Finding, Rule, Severity};
 /// The `version` field of the JSON report. Raised only for changes that
 /// break a reader; new rules and new fields do not.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// The SARIF version [`Report::to_sarif`] writes.
+pub const SARIF_VERSION: &str = "2.1.0";
+
+/// The `uriBaseId` of relative paths in the SARIF report: the folder the
+/// tool ran in, which code-scanning services take as the repository root.
+pub const SARIF_URI_BASE_ID: &str = "%SRCROOT%";
 
 /// What validation found, with the checks that ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,6 +332,224 @@ impl Report {
     }
 }
 
+impl Report {
+    /// A SARIF 2.1.0 log: one run of `error-render`, with every rule
+    /// (`id`, descriptions, `help`, default level) and one result per
+    /// finding (`level`, `message`, and a `physicalLocation` with the file
+    /// and, when known, `region.startLine`/`startColumn`). Relative paths
+    /// are URI references with `uriBaseId` [`SARIF_URI_BASE_ID`]; absolute
+    /// ones are `file://` URIs. Columns count bytes, as in every report.
+    pub fn to_sarif(&self) -> String {
+        use serde_json::{Value, json};
+
+        let rules: Vec<Value> = Rule::ALL
+            .iter()
+            .map(|&rule| {
+                let (what, fix) = rule_help(rule);
+                json!({
+                    "id": rule.as_str(),
+                    "name": rule.as_str(),
+                    "shortDescription": { "text": what },
+                    "fullDescription": { "text": what },
+                    "help": { "text": format!("{what} How to fix: {fix}") },
+                    "defaultConfiguration": { "level": rule.severity().as_str() },
+                })
+            })
+            .collect();
+        let results: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|f| {
+                let path = self.path_of(f.rule, f.file.as_deref());
+                let mut artifact = serde_json::Map::new();
+                match sarif_uri(&path) {
+                    SarifUri::Relative(uri) => {
+                        artifact.insert("uri".into(), uri.into());
+                        artifact.insert("uriBaseId".into(), SARIF_URI_BASE_ID.into());
+                    }
+                    SarifUri::Absolute(uri) => {
+                        artifact.insert("uri".into(), uri.into());
+                    }
+                }
+                let mut physical = serde_json::Map::new();
+                physical.insert("artifactLocation".into(), Value::Object(artifact));
+                if let Some(line) = f.line {
+                    let mut region = serde_json::Map::new();
+                    region.insert("startLine".into(), line.into());
+                    if let Some(column) = f.column {
+                        region.insert("startColumn".into(), column.into());
+                    }
+                    physical.insert("region".into(), Value::Object(region));
+                }
+                let rule_index = Rule::ALL.iter().position(|&r| r == f.rule);
+                let message = match &f.file {
+                    Some(_) => f.message.clone(),
+                    None => format!("{}: {}", self.dir.display(), f.message),
+                };
+                json!({
+                    "ruleId": f.rule.as_str(),
+                    "ruleIndex": rule_index,
+                    "level": f.severity.as_str(),
+                    "message": { "text": message },
+                    "locations": [ { "physicalLocation": Value::Object(physical) } ],
+                })
+            })
+            .collect();
+        let log = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": SARIF_VERSION,
+            "runs": [{
+                "tool": {
+                    "driver": {
+                        "name": "error-render",
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "rules": rules,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }],
+        });
+        match serde_json::to_string_pretty(&log) {
+            Ok(mut s) => {
+                s.push('\n');
+                s
+            }
+            // A json! value of strings and numbers always serialises.
+            Err(e) => format!(
+                "{{\"version\": \"{SARIF_VERSION}\", \"error\": {:?}}}\n",
+                e.to_string()
+            ),
+        }
+    }
+}
+
+enum SarifUri {
+    Relative(String),
+    Absolute(String),
+}
+
+/// A path as a SARIF artifact URI: segments percent-encoded, `\\` as `/`.
+fn sarif_uri(path: &str) -> SarifUri {
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    // Everything a URI path segment cannot carry as is.
+    const SEGMENT: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'[')
+        .add(b']')
+        .add(b'\\')
+        .add(b'^')
+        .add(b'`')
+        .add(b'{')
+        .add(b'|')
+        .add(b'}');
+    let path = path.replace('\\', "/");
+    let encoded: Vec<String> = path
+        .split('/')
+        .map(|seg| utf8_percent_encode(seg, SEGMENT).to_string())
+        .collect();
+    let joined = encoded.join("/");
+    if path.starts_with('/') {
+        SarifUri::Absolute(format!("file://{joined}"))
+    } else {
+        // A first segment with a colon would read as a URI scheme.
+        let joined = joined.strip_prefix("./").unwrap_or(&joined).to_owned();
+        let joined = match joined.split('/').next() {
+            Some(first) if first.contains(':') => format!("./{joined}"),
+            _ => joined,
+        };
+        SarifUri::Relative(joined)
+    }
+}
+
+/// What a rule means and how to fix it (the documentation's rules table).
+fn rule_help(rule: Rule) -> (&'static str, &'static str) {
+    match rule {
+        Rule::ParseError => (
+            "A template does not parse, is not UTF-8, cannot be read, or is a folder named error*: the gateway refuses to start.",
+            "Fix the syntax at the line and column given; save as UTF-8; rename the folder.",
+        ),
+        Rule::NoTemplates => (
+            "No file in the folder starts with `error`: the gateway refuses to start.",
+            "Add error.json (and error.xml).",
+        ),
+        Rule::MissingErrorJson => (
+            "No error.json: the gateway drops the connection of every request that finds no more specific template.",
+            "Add error.json.",
+        ),
+        Rule::ExecError => (
+            "A template fails while rendering: the gateway sends a truncated or empty body.",
+            "Fix the action at the line given.",
+        ),
+        Rule::InvalidJson => (
+            "A .json template's output is not valid JSON for some case.",
+            "Quote {{.Message}} in a JSON string; add error.xml.",
+        ),
+        Rule::InvalidXml => (
+            "A .xml template's output is not well-formed XML.",
+            "Balance the tags; write &amp; for &; keep one root element.",
+        ),
+        Rule::NonTykField => (
+            "A template the classic handler runs uses a field other than .Message: on the gateway the response is cut off there.",
+            "Use only .Message, or keep the template for error-render only.",
+        ),
+        Rule::UnknownCodeTemplate => (
+            "An error_<code> template that is never used (leading zeros, outside 100-599, or a status the gateway never templates).",
+            "Rename it (error_401.json) or remove it.",
+        ),
+        Rule::MissingErrorXml => (
+            "There are error_<code>.xml templates but no error.xml: XML requests for other statuses get error.json.",
+            "Add error.xml.",
+        ),
+        Rule::HtmlRewrite => (
+            "html/template (the gateway's JSON engine) changes the template's text (comments removed, a stray < escaped).",
+            "Remove the comment; avoid the <.",
+        ),
+        Rule::TemplateWithoutData => (
+            "{{template \"name\"}} without data calls a template that reads fields: its .Message is empty on the gateway.",
+            "Pass the data on: {{template \"name\" .}}.",
+        ),
+        Rule::Profile514InvalidJson => (
+            "JSON that only the Tyk 4.0-5.14 escaping breaks (an apostrophe becomes \\').",
+            "Reword the override message; upgrade to 5.15/5.13.2.",
+        ),
+        Rule::NotLoadedByGateway => (
+            "A file that looks like a template but does not start with `error`, so the gateway ignores it.",
+            "Rename it as suggested (Error.json to error.json, 401.json to error_401.json).",
+        ),
+        Rule::EditorLeftover => (
+            "An editor backup, swap or lock file: the gateway loads the ones starting with error.",
+            "Delete it.",
+        ),
+        Rule::OverrideUnknownId => (
+            "An override_messages ID the gateway does not have, so it is ignored.",
+            "Use one of the gateway's 11 error IDs (the message lists them).",
+        ),
+        Rule::OverrideCodeRange => (
+            "An override code outside 100-599.",
+            "Use an HTTP error status.",
+        ),
+        Rule::OverrideEmpty => (
+            "An override with neither a code nor a message: it changes nothing.",
+            "Set one, or remove the entry.",
+        ),
+        Rule::OverrideType => (
+            "An override value of the wrong type (for example code: \"401\"): the gateway refuses to start.",
+            "Fix the type at the line given.",
+        ),
+        Rule::OverrideUnknownField => (
+            "An override field other than code and message (a typo such as mesage): the gateway ignores it.",
+            "Fix the field name.",
+        ),
+    }
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -411,6 +637,44 @@ mod tests {
             ),
             "{out}"
         );
+    }
+
+    #[test]
+    fn sarif_uris_are_relative_references_or_file_uris() {
+        let uri = |p: &str| match sarif_uri(p) {
+            SarifUri::Relative(u) => format!("rel {u}"),
+            SarifUri::Absolute(u) => format!("abs {u}"),
+        };
+        assert_eq!(uri("templates/error.json"), "rel templates/error.json");
+        assert_eq!(
+            uri("./my templates/error#1.json"),
+            "rel my%20templates/error%231.json"
+        );
+        assert_eq!(uri("c:x/error.json"), "rel ./c:x/error.json");
+        assert_eq!(uri("/srv/t/error.json"), "abs file:///srv/t/error.json");
+    }
+
+    #[test]
+    fn sarif_has_every_rule_and_a_located_result() {
+        let f =
+            Finding::new(Rule::InvalidJson, Some("error.json".into()), "bad").at(Some(2), Some(3));
+        let v: serde_json::Value = serde_json::from_str(&report(vec![f]).to_sarif()).unwrap();
+        assert_eq!(v["version"], "2.1.0");
+        let run = &v["runs"][0];
+        assert_eq!(
+            run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+            Rule::ALL.len()
+        );
+        let result = &run["results"][0];
+        assert_eq!(result["ruleId"], "invalid-json");
+        assert_eq!(result["level"], "error");
+        let loc = &result["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "templates/error.json");
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert_eq!(loc["region"]["startLine"], 2);
+        assert_eq!(loc["region"]["startColumn"], 3);
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(run["tool"]["driver"]["rules"][index]["id"], "invalid-json");
     }
 
     #[test]

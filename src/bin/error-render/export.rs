@@ -1,5 +1,5 @@
-//! `error-render export`: pre-rendered bodies and an nginx snippet, so a proxy
-//! can serve error bodies without a sidecar.
+//! `error-render export`: pre-rendered bodies with nginx or HAProxy
+//! snippets, so a proxy can serve error bodies without a sidecar.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,14 +9,18 @@ use error_render::{Renderer, TemplateSet};
 
 /// Arguments of `export`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["out", "haproxy"])))]
 pub struct Args {
     /// The template folder. Else ERROR_RENDER_TEMPLATES, the config file's
     /// `templates`, the tyk.conf's `template_path`, then `templates`.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
-    /// Where to write the bodies and the nginx snippet.
+    /// Where to write the bodies and the nginx snippets.
     #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    out: Option<PathBuf>,
+    /// Where to write HAProxy's errorfiles, bodies and configuration snippets.
+    #[arg(long, value_name = "DIR")]
+    haproxy: Option<PathBuf>,
     /// A YAML or JSON file of override_messages.
     #[arg(long, value_name = "FILE", conflicts_with = "tyk_conf")]
     overrides: Option<PathBuf>,
@@ -43,22 +47,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let set = TemplateSet::load(&dir)
         .with_context(|| format!("template set {} does not load", dir.display()))?;
     let renderer = Renderer::new(set.into(), options);
-    let summary = error_render::export::export(&renderer, &args.out)
-        .with_context(|| format!("cannot write to {}", args.out.display()))?;
-    eprintln!(
-        "wrote {} bodies ({} entries, {} codes) and {} to {}",
-        summary.files,
-        summary.entries,
-        summary.codes,
-        summary.nginx_snippets.join(", "),
-        args.out.display()
-    );
-    if summary.fallbacks > 0 {
+    let mut fallbacks = 0;
+    let exports: [(Option<PathBuf>, ExportFn); 2] = [
+        (args.out, error_render::export::export),
+        (args.haproxy, error_render::export::export_haproxy),
+    ];
+    for (out, export) in exports {
+        let Some(out) = out else { continue };
+        let summary = export(&renderer, &out)?;
         eprintln!(
-            "warning: {} renders fell back to the bundled default (run `error-render validate`)",
-            summary.fallbacks
+            "wrote {} bodies ({} entries, {} codes) and {} to {}",
+            summary.files,
+            summary.entries,
+            summary.codes,
+            summary.snippets.join(", "),
+            out.display()
+        );
+        fallbacks += summary.fallbacks;
+    }
+    if fallbacks > 0 {
+        eprintln!(
+            "warning: {fallbacks} renders fell back to the bundled default (run `error-render validate`)"
         );
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
+
+type ExportFn =
+    fn(
+        &Renderer,
+        &std::path::Path,
+    ) -> Result<error_render::export::ExportSummary, error_render::export::ExportError>;

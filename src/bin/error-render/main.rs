@@ -26,7 +26,7 @@ enum Command {
     Render(render::Args),
     /// List the error catalogue.
     Catalogue(catalogue::Args),
-    /// Write the rendered body of every catalogue entry, plus an nginx snippet.
+    /// Write the rendered bodies of every catalogue entry and error status, with nginx or HAProxy snippets.
     Export(export::Args),
     /// Check a template folder for problems before it reaches a gateway.
     Validate(validate::Args),

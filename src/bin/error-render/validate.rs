@@ -1,5 +1,5 @@
 //! `error-render validate`: checks a template folder and prints a report
-//! (human, JSON, JUnit or GitHub annotations); exit 0 clean, 1 problems,
+//! (human, JSON, JUnit, GitHub annotations or SARIF); exit 0 clean, 1 problems,
 //! 2 could not run.
 
 use std::io::{IsTerminal as _, Write as _};
@@ -49,6 +49,8 @@ enum Format {
     Junit,
     /// GitHub Actions annotations.
     Github,
+    /// SARIF 2.1.0, for code-scanning views.
+    Sarif,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -89,6 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => report.to_json(),
         Format::Junit => report.to_junit(),
         Format::Github => report.to_github(),
+        Format::Sarif => report.to_sarif(),
     };
     let mut stdout = stdout.lock();
     stdout.write_all(text.as_bytes())?;
