@@ -32,7 +32,139 @@ pub(crate) fn funcs() -> FuncMap {
     map.insert("slice".into(), Arc::new(go_slice));
     map.insert(AS_STRING.into(), Arc::new(as_string));
     map.insert(TEMPLATE_CALL.into(), Arc::new(template_call));
+    map.insert("printf".into(), Arc::new(go_printf));
+    map.insert("print".into(), Arc::new(go_print));
+    map.insert("println".into(), Arc::new(go_println));
+    map.insert("html".into(), Arc::new(go_html));
+    map.insert("js".into(), Arc::new(go_js));
+    map.insert("urlquery".into(), Arc::new(go_urlquery));
+    map.insert(PRINT.into(), Arc::new(go_print_action));
     map
+}
+
+/// Our own function appended to every action on the XML path (inserted by
+/// [`rewrite_actions`]): Go prints an action's value with `fmt`, so a float
+/// is `1e+06` and the data is `{x}`, where gotmpl writes `1000000` and
+/// `map[Message:x]`.
+pub(crate) const PRINT: &str = "_error_render_print";
+
+/// Refuses a string built by a function past the output limit (a `printf`
+/// doubling its input at each recursive call).
+fn checked(s: String) -> gotmpl::Result<Value> {
+    crate::limits::value_size(s.len()).map_err(|e| TemplateError::Exec(e.to_string()))?;
+    Ok(Value::String(s.into()))
+}
+
+/// Go's `printf`: the format must be a string (a trusted one is too).
+fn go_printf(args: &[Value]) -> gotmpl::Result<Value> {
+    match args.split_first() {
+        Some((Value::String(f) | Value::Safe { s: f, .. }, rest)) => {
+            checked(crate::gofmt::sprintf(f, rest))
+        }
+        Some((other, _)) => Err(TemplateError::Exec(format!(
+            "error calling printf: wrong type for value; expected string; got {}",
+            crate::gofmt::type_name(other)
+        ))),
+        None => Err(TemplateError::Exec(
+            "wrong number of args for printf: want at least 1 got 0".into(),
+        )),
+    }
+}
+
+fn go_print(args: &[Value]) -> gotmpl::Result<Value> {
+    checked(crate::gofmt::sprint(args, true))
+}
+
+fn go_println(args: &[Value]) -> gotmpl::Result<Value> {
+    checked(crate::gofmt::sprintln(args))
+}
+
+fn go_print_action(args: &[Value]) -> gotmpl::Result<Value> {
+    Ok(match args {
+        [v @ (Value::Float(_) | Value::Map(_) | Value::List(_))] => {
+            Value::String(crate::gofmt::print_value(v).into())
+        }
+        [other] => other.clone(),
+        _ => {
+            return Err(TemplateError::ArgCount {
+                name: PRINT.into(),
+                expected: 1,
+                got: args.len(),
+            });
+        }
+    })
+}
+
+/// Go's `evalArgs`, which `html`, `js` and `urlquery` share: one string as
+/// it is, anything else through `fmt.Sprint` (pointers indirected).
+fn eval_args(args: &[Value]) -> String {
+    match args {
+        [Value::String(s)] => s.to_string(),
+        _ => crate::gofmt::sprint(args, false),
+    }
+}
+
+/// Go's `html` (`HTMLEscapeString` of the joined arguments).
+fn go_html(args: &[Value]) -> gotmpl::Result<Value> {
+    let s = eval_args(args);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\0' => out.push('\u{FFFD}'),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    checked(out)
+}
+
+/// Go's `js` (`JSEscapeString`): non-printable runes as `\uXXXX`.
+fn go_js(args: &[Value]) -> gotmpl::Result<Value> {
+    use std::fmt::Write as _;
+    let s = eval_args(args);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '<' => out.push_str("\\u003C"),
+            '>' => out.push_str("\\u003E"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003D"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c if c.is_ascii() || crate::gofmt::is_print(c) => out.push(c),
+            c => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+        }
+    }
+    checked(out)
+}
+
+/// Go's `urlquery` (`url.QueryEscape` of the joined arguments).
+fn go_urlquery(args: &[Value]) -> gotmpl::Result<Value> {
+    use std::fmt::Write as _;
+    let s = eval_args(args);
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            b => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    checked(out)
 }
 
 /// Our own function through which every `{{template}}` call passes its
@@ -43,7 +175,7 @@ pub(crate) const TEMPLATE_CALL: &str = "_error_render_call";
 
 /// Whether `name` is one of the functions [`rewrite`] inserts.
 pub(crate) fn is_own_function(name: &str) -> bool {
-    name == AS_STRING || name == TEMPLATE_CALL
+    name == AS_STRING || name == TEMPLATE_CALL || name == PRINT
 }
 
 /// Whether a `{{template}}` call's pipeline is only what [`rewrite`] gives
@@ -74,9 +206,7 @@ fn template_call(args: &[Value]) -> gotmpl::Result<Value> {
 pub(crate) const AS_STRING: &str = "_error_render_string";
 
 /// Builtins that take any trusted value as the plain string it is in Go.
-const STRING_ARGUMENT_FUNCS: &[&str] = &[
-    "printf", "print", "println", "html", "js", "urlquery", "eq", "ne", "lt", "le", "gt", "ge",
-];
+const STRING_ARGUMENT_FUNCS: &[&str] = &["eq", "ne", "lt", "le", "gt", "ge"];
 
 fn as_string(args: &[Value]) -> gotmpl::Result<Value> {
     // Every operand of a string builtin passes here, so a value doubled at
@@ -233,6 +363,33 @@ pub(crate) fn rewrite(list: &mut ListNode) {
             }
             Node::Define(d) => rewrite(&mut d.body),
             Node::Text(_) | Node::Break(_) | Node::Continue(_) => {}
+        }
+    }
+}
+
+/// Appends [`PRINT`] to every action that writes its value, for the
+/// text/template (XML) path only: there the value is written as printed.
+/// On the html/template path the escaper for the action's context prints
+/// it (a float in a script is a JSON number there), so it is left alone.
+pub(crate) fn rewrite_actions(list: &mut ListNode) {
+    for node in &mut list.nodes {
+        match node {
+            Node::List(l) => rewrite_actions(l),
+            Node::Action(a) if a.pipe.decl.is_empty() => {
+                let pos = a.pipe.pos;
+                a.pipe.commands.push(CommandNode {
+                    pos,
+                    args: vec![Expr::Identifier(pos, PRINT.into())],
+                });
+            }
+            Node::If(b) | Node::Range(b) | Node::With(b) => {
+                rewrite_actions(&mut b.body);
+                if let Some(e) = &mut b.else_body {
+                    rewrite_actions(e);
+                }
+            }
+            Node::Define(d) => rewrite_actions(&mut d.body),
+            _ => {}
         }
     }
 }

@@ -201,7 +201,9 @@ impl TemplateSet {
             .max_range_iters(limits.max_range_iterations)
             .funcs(gocompat::funcs());
         for (name, tree) in &trees {
-            text = text.add_parse_tree(name, (**tree).clone());
+            let mut tree = (**tree).clone();
+            gocompat::rewrite_actions(&mut tree);
+            text = text.add_parse_tree(name, tree);
         }
         let html = trees.keys().map(|n| (n.clone(), OnceLock::new())).collect();
         let mut warnings = Vec::new();
