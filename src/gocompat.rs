@@ -39,6 +39,7 @@ pub(crate) fn funcs() -> FuncMap {
     map.insert("js".into(), Arc::new(go_js));
     map.insert("urlquery".into(), Arc::new(go_urlquery));
     map.insert(PRINT.into(), Arc::new(go_print_action));
+    map.insert(PRINT_DATA.into(), Arc::new(go_print_data));
     map
 }
 
@@ -77,6 +78,25 @@ fn go_print(args: &[Value]) -> gotmpl::Result<Value> {
 
 fn go_println(args: &[Value]) -> gotmpl::Result<Value> {
     checked(crate::gofmt::sprintln(args))
+}
+
+/// As [`PRINT`], for the html/template (JSON) path: only the data (a map
+/// here, a struct in Go) is printed first, as `{x}`; other values are left
+/// to the context's escaper, which prints a float in a script as a number.
+pub(crate) const PRINT_DATA: &str = "_error_render_print_data";
+
+fn go_print_data(args: &[Value]) -> gotmpl::Result<Value> {
+    Ok(match args {
+        [v @ (Value::Map(_) | Value::List(_))] => Value::String(crate::gofmt::print_value(v).into()),
+        [other] => other.clone(),
+        _ => {
+            return Err(TemplateError::ArgCount {
+                name: PRINT_DATA.into(),
+                expected: 1,
+                got: args.len(),
+            });
+        }
+    })
 }
 
 fn go_print_action(args: &[Value]) -> gotmpl::Result<Value> {
@@ -175,7 +195,7 @@ pub(crate) const TEMPLATE_CALL: &str = "_error_render_call";
 
 /// Whether `name` is one of the functions [`rewrite`] inserts.
 pub(crate) fn is_own_function(name: &str) -> bool {
-    name == AS_STRING || name == TEMPLATE_CALL || name == PRINT
+    name == AS_STRING || name == TEMPLATE_CALL || name == PRINT || name == PRINT_DATA
 }
 
 /// Whether a `{{template}}` call's pipeline is only what [`rewrite`] gives
@@ -371,24 +391,32 @@ pub(crate) fn rewrite(list: &mut ListNode) {
 /// text/template (XML) path only: there the value is written as printed.
 /// On the html/template path the escaper for the action's context prints
 /// it (a float in a script is a JSON number there), so it is left alone.
-pub(crate) fn rewrite_actions(list: &mut ListNode) {
+pub(crate) fn rewrite_actions(list: &mut ListNode, function: &str) {
     for node in &mut list.nodes {
         match node {
-            Node::List(l) => rewrite_actions(l),
-            Node::Action(a) if a.pipe.decl.is_empty() => {
+            Node::List(l) => rewrite_actions(l, function),
+            // html/template refuses `html` and `urlquery` anywhere but
+            // last; their value is a string, printed as it is anyway.
+            Node::Action(a)
+                if a.pipe.decl.is_empty()
+                    && !a.pipe.commands.last().is_some_and(|c| {
+                        matches!(c.args.first(),
+                            Some(Expr::Identifier(_, n)) if n == "html" || n == "urlquery")
+                    }) =>
+            {
                 let pos = a.pipe.pos;
                 a.pipe.commands.push(CommandNode {
                     pos,
-                    args: vec![Expr::Identifier(pos, PRINT.into())],
+                    args: vec![Expr::Identifier(pos, function.into())],
                 });
             }
             Node::If(b) | Node::Range(b) | Node::With(b) => {
-                rewrite_actions(&mut b.body);
+                rewrite_actions(&mut b.body, function);
                 if let Some(e) = &mut b.else_body {
-                    rewrite_actions(e);
+                    rewrite_actions(e, function);
                 }
             }
-            Node::Define(d) => rewrite_actions(&mut d.body),
+            Node::Define(d) => rewrite_actions(&mut d.body, function),
             _ => {}
         }
     }

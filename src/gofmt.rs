@@ -371,17 +371,11 @@ impl Printer {
                     self.out.push_str(DATA_TYPE.trim_start_matches('*'));
                 }
                 self.out.push('{');
-                let first = m.get(FIRST_FIELD).map(|v| (FIRST_FIELD, v));
-                let rest = m
-                    .iter()
-                    .filter(|(k, _)| &***k != FIRST_FIELD)
-                    .map(|(k, v)| (&**k, v));
-                for (n, (name, field)) in first.into_iter().chain(rest).enumerate() {
-                    if n > 0 {
-                        self.out.push_str(if self.flags.sharp_v { ", " } else { " " });
-                    }
+                // Only the gateway's one field: what else the map holds
+                // (StatusCode, Title ...) is reachable by name alone.
+                if let Some(field) = m.get(FIRST_FIELD) {
                     if self.flags.plus_v || self.flags.sharp_v {
-                        self.out.push_str(name);
+                        self.out.push_str(FIRST_FIELD);
                         self.out.push(':');
                     }
                     self.print_arg(field, verb, false);

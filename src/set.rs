@@ -202,7 +202,7 @@ impl TemplateSet {
             .funcs(gocompat::funcs());
         for (name, tree) in &trees {
             let mut tree = (**tree).clone();
-            gocompat::rewrite_actions(&mut tree);
+            gocompat::rewrite_actions(&mut tree, gocompat::PRINT);
             text = text.add_parse_tree(name, tree);
         }
         let html = trees.keys().map(|n| (n.clone(), OnceLock::new())).collect();
@@ -327,7 +327,8 @@ impl TemplateSet {
                 .max_range_iters(self.limits.max_range_iterations)
                 .funcs(gocompat::funcs());
             for callee in self.call_closure(&[name.to_owned()]) {
-                let tree = (*self.trees[&callee]).clone();
+                let mut tree = (*self.trees[&callee]).clone();
+                gocompat::rewrite_actions(&mut tree, gocompat::PRINT_DATA);
                 t = match t.add_parse_tree(&callee, tree) {
                     Ok(t) => t,
                     // Only fails after execution has started, which it has not.
