@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use gotmpl::parse::{CommandNode, Expr, ListNode, Node, PipeNode, Pos};
+use gotmpl::parse::{CommandNode, Expr, ListNode, Node, PipeNode, Pos, SmolStr};
 use gotmpl::{FuncMap, TemplateError, Value};
 
 use crate::error::{ExecError, SourceError};
@@ -39,6 +39,7 @@ pub(crate) fn funcs() -> FuncMap {
     map.insert("js".into(), Arc::new(go_js));
     map.insert("urlquery".into(), Arc::new(go_urlquery));
     map.insert(PRINT.into(), Arc::new(go_print_action));
+    map.insert(FAIL.into(), Arc::new(fail));
     map.insert(PRINT_DATA.into(), Arc::new(go_print_data));
     map
 }
@@ -59,7 +60,8 @@ fn checked(s: String) -> gotmpl::Result<Value> {
 /// Go's `printf`: the format must be a string (a trusted one is too).
 fn go_printf(args: &[Value]) -> gotmpl::Result<Value> {
     match args.split_first() {
-        Some((Value::String(f) | Value::Safe { s: f, .. }, rest)) => {
+        // Go's printf takes a `string`: a trusted one is another type.
+        Some((Value::String(f), rest)) => {
             checked(crate::gofmt::sprintf(f, rest))
         }
         Some((other, _)) => Err(TemplateError::Exec(format!(
@@ -195,7 +197,7 @@ pub(crate) const TEMPLATE_CALL: &str = "_error_render_call";
 
 /// Whether `name` is one of the functions [`rewrite`] inserts.
 pub(crate) fn is_own_function(name: &str) -> bool {
-    name == AS_STRING || name == TEMPLATE_CALL || name == PRINT || name == PRINT_DATA
+    matches!(name, AS_STRING | TEMPLATE_CALL | PRINT | PRINT_DATA | FAIL)
 }
 
 /// Whether a `{{template}}` call's pipeline is only what [`rewrite`] gives
@@ -483,6 +485,129 @@ fn rewrite_pipe(pipe: &mut PipeNode) {
             }
         }
         i += 1;
+    }
+}
+
+/// Our own function that fails the render with its argument as the error:
+/// what Go's execution does where gotmpl's would carry on (see
+/// [`check_scopes`]).
+pub(crate) const FAIL: &str = "_error_render_fail";
+
+fn fail(args: &[Value]) -> gotmpl::Result<Value> {
+    Err(TemplateError::Exec(match args {
+        [Value::String(s)] => s.to_string(),
+        _ => "execution failed".into(),
+    }))
+}
+
+/// A load error Go's parser reports and gotmpl's does not: where, and Go's
+/// words.
+#[derive(Debug, Clone)]
+pub(crate) struct Refused {
+    pub(crate) pos: Pos,
+    pub(crate) message: String,
+}
+
+/// Go's parser checks that gotmpl's lacks, on one parsed tree: variables
+/// used before any declaration in scope, `{{break}}` and `{{continue}}`
+/// outside a `{{range}}` body, and a literal as a later pipeline stage. An
+/// assignment to a variable never declared parses in Go and fails when it
+/// runs; such a pipeline is replaced by a call to [`FAIL`], so it does.
+pub(crate) fn check_scopes(list: &mut ListNode) -> Result<(), Refused> {
+    let mut vars = vec![SmolStr::from("$")];
+    scope_list(list, &mut vars, 0)
+}
+
+fn scope_list(list: &mut ListNode, vars: &mut Vec<SmolStr>, ranges: usize) -> Result<(), Refused> {
+    for node in &mut list.nodes {
+        match node {
+            Node::List(l) => scope_list(l, vars, ranges)?,
+            Node::Action(a) => scope_pipe(&mut a.pipe, vars)?,
+            Node::If(_) | Node::With(_) | Node::Range(_) => {
+                let is_range = matches!(node, Node::Range(_));
+                let (Node::If(b) | Node::With(b) | Node::Range(b)) = node else {
+                    continue;
+                };
+                let depth = vars.len();
+                scope_pipe(&mut b.pipe, vars)?;
+                scope_list(&mut b.body, vars, ranges + usize::from(is_range))?;
+                if let Some(e) = &mut b.else_body {
+                    scope_list(e, vars, ranges)?;
+                }
+                vars.truncate(depth);
+            }
+            Node::Template(t) => {
+                if let Some(p) = &mut t.pipe {
+                    scope_pipe(p, vars)?;
+                }
+            }
+            Node::Define(d) => {
+                let mut own = vec![SmolStr::from("$")];
+                scope_list(&mut d.body, &mut own, 0)?;
+            }
+            Node::Break(pos) | Node::Continue(pos) if ranges == 0 => {
+                let pos = *pos;
+                let word = if matches!(node, Node::Break(_)) { "break" } else { "continue" };
+                return Err(Refused {
+                    pos,
+                    message: format!("{{{{{word}}}}} outside {{{{range}}}}"),
+                });
+            }
+            Node::Text(_) | Node::Break(_) | Node::Continue(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn scope_pipe(pipe: &mut PipeNode, vars: &mut Vec<SmolStr>) -> Result<(), Refused> {
+    for (stage, cmd) in pipe.commands.iter_mut().enumerate() {
+        if stage > 0
+            && matches!(
+                cmd.args.first(),
+                Some(Expr::Bool(..) | Expr::Dot(_) | Expr::Nil(_) | Expr::Number(..) | Expr::String(..))
+            )
+        {
+            return Err(Refused {
+                pos: cmd.pos,
+                message: format!("non executable command in pipeline stage {}", stage + 1),
+            });
+        }
+        for arg in &mut cmd.args {
+            scope_expr(arg, vars)?;
+        }
+    }
+    let undeclared = pipe
+        .is_assign
+        .then(|| pipe.decl.iter().find(|v| !vars.contains(v)).cloned())
+        .flatten();
+    vars.extend(pipe.decl.iter().cloned());
+    if let Some(var) = undeclared {
+        let pos = pipe.pos;
+        pipe.decl.clear();
+        pipe.is_assign = false;
+        pipe.commands = vec![CommandNode {
+            pos,
+            args: vec![
+                Expr::Identifier(pos, FAIL.into()),
+                Expr::String(pos, format!("undefined variable: {var}").into()),
+            ],
+        }];
+    }
+    Ok(())
+}
+
+fn scope_expr(e: &mut Expr, vars: &mut Vec<SmolStr>) -> Result<(), Refused> {
+    match e {
+        Expr::Variable(pos, name, _) if !vars.contains(name) => Err(Refused {
+            pos: *pos,
+            message: format!("undefined variable {:?}", name.as_str()),
+        }),
+        Expr::Pipe(_, p) => {
+            // A parenthesised pipeline's declarations stay in scope, as in Go.
+            scope_pipe(p, vars)
+        }
+        Expr::Chain(_, inner, _) => scope_expr(inner, vars),
+        _ => Ok(()),
     }
 }
 

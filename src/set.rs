@@ -512,6 +512,14 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
     }
     check_functions(file, &out)?;
     for (_, tree) in &mut out {
+        gocompat::check_scopes(tree).map_err(|r| SourceError {
+            file: file.name.clone(),
+            line: Some(r.pos.line),
+            column: Some(tree::column(&file.text, r.pos.offset)),
+            message: r.message,
+        })?;
+    }
+    for (_, tree) in &mut out {
         gocompat::rewrite(tree);
     }
     Ok(out)
