@@ -685,11 +685,11 @@ mod tests {
         let text = r#"{{define "x"}}[{{.}}|{{.Message}}]{{end}}{{template "x"}}{{template "x" .}}"#;
         assert_eq!(
             render(text, Path::Json, "m").unwrap(),
-            "[|][map[Message:m]|m]"
+            "[|][{m}|m]"
         );
         assert_eq!(
             render(text, Path::Xml, "m").unwrap(),
-            "[<no value>|<no value>][map[Message:m]|m]"
+            "[<no value>|<no value>][{m}|m]"
         );
     }
 
