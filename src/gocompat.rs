@@ -82,14 +82,21 @@ fn go_println(args: &[Value]) -> gotmpl::Result<Value> {
     checked(crate::gofmt::sprintln(args))
 }
 
-/// As [`PRINT`], for the html/template (JSON) path: only the data (a map
-/// here, a struct in Go) is printed first, as `{x}`; other values are left
-/// to the context's escaper, which prints a float in a script as a number.
+/// As [`PRINT`], for the html/template (JSON) path: the data (a map here,
+/// a struct in Go) is printed first, as `{x}`, and so is a float whose Go
+/// text gotmpl would not write; other values are left to the context's
+/// escaper, which prints a float in a script as a JSON number.
 pub(crate) const PRINT_DATA: &str = "_error_render_print_data";
 
 fn go_print_data(args: &[Value]) -> gotmpl::Result<Value> {
     Ok(match args {
         [v @ (Value::Map(_) | Value::List(_))] => Value::String(crate::gofmt::print_value(v).into()),
+        // A float whose text differs from gotmpl's (`1e+06`, not `1000000`):
+        // in a script Go writes it as JSON (`1000000`), which one value
+        // cannot also be; text, attributes and URLs are the common case.
+        [Value::Float(f)] if crate::gofmt::print_value(&args[0]) != f.to_string() => {
+            Value::String(crate::gofmt::print_value(&args[0]).into())
+        }
         [other] => other.clone(),
         _ => {
             return Err(TemplateError::ArgCount {
