@@ -61,9 +61,7 @@ fn checked(s: String) -> gotmpl::Result<Value> {
 fn go_printf(args: &[Value]) -> gotmpl::Result<Value> {
     match args.split_first() {
         // Go's printf takes a `string`: a trusted one is another type.
-        Some((Value::String(f), rest)) => {
-            checked(crate::gofmt::sprintf(f, rest))
-        }
+        Some((Value::String(f), rest)) => checked(crate::gofmt::sprintf(f, rest)),
         Some((other, _)) => Err(TemplateError::Exec(format!(
             "error calling printf: wrong type for value; expected string; got {}",
             crate::gofmt::type_name(other)
@@ -90,7 +88,9 @@ pub(crate) const PRINT_DATA: &str = "_error_render_print_data";
 
 fn go_print_data(args: &[Value]) -> gotmpl::Result<Value> {
     Ok(match args {
-        [v @ (Value::Map(_) | Value::List(_))] => Value::String(crate::gofmt::print_value(v).into()),
+        [v @ (Value::Map(_) | Value::List(_))] => {
+            Value::String(crate::gofmt::print_value(v).into())
+        }
         // A float whose text differs from gotmpl's (`1e+06`, not `1000000`):
         // in a script Go writes it as JSON (`1000000`), which one value
         // cannot also be; text, attributes and URLs are the common case.
@@ -554,7 +554,11 @@ fn scope_list(list: &mut ListNode, vars: &mut Vec<SmolStr>, ranges: usize) -> Re
             }
             Node::Break(pos) | Node::Continue(pos) if ranges == 0 => {
                 let pos = *pos;
-                let word = if matches!(node, Node::Break(_)) { "break" } else { "continue" };
+                let word = if matches!(node, Node::Break(_)) {
+                    "break"
+                } else {
+                    "continue"
+                };
                 return Err(Refused {
                     pos,
                     message: format!("{{{{{word}}}}} outside {{{{range}}}}"),
@@ -571,7 +575,13 @@ fn scope_pipe(pipe: &mut PipeNode, vars: &mut Vec<SmolStr>) -> Result<(), Refuse
         if stage > 0
             && matches!(
                 cmd.args.first(),
-                Some(Expr::Bool(..) | Expr::Dot(_) | Expr::Nil(_) | Expr::Number(..) | Expr::String(..))
+                Some(
+                    Expr::Bool(..)
+                        | Expr::Dot(_)
+                        | Expr::Nil(_)
+                        | Expr::Number(..)
+                        | Expr::String(..)
+                )
             )
         {
             return Err(Refused {
@@ -621,6 +631,18 @@ fn scope_expr(e: &mut Expr, vars: &mut Vec<SmolStr>) -> Result<(), Refused> {
 /// Turns a gotmpl parse or lex error into a [`SourceError`] for `file`.
 pub(crate) fn parse_error(file: &str, e: TemplateError) -> SourceError {
     match e {
+        // gotmpl's parse limit carries no place; say what it is.
+        TemplateError::Parse { message, .. } if message.starts_with("template nesting depth") => {
+            SourceError {
+                file: file.to_owned(),
+                line: None,
+                column: None,
+                message: "blocks ({{if}}, {{range}}, {{with}}) and parentheses nested deeper \
+                          than 100 levels: error-render's parse limit (gotmpl's; Go has none); \
+                          flatten the template"
+                    .to_owned(),
+            }
+        }
         TemplateError::Parse {
             line, col, message, ..
         }
@@ -690,10 +712,7 @@ mod tests {
     #[test]
     fn gotmpl_difference_template_call_without_data_gets_nil() {
         let text = r#"{{define "x"}}[{{.}}|{{.Message}}]{{end}}{{template "x"}}{{template "x" .}}"#;
-        assert_eq!(
-            render(text, Path::Json, "m").unwrap(),
-            "[|][{m}|m]"
-        );
+        assert_eq!(render(text, Path::Json, "m").unwrap(), "[|][{m}|m]");
         assert_eq!(
             render(text, Path::Xml, "m").unwrap(),
             "[<no value>|<no value>][{m}|m]"

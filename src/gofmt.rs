@@ -850,7 +850,11 @@ pub(crate) fn quote(s: &str, q: char, ascii: bool) -> String {
             out.push(c);
             continue;
         }
-        if if ascii { c.is_ascii() && is_print(c) } else { is_print(c) } {
+        if if ascii {
+            c.is_ascii() && is_print(c)
+        } else {
+            is_print(c)
+        } {
             out.push(c);
             continue;
         }
@@ -879,9 +883,8 @@ pub(crate) fn quote(s: &str, q: char, ascii: bool) -> String {
 
 /// Go's `strconv.CanBackquote`.
 fn can_backquote(s: &str) -> bool {
-    s.chars().all(|c| {
-        !((c < ' ' && c != '\t') || c == '`' || c == '\u{7f}' || c == '\u{feff}')
-    })
+    s.chars()
+        .all(|c| !((c < ' ' && c != '\t') || c == '`' || c == '\u{7f}' || c == '\u{feff}'))
 }
 
 #[cfg(test)]
@@ -908,20 +911,91 @@ mod tests {
     #[test]
     fn verbs_flags_width_and_precision_as_go() {
         let cases: Vec<(&str, Vec<Value>, &str)> = vec![
-            ("%+v|%+d|%05s|%-05d", vec![Value::Int(5), Value::Int(5), s("ab"), Value::Int(3)], "5|+5|000ab|3    "),
-            ("%v|%+v|%#v|%T|%d|%x", vec![data(), data(), data(), data(), data(), data()],
-             "&{x}|&{Message:x}|&main.apiError{Message:\"x\"}|*main.apiError|&{%!d(template.HTML=x)}|&{78}"),
-            ("% x|%#x|%6.2v|%.2q|%q|%5%|%!|%z", vec![s("ab"), s("ab"), Value::Float(3.14159), s("abc"), s("a\u{a0}\u{2028}"), Value::Int(1)],
-             "61 62|0x6162|   3.1|\"ab\"|\"a\\u00a0\\u2028\"|%|%!!(int=1)|%!z(MISSING)"),
-            ("%v %v %v %v %e %g %.3g %#g %#v",
-             vec![Value::Float(1e6), Value::Float(1e21), Value::Float(1e20), Value::Float(1.5e-5), Value::Float(123.456), Value::Float(100000.0), Value::Float(1.0), Value::Float(1.0), Value::Float(1.0)],
-             "1e+06 1e+21 1e+20 1.5e-05 1.234560e+02 100000 1 1.00000 1"),
-            ("%c|%q|%U|%#U|%08.3f|%+.2e|% d|%x|%X|%o|%O|%b|%t|%5t",
-             vec![Value::Int(65), Value::Int(0x1F600), Value::Int(0x2028), Value::Int(65), Value::Float(-3.14159), Value::Float(12345.678), Value::Int(5), Value::Int(-255), Value::Int(255), Value::Int(8), Value::Int(8), Value::Int(5), Value::Bool(true), Value::Bool(false)],
-             "A|'😀'|U+2028|U+0041 'A'|-003.142|+1.23e+04| 5|-ff|FF|10|0o10|101|true|false"),
-            ("%d %s", vec![Value::Safe { kind: SafeKind::Html, s: "x".into() }, Value::Int(5)], "%!d(template.HTML=x) %!s(int=5)"),
-            ("%d", vec![Value::Int(1), Value::Int(2), s("x")], "1%!(EXTRA int=2, string=x)"),
-            ("%*d|%-*d|%.*f", vec![Value::Int(5), Value::Int(1), Value::Int(3), Value::Int(2), Value::Int(2), Value::Float(3.14159)], "    1|2  |3.14"),
+            (
+                "%+v|%+d|%05s|%-05d",
+                vec![Value::Int(5), Value::Int(5), s("ab"), Value::Int(3)],
+                "5|+5|000ab|3    ",
+            ),
+            (
+                "%v|%+v|%#v|%T|%d|%x",
+                vec![data(), data(), data(), data(), data(), data()],
+                "&{x}|&{Message:x}|&main.apiError{Message:\"x\"}|*main.apiError|&{%!d(template.HTML=x)}|&{78}",
+            ),
+            (
+                "% x|%#x|%6.2v|%.2q|%q|%5%|%!|%z",
+                vec![
+                    s("ab"),
+                    s("ab"),
+                    Value::Float(3.14159),
+                    s("abc"),
+                    s("a\u{a0}\u{2028}"),
+                    Value::Int(1),
+                ],
+                "61 62|0x6162|   3.1|\"ab\"|\"a\\u00a0\\u2028\"|%|%!!(int=1)|%!z(MISSING)",
+            ),
+            (
+                "%v %v %v %v %e %g %.3g %#g %#v",
+                vec![
+                    Value::Float(1e6),
+                    Value::Float(1e21),
+                    Value::Float(1e20),
+                    Value::Float(1.5e-5),
+                    Value::Float(123.456),
+                    Value::Float(100000.0),
+                    Value::Float(1.0),
+                    Value::Float(1.0),
+                    Value::Float(1.0),
+                ],
+                "1e+06 1e+21 1e+20 1.5e-05 1.234560e+02 100000 1 1.00000 1",
+            ),
+            (
+                "%c|%q|%U|%#U|%08.3f|%+.2e|% d|%x|%X|%o|%O|%b|%t|%5t",
+                vec![
+                    Value::Int(65),
+                    Value::Int(0x1F600),
+                    Value::Int(0x2028),
+                    Value::Int(65),
+                    Value::Float(-3.14159),
+                    Value::Float(12345.678),
+                    Value::Int(5),
+                    Value::Int(-255),
+                    Value::Int(255),
+                    Value::Int(8),
+                    Value::Int(8),
+                    Value::Int(5),
+                    Value::Bool(true),
+                    Value::Bool(false),
+                ],
+                "A|'😀'|U+2028|U+0041 'A'|-003.142|+1.23e+04| 5|-ff|FF|10|0o10|101|true|false",
+            ),
+            (
+                "%d %s",
+                vec![
+                    Value::Safe {
+                        kind: SafeKind::Html,
+                        s: "x".into(),
+                    },
+                    Value::Int(5),
+                ],
+                "%!d(template.HTML=x) %!s(int=5)",
+            ),
+            (
+                "%d",
+                vec![Value::Int(1), Value::Int(2), s("x")],
+                "1%!(EXTRA int=2, string=x)",
+            ),
+            (
+                "%*d|%-*d|%.*f",
+                vec![
+                    Value::Int(5),
+                    Value::Int(1),
+                    Value::Int(3),
+                    Value::Int(2),
+                    Value::Int(2),
+                    Value::Float(3.14159),
+                ],
+                "    1|2  |3.14",
+            ),
             ("%", vec![], "%!(NOVERB)"),
         ];
         for (format, args, want) in cases {
@@ -931,7 +1005,15 @@ mod tests {
 
     #[test]
     fn print_spaces_operands_as_go() {
-        let args = [Value::Int(1), Value::Int(2), s("a"), s("b"), Value::Int(3), Value::Nil, Value::Float(1e6)];
+        let args = [
+            Value::Int(1),
+            Value::Int(2),
+            s("a"),
+            s("b"),
+            Value::Int(3),
+            Value::Nil,
+            Value::Float(1e6),
+        ];
         assert_eq!(sprint(&args, true), "1 2ab3 <nil> 1e+06");
         assert_eq!(sprintln(&args), "1 2 a b 3 <nil> 1e+06\n");
         assert_eq!(print_value(&data()), "{x}");

@@ -262,7 +262,11 @@ fn check_corpus(
     let mut legacy = 0;
     let all = cases(corpus, files);
     if let Some(t) = &themes {
-        assert_eq!(t.len(), all.len(), "{corpus}: tags line for line with cases");
+        assert_eq!(
+            t.len(),
+            all.len(),
+            "{corpus}: tags line for line with cases"
+        );
     }
     for (i, (id, case)) in all.iter().enumerate() {
         if case.mode != "legacy" {
@@ -278,9 +282,7 @@ fn check_corpus(
         let (outcome, body) = expected(case, None);
         let exact = differences(case, &got, &outcome, &body).is_empty();
         tally.count(theme, tags, exact);
-        let deviation = DEVIATIONS
-            .iter()
-            .find(|d| d.cases.contains(&id.as_str()));
+        let deviation = DEVIATIONS.iter().find(|d| d.cases.contains(&id.as_str()));
         let diffs = match deviation {
             None => differences(case, &got, &outcome, &body),
             Some(d) => {
@@ -359,8 +361,7 @@ fn rich_cases_match_go() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let mut used = deviation_cases("conformance-rich/");
-    let (failures, tally, legacy) =
-        check_corpus(corpus, &["cases.jsonl"], Some(themes), &mut used);
+    let (failures, tally, legacy) = check_corpus(corpus, &["cases.jsonl"], Some(themes), &mut used);
     eprint!("{}", tally.report(corpus));
     assert_eq!(legacy, 3318, "legacy cases in the rich corpus");
     assert_clean(corpus, &failures, &used, legacy);
