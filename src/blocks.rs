@@ -29,7 +29,11 @@ struct Open {
 /// Finds the first block that Go's parser would reject, if any.
 pub(crate) fn check_blocks(src: &str) -> Option<Unbalanced> {
     let mut stack: Vec<Open> = Vec::new();
-    let mut actions = Actions { src, at: 0 };
+    let mut actions = Actions {
+        src,
+        at: 0,
+        misplaced_comment: None,
+    };
     let place = |offset: usize, message: String| {
         let before = &src[..offset];
         let line = before.matches('\n').count() + 1;
@@ -41,6 +45,14 @@ pub(crate) fn check_blocks(src: &str) -> Option<Unbalanced> {
         })
     };
     while let Some((offset, word)) = actions.next_action()? {
+        if let Some(at) = actions.misplaced_comment {
+            return place(
+                at,
+                "a comment must follow {{ or {{- directly and end with */}} or */ -}} \
+                 (Go: unexpected \"/\" in command)"
+                    .into(),
+            );
+        }
         match word {
             "if" | "range" | "with" | "block" => stack.push(Open {
                 keyword: keyword(word),
@@ -101,6 +113,72 @@ pub(crate) fn check_blocks(src: &str) -> Option<Unbalanced> {
     })
 }
 
+/// Go's trim markers (`{{- ` and ` -}}`) remove only spaces, tabs, CRs and
+/// LFs; gotmpl's remove any Unicode white space (NBSP, `\v`, `\f`,
+/// U+3000 ...). Where that differs for a marker, the text is rewritten so
+/// gotmpl sees what Go keeps: the characters Go removes move inside the
+/// action (white space there means nothing) and the marker's dash becomes a
+/// space. Lengths and line breaks are unchanged, so every later place in
+/// the file is too. `None`: nothing to rewrite (or the text cannot be
+/// scanned reliably, in which case the parser reports it).
+pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
+    let mut actions = Actions {
+        src,
+        at: 0,
+        misplaced_comment: None,
+    };
+    let bytes = src.as_bytes();
+    let go_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    // (start, end) of each action, in order.
+    let mut spans = Vec::new();
+    while let Some((start, _)) = actions.next_action()? {
+        spans.push((start, actions.at));
+    }
+    let mut out: Option<Vec<u8>> = None;
+    let mut prev_end = 0;
+    let mut prev_trims = false;
+    for (n, &(start, end)) in spans.iter().enumerate() {
+        let text = &src[prev_end..start];
+        // The previous action's ` -}}` and the text after it.
+        if prev_trims && text.trim_start() != text.trim_start_matches(go_space) {
+            let removed = text.len() - text.trim_start_matches(go_space).len();
+            let buf = out.get_or_insert_with(|| bytes.to_vec());
+            // " -}}" + W  becomes  W + " }}".
+            let dash = prev_end - 3;
+            buf.copy_within(prev_end..prev_end + removed, dash);
+            buf[dash + removed] = b' ';
+            buf[dash + removed + 1..dash + removed + 3].copy_from_slice(b"}}");
+        }
+        let left_trim =
+            bytes.get(start + 2) == Some(&b'-') && bytes.get(start + 3).is_some_and(|b| is_space(*b));
+        if left_trim && text.trim_end() != text.trim_end_matches(go_space) {
+            let kept = text.trim_end_matches(go_space).len();
+            let removed = text.len() - kept;
+            let from = prev_end + kept;
+            let buf = out.get_or_insert_with(|| bytes.to_vec());
+            // W + "{{-"  becomes  "{{ " + W.
+            buf.copy_within(from..start, from + 3);
+            buf[from..from + 3].copy_from_slice(b"{{ ");
+            debug_assert_eq!(from + 3 + removed, start + 3);
+        }
+        prev_trims = end >= 4 && &bytes[end - 3..end] == b"-}}" && is_space(bytes[end - 4]);
+        prev_end = end;
+        if n + 1 == spans.len() {
+            let text = &src[prev_end..];
+            if prev_trims && text.trim_start() != text.trim_start_matches(go_space) {
+                let removed = text.len() - text.trim_start_matches(go_space).len();
+                let buf = out.get_or_insert_with(|| bytes.to_vec());
+                let dash = prev_end - 3;
+                buf.copy_within(prev_end..prev_end + removed, dash);
+                buf[dash + removed] = b' ';
+                buf[dash + removed + 1..dash + removed + 3].copy_from_slice(b"}}");
+            }
+        }
+    }
+    // Only ASCII bytes moved, whole, so the text stays UTF-8.
+    out.and_then(|b| String::from_utf8(b).ok())
+}
+
 fn keyword(word: &str) -> &'static str {
     match word {
         "if" => "if",
@@ -114,6 +192,8 @@ fn keyword(word: &str) -> &'static str {
 struct Actions<'a> {
     src: &'a str,
     at: usize,
+    /// The first comment not written as Go takes one (`{{ /* c */ }}`).
+    misplaced_comment: Option<usize>,
 }
 
 impl<'a> Actions<'a> {
@@ -133,17 +213,23 @@ impl<'a> Actions<'a> {
         }
         let body = skip_spaces(bytes, i);
         if self.src[body..].starts_with("/*") {
+            // Go takes a comment only right after `{{` or `{{- `.
+            if body != i {
+                self.misplaced_comment = Some(start);
+            }
             // A comment runs to `*/` followed by `}}` or ` -}}`.
             let end = self.src[body + 2..].find("*/")? + body + 2;
             let after = skip_spaces(bytes, end + 2);
-            let after = if bytes.get(after) == Some(&b'-') {
-                after + 1
-            } else {
-                after
-            };
-            if !self.src[after..].starts_with("}}") {
+            let trimmed = bytes.get(after) == Some(&b'-') && after > end + 2;
+            let close = if trimmed { after + 1 } else { after };
+            if !self.src[close..].starts_with("}}") {
                 return None;
             }
+            // ... and only closed by `*/}}` or `*/ -}}`.
+            if !trimmed && after != end + 2 && self.misplaced_comment.is_none() {
+                self.misplaced_comment = Some(start);
+            }
+            let after = close;
             self.at = after + 2;
             return Some(Some((start, "")));
         }

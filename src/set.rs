@@ -494,8 +494,10 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
             message: u.message,
         });
     }
+    let trimmed = crate::blocks::go_trim_markers(&file.text);
+    let text = trimmed.as_deref().unwrap_or(&file.text);
     let parsed = gotmpl::Template::new(&file.name)
-        .parse(&file.text)
+        .parse(text)
         .map_err(to_source_error)?;
     let mut out: Vec<(String, ListNode)> = parsed
         .templates()
@@ -505,7 +507,7 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
     if !out.iter().any(|(n, _)| n == &file.name) {
         // An empty (or whitespace-only) body is still the file's template in
         // Go, and executing it writes that whitespace.
-        let (top, _) = Parser::with_name(Some(&file.name), &file.text, "{{", "}}")
+        let (top, _) = Parser::with_name(Some(&file.name), text, "{{", "}}")
             .and_then(Parser::parse)
             .map_err(to_source_error)?;
         out.push((file.name.clone(), top));
