@@ -40,6 +40,7 @@ pub(crate) fn funcs() -> FuncMap {
     map.insert("urlquery".into(), Arc::new(go_urlquery));
     map.insert(PRINT.into(), Arc::new(go_print_action));
     map.insert(FAIL.into(), Arc::new(fail));
+    map.insert(RANGEABLE.into(), Arc::new(rangeable));
     map.insert(PRINT_DATA.into(), Arc::new(go_print_data));
     map
 }
@@ -204,7 +205,10 @@ pub(crate) const TEMPLATE_CALL: &str = "_error_render_call";
 
 /// Whether `name` is one of the functions [`rewrite`] inserts.
 pub(crate) fn is_own_function(name: &str) -> bool {
-    matches!(name, AS_STRING | TEMPLATE_CALL | PRINT | PRINT_DATA | FAIL)
+    matches!(
+        name,
+        AS_STRING | TEMPLATE_CALL | PRINT | PRINT_DATA | FAIL | RANGEABLE
+    )
 }
 
 /// Whether a `{{template}}` call's pipeline is only what [`rewrite`] gives
@@ -273,9 +277,14 @@ fn go_index(args: &[Value]) -> gotmpl::Result<Value> {
             got: 0,
         });
     };
-    indices
-        .iter()
-        .try_fold(first.clone(), |item, idx| plain(&item).index(idx))
+    indices.iter().try_fold(first.clone(), |item, idx| match item {
+        // The data is a struct in Go, which `index` cannot index.
+        Value::Map(_) => Err(TemplateError::Exec(format!(
+            "error calling index: can't index item of type {}",
+            crate::gofmt::type_name(&item)
+        ))),
+        item => plain(&item).index(idx),
+    })
 }
 
 /// Go's `slice`: slicing a trusted string keeps it trusted (reflect keeps
@@ -339,7 +348,6 @@ fn go_len(args: &[Value]) -> gotmpl::Result<Value> {
     let n = match arg {
         Value::String(s) | Value::Safe { s, .. } => s.len(),
         Value::List(l) => l.len(),
-        Value::Map(m) => m.len(),
         other => {
             return Err(TemplateError::Exec(format!(
                 "error calling len: len of type {}",
@@ -363,7 +371,19 @@ pub(crate) fn rewrite(list: &mut ListNode) {
         match node {
             Node::List(l) => rewrite(l),
             Node::Action(a) => rewrite_pipe(&mut a.pipe),
-            Node::If(b) | Node::Range(b) | Node::With(b) => {
+            Node::Range(b) => {
+                rewrite_pipe(&mut b.pipe);
+                let pos = b.pipe.pos;
+                b.pipe.commands.push(CommandNode {
+                    pos,
+                    args: vec![Expr::Identifier(pos, RANGEABLE.into())],
+                });
+                rewrite(&mut b.body);
+                if let Some(e) = &mut b.else_body {
+                    rewrite(e);
+                }
+            }
+            Node::If(b) | Node::With(b) => {
                 rewrite_pipe(&mut b.pipe);
                 rewrite(&mut b.body);
                 if let Some(e) = &mut b.else_body {
@@ -505,6 +525,26 @@ fn fail(args: &[Value]) -> gotmpl::Result<Value> {
         [Value::String(s)] => s.to_string(),
         _ => "execution failed".into(),
     }))
+}
+
+/// Our own function appended to every `{{range}}` pipeline: the data is a
+/// struct in Go, which `range` cannot iterate over (gotmpl ranges over the
+/// map that stands for it here).
+pub(crate) const RANGEABLE: &str = "_error_render_rangeable";
+
+fn rangeable(args: &[Value]) -> gotmpl::Result<Value> {
+    match args {
+        [v @ Value::Map(_)] => Err(TemplateError::Exec(format!(
+            "range can't iterate over {}",
+            crate::gofmt::print_value(v)
+        ))),
+        [v] => Ok(v.clone()),
+        _ => Err(TemplateError::ArgCount {
+            name: RANGEABLE.into(),
+            expected: 1,
+            got: args.len(),
+        }),
+    }
 }
 
 /// A load error Go's parser reports and gotmpl's does not: where, and Go's
