@@ -54,6 +54,14 @@ pub(crate) fn check_blocks(src: &str) -> Option<Unbalanced> {
             );
         }
         match word {
+            "block" if block_lacks_pipeline(&src[offset..actions.at]) => {
+                return place(
+                    offset,
+                    "{{block}} needs a name and a pipeline, as in {{block \"name\" .}} \
+                     (Go: missing value for block clause)"
+                        .into(),
+                );
+            }
             "if" | "range" | "with" | "block" => stack.push(Open {
                 keyword: keyword(word),
                 offset,
@@ -151,7 +159,17 @@ pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
         }
         let left_trim =
             bytes.get(start + 2) == Some(&b'-') && bytes.get(start + 3).is_some_and(|b| is_space(*b));
-        if left_trim && text.trim_end() != text.trim_end_matches(go_space) {
+        let right_trim = end >= 4 && &bytes[end - 3..end] == b"-}}" && is_space(bytes[end - 4]);
+        // gotmpl also trims the text after a comment opened with `{{- `
+        // (Go only the text before), so such a comment loses its dash.
+        let next_start = spans.get(n + 1).map_or(src.len(), |s| s.0);
+        let comment_trims_after = left_trim
+            && !right_trim
+            && src[skip_spaces(bytes, start + 3)..].starts_with("/*")
+            && src[end..next_start].trim_start().len() != next_start - end;
+        if left_trim
+            && (text.trim_end() != text.trim_end_matches(go_space) || comment_trims_after)
+        {
             let kept = text.trim_end_matches(go_space).len();
             let removed = text.len() - kept;
             let from = prev_end + kept;
@@ -161,7 +179,7 @@ pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
             buf[from..from + 3].copy_from_slice(b"{{ ");
             debug_assert_eq!(from + 3 + removed, start + 3);
         }
-        prev_trims = end >= 4 && &bytes[end - 3..end] == b"-}}" && is_space(bytes[end - 4]);
+        prev_trims = right_trim;
         prev_end = end;
         if n + 1 == spans.len() {
             let text = &src[prev_end..];
@@ -177,6 +195,23 @@ pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
     }
     // Only ASCII bytes moved, whole, so the text stays UTF-8.
     out.and_then(|b| String::from_utf8(b).ok())
+}
+
+/// Whether a `{{block "name"}}` action (its whole text) has nothing after
+/// the name: Go requires the pipeline.
+fn block_lacks_pipeline(action: &str) -> bool {
+    let Some(after) = action.split_once("block").map(|(_, rest)| rest.trim_start()) else {
+        return false;
+    };
+    let rest = match after.as_bytes().first() {
+        Some(b'"') => after[1..].find('"').map(|i| &after[i + 2..]),
+        Some(b'`') => after[1..].find('`').map(|i| &after[i + 2..]),
+        _ => None,
+    };
+    rest.is_some_and(|r| {
+        let r = r.trim_start();
+        r.starts_with("}}") || r.starts_with("-}}")
+    })
 }
 
 fn keyword(word: &str) -> &'static str {

@@ -655,6 +655,11 @@ fn scope_pipe(pipe: &mut PipeNode, vars: &mut Vec<SmolStr>) -> Result<(), Refuse
 
 fn scope_expr(e: &mut Expr, vars: &mut Vec<SmolStr>) -> Result<(), Refused> {
     match e {
+        // Go refuses a constant no float64 holds; gotmpl reads infinity.
+        Expr::Number(pos, gotmpl::parse::Number::Float(f)) if f.is_infinite() => Err(Refused {
+            pos: *pos,
+            message: "illegal number syntax: the number is too large for a float64".into(),
+        }),
         Expr::Variable(pos, name, _) if !vars.contains(name) => Err(Refused {
             pos: *pos,
             message: format!("undefined variable {:?}", name.as_str()),

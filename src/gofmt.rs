@@ -590,7 +590,7 @@ impl Printer {
             'v' => self.fmt_float(f, 'g', -1),
             'g' | 'G' => self.fmt_float(f, verb, -1),
             'f' | 'F' | 'e' | 'E' => self.fmt_float(f, verb, 6),
-            // Binary and hexadecimal float forms are not written here.
+            'x' | 'X' | 'b' => self.fmt_float(f, verb, -1),
             _ => self.bad_verb(verb, v),
         }
     }
@@ -622,7 +622,7 @@ impl Printer {
         }
         if self.flags.sharp {
             let mut digits = match verb {
-                'v' | 'g' | 'G' => {
+                'v' | 'g' | 'G' | 'x' | 'X' => {
                     if prec == -1 {
                         6
                     } else {
@@ -638,7 +638,11 @@ impl Printer {
             while i < num.len() {
                 match num[i] {
                     '.' => has_point = true,
-                    'e' | 'E' => {
+                    'p' | 'P' => {
+                        tail = num.split_off(i);
+                        break;
+                    }
+                    'e' | 'E' if verb != 'x' && verb != 'X' => {
                         tail = num.split_off(i);
                         break;
                     }
@@ -726,6 +730,10 @@ pub(crate) fn format_float(f: f64, verb: char, prec: i64) -> String {
         return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
     }
     let neg = f.is_sign_negative();
+    if matches!(verb, 'x' | 'X' | 'b') {
+        let body = binary_float(f.abs(), verb, prec);
+        return if neg { format!("-{body}") } else { body };
+    }
     let (digits, dp) = decimal(f.abs(), verb, prec);
     let nd = digits.len() as i64;
     let shortest = prec < 0;
@@ -775,6 +783,75 @@ pub(crate) fn format_float(f: f64, verb: char, prec: i64) -> String {
             }
         }
     }
+    out
+}
+
+/// Go's `%b` (`7881299347898368p-51`) and `%x` (`0x1.cp+01`) of a
+/// non-negative finite float; `prec` hexadecimal digits after the point
+/// (rounded half to even), or as few as exact when negative.
+fn binary_float(f: f64, verb: char, prec: i64) -> String {
+    let bits = f.to_bits();
+    let raw_exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1 << 52) - 1);
+    let mut exp = if raw_exp == 0 {
+        -1074
+    } else {
+        mant |= 1 << 52;
+        raw_exp - 1075
+    };
+    if verb == 'b' {
+        return format!("{mant}p{}{exp}", if exp >= 0 { "+" } else { "" });
+    }
+    if mant == 0 {
+        exp = 0;
+    } else {
+        // Normalise so the leading 1 sits at bit 60.
+        while mant < (1 << 60) {
+            mant <<= 1;
+            exp -= 1;
+        }
+        exp += 60;
+    }
+    if (0..15).contains(&prec) {
+        let shift = 60 - 4 * prec as u32;
+        let extra = mant & ((1u64 << shift) - 1);
+        mant >>= shift;
+        let half = 1u64 << (shift - 1);
+        if extra > half || (extra == half && mant & 1 == 1) {
+            mant += 1;
+        }
+        mant <<= shift;
+        if mant >= 1 << 61 {
+            mant >>= 1;
+            exp += 1;
+        }
+    }
+    let digits = if verb == 'X' {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut out = String::from(if verb == 'X' { "0X" } else { "0x" });
+    out.push(char::from(b'0' + ((mant >> 60) & 1) as u8));
+    let mut frac = mant << 4;
+    let mut hex = String::new();
+    let count = if prec < 0 { 15 } else { prec.min(15) };
+    for _ in 0..count {
+        hex.push(char::from(digits[((frac >> 60) & 0xF) as usize]));
+        frac <<= 4;
+    }
+    if prec < 0 {
+        while hex.ends_with('0') {
+            hex.pop();
+        }
+    }
+    if !hex.is_empty() {
+        out.push('.');
+        out.push_str(&hex);
+    }
+    out.push(if verb == 'X' { 'P' } else { 'p' });
+    out.push(if exp < 0 { '-' } else { '+' });
+    let _ = write!(out, "{:02}", exp.abs());
     out
 }
 
@@ -997,6 +1074,9 @@ mod tests {
                 "    1|2  |3.14",
             ),
             ("%", vec![], "%!(NOVERB)"),
+            ("%x|%X|%b|%x|%x|%x|%.2x|%x|%#x",
+             vec![Value::Float(3.5), Value::Float(3.5), Value::Float(3.5), Value::Float(0.0), Value::Float(1.0), Value::Float(-0.1), Value::Float(3.14159), Value::Float(1e-310), Value::Float(3.5)],
+             "0x1.cp+01|0X1.CP+01|7881299347898368p-51|0x0p+00|0x1p+00|-0x1.999999999999ap-04|0x1.92p+01|0x1.2688b70e62bp-1030|0x1.c000p+01"),
         ];
         for (format, args, want) in cases {
             assert_eq!(sprintf(format, &args), want, "{format}");
