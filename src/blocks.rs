@@ -163,10 +163,15 @@ pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
         // gotmpl also trims the text after a comment opened with `{{- `
         // (Go only the text before), so such a comment loses its dash.
         let next_start = spans.get(n + 1).map_or(src.len(), |s| s.0);
+        let after = &src[end..next_start];
+        let go_after = if right_trim {
+            after.trim_start_matches(go_space)
+        } else {
+            after
+        };
         let comment_trims_after = left_trim
-            && !right_trim
             && src[skip_spaces(bytes, start + 3)..].starts_with("/*")
-            && src[end..next_start].trim_start().len() != next_start - end;
+            && go_after.starts_with(char::is_whitespace);
         if left_trim
             && (text.trim_end() != text.trim_end_matches(go_space) || comment_trims_after)
         {
