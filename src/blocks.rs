@@ -54,6 +54,15 @@ pub(crate) fn check_blocks(src: &str) -> Option<Unbalanced> {
             );
         }
         match word {
+            _ if dangling_field_dot(&src[offset..actions.at]).is_some() => {
+                let at = dangling_field_dot(&src[offset..actions.at]).unwrap_or(0);
+                return place(
+                    offset + at,
+                    "a field name must follow a dot (Go: unexpected <.> in operand), and \
+                     `_` may only separate digits (Go: illegal number syntax)"
+                        .into(),
+                );
+            }
             "block" if block_lacks_pipeline(&src[offset..actions.at]) => {
                 return place(
                     offset,
@@ -200,6 +209,63 @@ pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
     }
     // Only ASCII bytes moved, whole, so the text stays UTF-8.
     out.and_then(|b| String::from_utf8(b).ok())
+}
+
+/// The offset, in an action's text, of a dot that ends a field chain with
+/// no name after it (`.Message.` or `.Message..x`), or of a number with a
+/// misplaced digit separator (`1__0`), which Go refuses and gotmpl reads as
+/// something else. String and character literals are skipped.
+fn dangling_field_dot(action: &str) -> Option<usize> {
+    let bytes = action.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 2;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'`' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'`' {
+                    i += 1;
+                }
+            }
+            b'0'..=b'9' if !ident(bytes[i - 1]) && bytes[i - 1] != b'.' => {
+                // A number: Go allows `_` only between digits.
+                let mut j = i;
+                while j < bytes.len() && (ident(bytes[j]) || bytes[j] == b'.') {
+                    j += 1;
+                }
+                let number = &action[i..j];
+                if number.contains("__")
+                    || number.ends_with('_')
+                    || number.contains("_.")
+                    || number.contains("._")
+                {
+                    return Some(i);
+                }
+                i = j;
+                continue;
+            }
+            b'.' if ident(bytes[i - 1]) => {
+                let mut j = i;
+                while j > 0 && ident(bytes[j - 1]) {
+                    j -= 1;
+                }
+                let in_chain = j > 0 && matches!(bytes[j - 1], b'.' | b'$');
+                let named = bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+                if in_chain && !named {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Whether a `{{block "name"}}` action (its whole text) has nothing after
