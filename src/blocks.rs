@@ -166,8 +166,8 @@ pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
             buf[dash + removed] = b' ';
             buf[dash + removed + 1..dash + removed + 3].copy_from_slice(b"}}");
         }
-        let left_trim =
-            bytes.get(start + 2) == Some(&b'-') && bytes.get(start + 3).is_some_and(|b| is_space(*b));
+        let left_trim = bytes.get(start + 2) == Some(&b'-')
+            && bytes.get(start + 3).is_some_and(|b| is_space(*b));
         let right_trim = end >= 4 && &bytes[end - 3..end] == b"-}}" && is_space(bytes[end - 4]);
         // gotmpl also trims the text after a comment opened with `{{- `
         // (Go only the text before), so such a comment loses its dash.
@@ -181,8 +181,7 @@ pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
         let comment_trims_after = left_trim
             && src[skip_spaces(bytes, start + 3)..].starts_with("/*")
             && go_after.starts_with(char::is_whitespace);
-        if left_trim
-            && (text.trim_end() != text.trim_end_matches(go_space) || comment_trims_after)
+        if left_trim && (text.trim_end() != text.trim_end_matches(go_space) || comment_trims_after)
         {
             let kept = text.trim_end_matches(go_space).len();
             let removed = text.len() - kept;
@@ -256,7 +255,9 @@ fn dangling_field_dot(action: &str) -> Option<usize> {
                     j -= 1;
                 }
                 let in_chain = j > 0 && matches!(bytes[j - 1], b'.' | b'$');
-                let named = bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+                let named = bytes
+                    .get(i + 1)
+                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
                 if in_chain && !named {
                     return Some(i);
                 }
@@ -271,7 +272,10 @@ fn dangling_field_dot(action: &str) -> Option<usize> {
 /// Whether a `{{block "name"}}` action (its whole text) has nothing after
 /// the name: Go requires the pipeline.
 fn block_lacks_pipeline(action: &str) -> bool {
-    let Some(after) = action.split_once("block").map(|(_, rest)| rest.trim_start()) else {
+    let Some(after) = action
+        .split_once("block")
+        .map(|(_, rest)| rest.trim_start())
+    else {
         return false;
     };
     let rest = match after.as_bytes().first() {

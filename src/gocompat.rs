@@ -277,14 +277,16 @@ fn go_index(args: &[Value]) -> gotmpl::Result<Value> {
             got: 0,
         });
     };
-    indices.iter().try_fold(first.clone(), |item, idx| match item {
-        // The data is a struct in Go, which `index` cannot index.
-        Value::Map(_) => Err(TemplateError::Exec(format!(
-            "error calling index: can't index item of type {}",
-            crate::gofmt::type_name(&item)
-        ))),
-        item => plain(&item).index(idx),
-    })
+    indices
+        .iter()
+        .try_fold(first.clone(), |item, idx| match item {
+            // The data is a struct in Go, which `index` cannot index.
+            Value::Map(_) => Err(TemplateError::Exec(format!(
+                "error calling index: can't index item of type {}",
+                crate::gofmt::type_name(&item)
+            ))),
+            item => plain(&item).index(idx),
+        })
 }
 
 /// Go's `slice`: slicing a trusted string keeps it trusted (reflect keeps
@@ -825,5 +827,156 @@ mod tests {
     fn gotmpl_difference_undefined_function_found_only_at_execution() {
         let err = render("{{shout .Message}}", Path::Json, "m").unwrap_err();
         assert!(err.contains("function \"shout\" not defined"), "{err}");
+    }
+
+    fn load_error(text: &str) -> String {
+        TemplateSet::from_files([TemplateFile {
+            name: "error.json".into(),
+            text: text.into(),
+        }])
+        .map(|_| ())
+        .expect_err("Go refuses this set")
+        .to_string()
+    }
+
+    // The listed deviations (tests/conformance.rs, DEVIATIONS): our side.
+
+    #[test]
+    fn deviation_template_calls_nest_at_most_200_deep() {
+        let text = r#"{{define "r"}}{{if .}}{{template "r" (slice . 1)}}{{end}}{{end}}{{template "r" .Message}}"#;
+        // Each level is a call and an {{if}}: two of the 200.
+        assert!(render(text, Path::Xml, &"x".repeat(90)).is_ok());
+        let err = render(text, Path::Xml, &"x".repeat(250)).unwrap_err();
+        assert!(err.contains("nested deeper than 200 levels"), "{err}");
+    }
+
+    #[test]
+    fn deviation_complex_literals_do_not_load() {
+        assert!(load_error("{{1i}}").contains("\"i\" not defined"));
+    }
+
+    #[test]
+    fn deviation_min_int64_literal_does_not_load() {
+        assert!(load_error("{{-9223372036854775808}}").contains("overflows"));
+    }
+
+    #[test]
+    fn deviation_template_not_utf8_does_not_load() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("error.json"), b"{{.Message}}\xff\xfe").unwrap();
+        let err = TemplateSet::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not valid UTF-8 (byte 12)"), "{err}");
+    }
+
+    // Differences fixed in this layer, each named after what gotmpl alone
+    // does; expected bytes are Go 1.26.5's (tests/conformance-rich).
+
+    #[test]
+    fn gotmpl_difference_printf_formats_floats_as_rust() {
+        let text = r#"{{printf "%v %.2f %e %g %x" 1e6 3.14159 123.456 0.00001 3.5}}|{{1e21}}"#;
+        assert_eq!(
+            render(text, Path::Xml, "m").unwrap(),
+            "1e+06 3.14 1.234560e+02 1e-05 0x1.cp+01|1e+21"
+        );
+        assert_eq!(
+            render(text, Path::Json, "m").unwrap(),
+            "1e&#43;06 3.14 1.234560e&#43;02 1e-05 0x1.cp&#43;01|1e&#43;21"
+        );
+    }
+
+    #[test]
+    fn gotmpl_difference_printf_verbs_flags_and_errors() {
+        let text = r#"{{printf "%T|%5.1q|%#x|% x|%-4d|%c|%U|%d|%" .Message "abc" "hi" "hi" 7 65 8232 .Message}}"#;
+        assert_eq!(
+            render(text, Path::Xml, "m").unwrap(),
+            "template.HTML|  \"a\"|0x6869|68 69|7   |A|U+2028|%!d(template.HTML=m)|%!(NOVERB)"
+        );
+    }
+
+    #[test]
+    fn gotmpl_difference_printf_q_writes_non_printable_runes() {
+        assert_eq!(
+            render(r#"{{printf "%q" .Message}}"#, Path::Xml, "a\u{2028}\u{a0}b").unwrap(),
+            r#""a\u2028\u00a0b""#
+        );
+    }
+
+    #[test]
+    fn gotmpl_difference_printf_takes_a_trusted_format() {
+        let err = render("{{.Message | printf}}", Path::Xml, "m").unwrap_err();
+        assert!(err.contains("expected string; got template.HTML"), "{err}");
+    }
+
+    #[test]
+    fn gotmpl_difference_data_prints_as_a_map() {
+        let text = "{{.}}|{{print .}}|{{printf \"%+v\" .}}";
+        assert_eq!(
+            render(text, Path::Xml, "m").unwrap(),
+            "{m}|&{m}|&{Message:m}"
+        );
+        assert_eq!(render("{{.}}", Path::Json, "m").unwrap(), "{m}");
+        for text in ["{{len .}}", "{{index . \"Message\"}}", "{{range .}}{{end}}"] {
+            assert!(render(text, Path::Xml, "m").is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn gotmpl_difference_escapers_join_arguments_and_escape_runes() {
+        assert_eq!(
+            render(
+                r#"{{js .Message}}|{{html 1 2 "a"}}|{{urlquery}}|{{js "<\ufeff>"}}"#,
+                Path::Xml,
+                "\u{a0}\u{200b}"
+            )
+            .unwrap(),
+            "\\u00A0\\u200B|1 2a||\\u003C\\uFEFF\\u003E"
+        );
+    }
+
+    #[test]
+    fn gotmpl_difference_trim_markers_strip_unicode_space() {
+        let text = "a\u{a0} {{- .Message -}} \u{b}b {{- /* c */}}\u{a0}";
+        assert_eq!(
+            render(text, Path::Xml, "m").unwrap(),
+            "a\u{a0}m\u{b}b\u{a0}"
+        );
+    }
+
+    #[test]
+    fn gotmpl_difference_parse_accepts_what_go_refuses() {
+        for (text, words) in [
+            ("{{$x}}", "undefined variable \"$x\""),
+            (
+                "{{$x := 1}}{{define \"d\"}}{{$x}}{{end}}",
+                "undefined variable",
+            ),
+            ("{{break}}", "{{break}} outside {{range}}"),
+            (
+                "{{range .Message}}{{else}}{{continue}}{{end}}",
+                "{{continue}} outside {{range}}",
+            ),
+            ("{{ /* c */ }}", "comment"),
+            (
+                "{{.Message | \"x\"}}",
+                "non executable command in pipeline stage 2",
+            ),
+            ("{{.Message.}}", "unexpected <.> in operand"),
+            ("{{1__0}}", "illegal number syntax"),
+            ("{{1e309}}", "illegal number syntax"),
+            ("{{block \"b\"}}x{{end}}", "missing value for block clause"),
+        ] {
+            let err = load_error(text);
+            assert!(err.contains(words), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn gotmpl_difference_assignment_to_undeclared_variable_runs() {
+        let err = render("a{{$x = 1}}b", Path::Xml, "m").unwrap_err();
+        assert!(err.contains("undefined variable: $x"), "{err}");
+        assert_eq!(
+            render("{{$x := 0}}{{$x = 1}}{{$x}}", Path::Xml, "m").unwrap(),
+            "1"
+        );
     }
 }

@@ -1074,9 +1074,21 @@ mod tests {
                 "    1|2  |3.14",
             ),
             ("%", vec![], "%!(NOVERB)"),
-            ("%x|%X|%b|%x|%x|%x|%.2x|%x|%#x",
-             vec![Value::Float(3.5), Value::Float(3.5), Value::Float(3.5), Value::Float(0.0), Value::Float(1.0), Value::Float(-0.1), Value::Float(3.14159), Value::Float(1e-310), Value::Float(3.5)],
-             "0x1.cp+01|0X1.CP+01|7881299347898368p-51|0x0p+00|0x1p+00|-0x1.999999999999ap-04|0x1.92p+01|0x1.2688b70e62bp-1030|0x1.c000p+01"),
+            (
+                "%x|%X|%b|%x|%x|%x|%.2x|%x|%#x",
+                vec![
+                    Value::Float(3.5),
+                    Value::Float(3.5),
+                    Value::Float(3.5),
+                    Value::Float(0.0),
+                    Value::Float(1.0),
+                    Value::Float(-0.1),
+                    Value::Float(3.14159),
+                    Value::Float(1e-310),
+                    Value::Float(3.5),
+                ],
+                "0x1.cp+01|0X1.CP+01|7881299347898368p-51|0x0p+00|0x1p+00|-0x1.999999999999ap-04|0x1.92p+01|0x1.2688b70e62bp-1030|0x1.c000p+01",
+            ),
         ];
         for (format, args, want) in cases {
             assert_eq!(sprintf(format, &args), want, "{format}");
