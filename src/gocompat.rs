@@ -41,6 +41,8 @@ pub(crate) fn funcs() -> FuncMap {
     map.insert(PRINT.into(), Arc::new(go_print_action));
     map.insert(FAIL.into(), Arc::new(fail));
     map.insert(RANGEABLE.into(), Arc::new(rangeable));
+    map.insert(EVAL_ARGS.into(), Arc::new(go_eval_args));
+    map.insert(EVAL_ARGS_HTML.into(), Arc::new(go_eval_args_html));
     map.insert(PRINT_DATA.into(), Arc::new(go_print_data));
     map
 }
@@ -130,7 +132,67 @@ fn go_print_action(args: &[Value]) -> gotmpl::Result<Value> {
 fn eval_args(args: &[Value]) -> String {
     match args {
         [Value::String(s)] => s.to_string(),
-        _ => crate::gofmt::sprint(args, false),
+        _ => {
+            // Go prints an untyped nil given to these as `<no value>`.
+            let args: Vec<Value> = args
+                .iter()
+                .map(|a| match a {
+                    Value::Nil => Value::String("<no value>".into()),
+                    other => other.clone(),
+                })
+                .collect();
+            crate::gofmt::sprint(&args, false)
+        }
+    }
+}
+
+/// Our own function that joins the arguments of `html`, `js` and
+/// `urlquery` as Go does, inserted before them by [`rewrite`]: on the JSON
+/// path html/template replaces a final `html` or `urlquery` with its own
+/// escaper, which would print floats, nil and the data as gotmpl does.
+pub(crate) const EVAL_ARGS: &str = "_error_render_eval_args";
+
+fn go_eval_args(args: &[Value]) -> gotmpl::Result<Value> {
+    checked(eval_args(args))
+}
+
+/// [`EVAL_ARGS`] as html/template's own `_eval_args_`, which it puts
+/// before a final `html` or `urlquery` given arguments: there an untyped
+/// nil prints as `<nil>`, spaced as `fmt.Sprint` spaces operands.
+pub(crate) const EVAL_ARGS_HTML: &str = "_error_render_eval_args_html";
+
+fn go_eval_args_html(args: &[Value]) -> gotmpl::Result<Value> {
+    match args {
+        [Value::String(s)] => Ok(Value::String(s.clone())),
+        _ => checked(crate::gofmt::sprint(args, false)),
+    }
+}
+
+/// On the html/template path, a lone `html` or `urlquery` command with
+/// arguments joins them as html/template does ([`EVAL_ARGS_HTML`]).
+pub(crate) fn html_eval_args(list: &mut ListNode) {
+    let fix = |pipe: &mut PipeNode| {
+        if let [first, last] = pipe.commands.as_mut_slice()
+            && matches!(last.args.as_slice(), [Expr::Identifier(_, n)] if n == "html" || n == "urlquery")
+            && let Some(Expr::Identifier(_, name)) = first.args.first_mut()
+            && name == EVAL_ARGS
+        {
+            *name = EVAL_ARGS_HTML.into();
+        }
+    };
+    for node in &mut list.nodes {
+        match node {
+            Node::List(l) => html_eval_args(l),
+            Node::Action(a) => fix(&mut a.pipe),
+            Node::If(b) | Node::Range(b) | Node::With(b) => {
+                html_eval_args(&mut b.body);
+                if let Some(e) = &mut b.else_body {
+                    html_eval_args(e);
+                }
+            }
+            Node::Define(d) => html_eval_args(&mut d.body),
+            _ => {}
+        }
     }
 }
 
@@ -207,7 +269,14 @@ pub(crate) const TEMPLATE_CALL: &str = "_error_render_call";
 pub(crate) fn is_own_function(name: &str) -> bool {
     matches!(
         name,
-        AS_STRING | TEMPLATE_CALL | PRINT | PRINT_DATA | FAIL | RANGEABLE
+        AS_STRING
+            | TEMPLATE_CALL
+            | PRINT
+            | PRINT_DATA
+            | FAIL
+            | RANGEABLE
+            | EVAL_ARGS
+            | EVAL_ARGS_HTML
     )
 }
 
@@ -285,7 +354,12 @@ fn go_index(args: &[Value]) -> gotmpl::Result<Value> {
                 "error calling index: can't index item of type {}",
                 crate::gofmt::type_name(&item)
             ))),
-            item => plain(&item).index(idx),
+            // Indexing a string gives a byte (uint8) in Go.
+            item @ (Value::String(_) | Value::Safe { .. }) => match plain(&item).index(idx)? {
+                Value::Int(b) => Ok(Value::Uint(u64::try_from(b).unwrap_or(0))),
+                other => Ok(other),
+            },
+            item => item.index(idx),
         })
 }
 
@@ -467,6 +541,27 @@ fn rewrite_pipe(pipe: &mut PipeNode) {
             }
         }
     }
+    // `html a b` becomes `_eval_args a b | html`: the escaper then gets the
+    // one string Go's would have built from its arguments.
+    let mut i = 0;
+    while i < pipe.commands.len() {
+        let cmd = &mut pipe.commands[i];
+        let escaper = matches!(cmd.args.first(),
+            Some(Expr::Identifier(_, n)) if matches!(n.as_str(), "html" | "js" | "urlquery"));
+        if escaper && (cmd.args.len() > 1 || i > 0) {
+            let pos = cmd.pos;
+            let name = std::mem::replace(&mut cmd.args[0], Expr::Identifier(pos, EVAL_ARGS.into()));
+            pipe.commands.insert(
+                i + 1,
+                CommandNode {
+                    pos,
+                    args: vec![name],
+                },
+            );
+            i += 1;
+        }
+        i += 1;
+    }
     // Trusted values reach string builtins as plain strings, as in Go
     // (gotmpl's `printf "%q"` rejects them): wrap each operand, and insert a
     // conversion stage before a builtin that receives a piped value.
@@ -613,6 +708,13 @@ fn scope_list(list: &mut ListNode, vars: &mut Vec<SmolStr>, ranges: usize) -> Re
 }
 
 fn scope_pipe(pipe: &mut PipeNode, vars: &mut Vec<SmolStr>) -> Result<(), Refused> {
+    // Go declares the pipeline's variables before parsing its commands
+    // (`$x := $x` parses, and fails when run).
+    let undeclared = pipe
+        .is_assign
+        .then(|| pipe.decl.iter().find(|v| !vars.contains(v)).cloned())
+        .flatten();
+    vars.extend(pipe.decl.iter().cloned());
     for (stage, cmd) in pipe.commands.iter_mut().enumerate() {
         if stage > 0
             && matches!(
@@ -635,11 +737,6 @@ fn scope_pipe(pipe: &mut PipeNode, vars: &mut Vec<SmolStr>) -> Result<(), Refuse
             scope_expr(arg, vars)?;
         }
     }
-    let undeclared = pipe
-        .is_assign
-        .then(|| pipe.decl.iter().find(|v| !vars.contains(v)).cloned())
-        .flatten();
-    vars.extend(pipe.decl.iter().cloned());
     if let Some(var) = undeclared {
         let pos = pipe.pos;
         pipe.decl.clear();
@@ -858,6 +955,16 @@ mod tests {
     #[test]
     fn deviation_min_int64_literal_does_not_load() {
         assert!(load_error("{{-9223372036854775808}}").contains("overflows"));
+    }
+
+    #[test]
+    fn deviation_predefined_escaper_in_range_fails() {
+        let err = render("{{range $i := 2}}{{urlquery $i}}{{end}}", Path::Json, "m").unwrap_err();
+        assert!(err.contains("on range loop re-entry"), "{err}");
+        assert_eq!(
+            render("{{range $i := 2}}{{urlquery $i}}{{end}}", Path::Xml, "m").unwrap(),
+            "01"
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
         Value::Nil => "<nil>",
         Value::Bool(_) => "bool",
         Value::Int(_) => "int",
-        Value::Uint(_) => "uint",
+        // Unsigned values here are a string's bytes (`index`), or literals
+        // past the int64 range, which Go reads as uint64.
+        Value::Uint(n) if *n <= 255 => "uint8",
+        Value::Uint(_) => "uint64",
         Value::Float(_) => "float64",
         Value::String(_) => "string",
         Value::List(_) => "[]interface {}",

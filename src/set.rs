@@ -329,6 +329,7 @@ impl TemplateSet {
             for callee in self.call_closure(&[name.to_owned()]) {
                 let mut tree = (*self.trees[&callee]).clone();
                 gocompat::rewrite_actions(&mut tree, gocompat::PRINT_DATA);
+                gocompat::html_eval_args(&mut tree);
                 t = match t.add_parse_tree(&callee, tree) {
                     Ok(t) => t,
                     // Only fails after execution has started, which it has not.

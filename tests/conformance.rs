@@ -10,7 +10,7 @@
 //!
 //! Every legacy case must match: the outcome, the status, and for `ok` the
 //! content type and the whole body. What still differs is listed once, in
-//! [`DEVIATIONS`], as the difference itself: Go's body with the listed text
+//! `tests/deviations/mod.rs`, as the difference itself: Go's body with the listed text
 //! patched in must then equal ours byte for byte, so a deviation hides one
 //! difference, never a case. Each run prints the pass rate per theme, as
 //! measured against Go's bytes with no deviation applied.
@@ -21,6 +21,10 @@ use std::sync::Arc;
 
 use error_render::{ErrorRequest, Outcome, Profile, RenderOptions, Renderer, TemplateSet};
 use serde::Deserialize;
+
+#[path = "deviations/mod.rs"]
+mod deviations;
+use deviations::{DEVIATIONS, Patch};
 
 #[derive(Deserialize)]
 struct Case {
@@ -46,85 +50,6 @@ struct Tags {
     theme: String,
     tags: Vec<String>,
 }
-
-/// How a listed deviation changes Go's expectation into ours.
-enum Patch {
-    /// Each `(go, ours)`: where Go's body has `go`, ours has `ours`.
-    Body(&'static [(&'static str, &'static str)]),
-    /// Ours ends with this outcome where Go's is another (the status and,
-    /// for `ok`, the content type are still compared).
-    Outcome(&'static str),
-}
-
-/// A difference from Go that remains, for the cases it covers.
-struct Deviation {
-    /// Cases as `<corpus folder>/<file>:<line>`.
-    cases: &'static [&'static str],
-    patch: Patch,
-    /// Why it remains.
-    reason: &'static str,
-    /// The test that pins our side of the difference.
-    test: &'static str,
-}
-
-/// Every difference from Go that remains, in both corpora. A deviation
-/// that no longer differs (it was fixed) fails the test, so the list only
-/// ever names real differences.
-const DEVIATIONS: &[Deviation] = &[
-    Deviation {
-        cases: &[
-            "conformance-rich/cases.jsonl:1248",
-            "conformance-rich/cases.jsonl:1252",
-            "conformance-rich/cases.jsonl:1259",
-            "conformance-rich/cases.jsonl:1265",
-        ],
-        patch: Patch::Outcome("exec"),
-        reason: "{{template}} calls nested deeper than 200 levels stop (gotmpl's fixed call \
-                 depth, kept as a render limit); Go allows 100,000",
-        test: "deviation_template_calls_nest_at_most_200_deep",
-    },
-    Deviation {
-        cases: &[
-            "conformance-rich/cases.jsonl:2987",
-            "conformance-rich/cases.jsonl:2988",
-            "conformance-rich/cases.jsonl:2989",
-            "conformance-rich/cases.jsonl:2990",
-            "conformance-rich/cases.jsonl:2991",
-            "conformance-rich/cases.jsonl:2992",
-            "conformance-rich/cases.jsonl:2993",
-            "conformance-rich/cases.jsonl:2994",
-        ],
-        patch: Patch::Outcome("load"),
-        reason: "complex literals (`1i`, `2+3i`): gotmpl's lexer and values have no complex \
-                 numbers, so the set does not load; Go prints them as (0+1i)",
-        test: "deviation_complex_literals_do_not_load",
-    },
-    Deviation {
-        cases: &[
-            "conformance-rich/cases.jsonl:2999",
-            "conformance-rich/cases.jsonl:3000",
-            "conformance-rich/cases.jsonl:3001",
-            "conformance-rich/cases.jsonl:3002",
-        ],
-        patch: Patch::Outcome("load"),
-        reason: "the minimum int64 literal (-9223372036854775808): gotmpl's lexer reads the \
-                 digits before the sign and overflows",
-        test: "deviation_min_int64_literal_does_not_load",
-    },
-    Deviation {
-        cases: &[
-            "conformance-rich/cases.jsonl:3195",
-            "conformance-rich/cases.jsonl:3196",
-            "conformance-rich/cases.jsonl:3197",
-            "conformance-rich/cases.jsonl:3198",
-        ],
-        patch: Patch::Outcome("load"),
-        reason: "a template file that is not valid UTF-8 is refused with its byte offset; Go \
-                 loads it and writes its bytes, which needs byte (not UTF-8 string) bodies \
-                 end to end",
-        test: "deviation_template_not_utf8_does_not_load",
-    },
-];
 
 /// A corpus folder under `tests/`, its case files, and its tags (if any).
 fn cases(corpus: &str, files: &[&str]) -> Vec<(String, Case)> {
@@ -428,6 +353,14 @@ fn every_deviation_gives_its_reason_and_test() {
         assert!(
             d.test.starts_with("gotmpl_difference_") || d.test.starts_with("deviation_"),
             "{}: name the test that pins it",
+            d.test
+        );
+        let src =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/gocompat.rs"))
+                .unwrap();
+        assert!(
+            src.contains(&format!("fn {}()", d.test)),
+            "{}: no such test in src/gocompat.rs",
             d.test
         );
     }
