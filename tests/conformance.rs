@@ -365,3 +365,38 @@ fn every_deviation_gives_its_reason_and_test() {
         );
     }
 }
+
+/// Every set Go refuses to load (outcome `load` in either corpus) gets a
+/// `parse-error` finding from the validator, naming the file, line and
+/// column, as Go's error does.
+#[test]
+fn validator_reports_every_load_error_go_reports() {
+    use error_render::validate::{Rule, ValidateOptions, validate};
+    let mut sets = std::collections::BTreeSet::new();
+    for (corpus, files) in [
+        ("conformance", &["cases.jsonl", "cases-extra.jsonl"][..]),
+        ("conformance-rich", &["cases.jsonl"][..]),
+    ] {
+        for (_, case) in cases(corpus, files) {
+            if case.expect.outcome == "load" {
+                sets.insert(root().join(corpus).join("sets").join(&case.set));
+            }
+        }
+    }
+    assert!(sets.len() > 40, "{} sets Go refuses", sets.len());
+    let mut missing = Vec::new();
+    for dir in &sets {
+        let report = validate(&ValidateOptions::new(dir)).unwrap();
+        let placed = report.findings.iter().any(|f| {
+            f.rule == Rule::ParseError && f.file.is_some() && f.line.is_some() && f.column.is_some()
+        });
+        if !placed {
+            missing.push(format!("{}: {:?}", dir.display(), report.findings));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "sets Go refuses without a placed parse-error:\n{}",
+        missing.join("\n")
+    );
+}
