@@ -15,6 +15,8 @@ SETS = ROOT / "tests/conformance/sets"
 REFERENCE = ROOT.parent / "shared/conformance/reference/tykrender.go"
 MESSAGES = ["<b>x&y</b>", "plain", "", "it's \"q\"", "é日本"]
 PLAN = {"gotmpl-gaps": [500], "empty-templates": [500, 401], "template-nil-dot": [500, 401]}
+# Sets run with one message only: (codes, messages).
+PLAN_ONE = {"data-in-script": ([500], ["plain"])}
 
 GO_VERSION = "go1.26.5"
 
@@ -30,9 +32,11 @@ def build_reference() -> str:
 
 def main() -> None:
     tool = build_reference()
+    plan = [(s, codes, MESSAGES) for s, codes in PLAN.items()]
+    plan += [(s, codes, messages) for s, (codes, messages) in PLAN_ONE.items()]
     reqs = [
         {"set": s, "code": code, "message": m, "content_type": ct, "mode": "legacy", "profile": p}
-        for s, codes in PLAN.items() for m in MESSAGES for ct in ["", "application/xml"]
+        for s, codes, messages in plan for m in messages for ct in ["", "application/xml"]
         for p in ["5.15", "5.14"] for code in codes
     ]
     stdin = "".join(json.dumps(dict(r, dir=str(SETS / r["set"]))) + "\n" for r in reqs)

@@ -958,6 +958,19 @@ mod tests {
     }
 
     #[test]
+    fn deviation_data_in_a_script_is_a_string() {
+        assert_eq!(
+            render(
+                "<script>var e = {{.}};</script><p>{{.}}</p>",
+                Path::Json,
+                "m"
+            )
+            .unwrap(),
+            "<script>var e = \"{m}\";</script><p>{m}</p>"
+        );
+    }
+
+    #[test]
     fn deviation_predefined_escaper_in_range_fails() {
         let err = render("{{range $i := 2}}{{urlquery $i}}{{end}}", Path::Json, "m").unwrap_err();
         assert!(err.contains("on range loop re-entry"), "{err}");
