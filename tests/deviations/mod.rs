@@ -33,6 +33,21 @@ pub struct Deviation {
 /// ever names real differences.
 pub const DEVIATIONS: &[Deviation] = &[
     Deviation {
+        cases: &["differential/cases.jsonl:675"],
+        patch: Patch::Outcome("exec"),
+        reason: "comparing the data with itself (`eq . .`): Go compares the pointer (true); \
+                 gotmpl's `eq` refuses the map that stands for it",
+        test: "deviation_data_is_not_comparable",
+    },
+    Deviation {
+        cases: &["differential/cases.jsonl:487"],
+        patch: Patch::Body(&[("%C3%A9%E6", "%C3%A9%EF%BF%BD")]),
+        reason: "a string cut inside a UTF-8 sequence (`slice`) holds one U+FFFD per cut byte \
+                 here (bodies are UTF-8); Go keeps the bytes, which `urlquery`, `%q` and `len` \
+                 then show",
+        test: "deviation_cut_utf8_sequence_is_replaced",
+    },
+    Deviation {
         cases: &[
             "conformance/cases-extra.jsonl:101",
             "conformance/cases-extra.jsonl:102",
@@ -89,6 +104,10 @@ pub const DEVIATIONS: &[Deviation] = &[
             "differential/cases.jsonl:102",
             "differential/cases.jsonl:239",
             "differential/cases.jsonl:260",
+            "differential/cases.jsonl:392",
+            "differential/cases.jsonl:524",
+            "differential/cases.jsonl:622",
+            "differential/cases.jsonl:854",
         ],
         patch: Patch::Outcome("exec"),
         reason: "`html` or `urlquery` inside {{range}} on the JSON path: gotmpl's escaper \
