@@ -1,4 +1,4 @@
-//! Where gotmpl differs from Go 1.19's template packages, the fixes that make
+//! Where gotmpl differs from Go 1.26.5's template packages, the fixes that make
 //! error-render byte-compatible, each with a test that names the difference.
 //!
 //! Deliberate differences (kept, documented in the README): gotmpl accepts
@@ -12,13 +12,13 @@ use gotmpl::{FuncMap, TemplateError, Value};
 
 use crate::error::{ExecError, SourceError};
 
-/// Go 1.19's builtin template functions. Anything else is "not defined".
+/// Go's builtin template functions (as of Go 1.26.5). Anything else is "not defined".
 pub const GO_FUNCTIONS: &[&str] = &[
     "and", "call", "eq", "ge", "gt", "html", "index", "js", "le", "len", "lt", "ne", "not", "or",
     "print", "printf", "println", "slice", "urlquery",
 ];
 
-/// Whether `name` is a function a Go 1.19 template may call.
+/// Whether `name` is a function a Go template may call.
 pub fn is_go_function(name: &str) -> bool {
     GO_FUNCTIONS.contains(&name)
 }
@@ -214,30 +214,9 @@ fn go_html(args: &[Value]) -> gotmpl::Result<Value> {
     checked(out)
 }
 
-/// Go's `js` (`JSEscapeString`): non-printable runes as `\uXXXX`.
+/// Go's `js` (`JSEscapeString` of the joined arguments).
 fn go_js(args: &[Value]) -> gotmpl::Result<Value> {
-    use std::fmt::Write as _;
-    let s = eval_args(args);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '<' => out.push_str("\\u003C"),
-            '>' => out.push_str("\\u003E"),
-            '&' => out.push_str("\\u0026"),
-            '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c if c.is_ascii() || crate::gofmt::is_print(c) => out.push(c),
-            c => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-        }
-    }
-    checked(out)
+    checked(crate::escape::js_escape_string(&eval_args(args)))
 }
 
 /// Go's `urlquery` (`url.QueryEscape` of the joined arguments).
@@ -850,7 +829,7 @@ pub(crate) fn exec_error(template: &str, e: TemplateError) -> ExecError {
 
 #[cfg(test)]
 mod tests {
-    //! Each test names a place where gotmpl alone differs from Go 1.19; the
+    //! Each test names a place where gotmpl alone differs from Go; the
     //! expected bodies are Go's (see tests/conformance/cases-extra.jsonl).
     use std::sync::Arc;
 

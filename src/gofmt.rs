@@ -8,12 +8,12 @@
 //! does, `1000000` for Go's `1e+06`), so ours are registered over them
 //! (`gotmpl_difference_printf_*` in `gocompat`). Written from Go's `fmt`
 //! documentation and its observed output (`tests/conformance-rich`,
-//! `tests/properties/`).
+//! `tests/differential/`).
 
 use std::fmt::Write as _;
 
+use crate::escape::go_is_print;
 use gotmpl::{SafeKind, Value};
-use unicode_general_category::{GeneralCategory, get_general_category};
 
 /// The Go type the gateway's data has: a pointer to its error struct.
 const DATA_TYPE: &str = "*main.apiError";
@@ -581,7 +581,7 @@ impl Printer {
         let mut s = format!("U+{u:0prec$X}");
         if self.flags.sharp
             && let Some(c) = u32::try_from(u).ok().and_then(char::from_u32)
-            && is_print(c)
+            && go_is_print(c)
         {
             let _ = write!(s, " '{c}'");
         }
@@ -899,26 +899,6 @@ fn fmt_f(out: &mut String, d: &[u8], dp: i64, prec: i64) {
     }
 }
 
-/// Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols
-/// and the ASCII space.
-pub(crate) fn is_print(c: char) -> bool {
-    use GeneralCategory as G;
-    if c == ' ' {
-        return true;
-    }
-    !matches!(
-        get_general_category(c),
-        G::Control
-            | G::Format
-            | G::Surrogate
-            | G::PrivateUse
-            | G::Unassigned
-            | G::SpaceSeparator
-            | G::LineSeparator
-            | G::ParagraphSeparator
-    )
-}
-
 /// Go's `strconv.Quote` (`"`) or `QuoteRune` (`'`); `ascii`: the
 /// `...ToASCII` forms.
 pub(crate) fn quote(s: &str, q: char, ascii: bool) -> String {
@@ -931,9 +911,9 @@ pub(crate) fn quote(s: &str, q: char, ascii: bool) -> String {
             continue;
         }
         if if ascii {
-            c.is_ascii() && is_print(c)
+            c.is_ascii() && go_is_print(c)
         } else {
-            is_print(c)
+            go_is_print(c)
         } {
             out.push(c);
             continue;
