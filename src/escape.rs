@@ -154,7 +154,7 @@ fn json_escape_into(out: &mut String, s: &str) {
     out.push_str(&s[last..]);
 }
 
-/// Go's `text/template.JSEscapeString` (as in Go 1.19).
+/// Go's `text/template.JSEscapeString` (unchanged from Go 1.19 to 1.26.5).
 ///
 /// Non-printable runes are written as `\uXXXX` with Go's `%04X`, so a rune
 /// above U+FFFF gets five or six hex digits, as in Go.
@@ -190,7 +190,7 @@ fn js_escape_into(out: &mut String, s: &str) {
 /// U+2028) are not printable.
 ///
 /// The category table is the `unicode-general-category` crate's, which may
-/// follow a newer Unicode version than Go 1.19 (Unicode 13): a code point
+/// follow a newer Unicode version than Go 1.26.5 (Unicode 15): a code point
 /// assigned since then is printable here and escaped by Go.
 pub fn go_is_print(c: char) -> bool {
     use GeneralCategory as G;

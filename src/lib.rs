@@ -35,6 +35,7 @@ pub mod error;
 pub mod escape;
 pub mod export;
 mod gocompat;
+mod gofmt;
 pub mod http;
 pub mod limits;
 pub mod overrides;

@@ -9,8 +9,10 @@
 //! - **call depth**: `{{template}}` calls and `{{if}}`/`{{range}}`/`{{with}}`
 //!   nested deeper than 200 fail. This is gotmpl's fixed limit, stricter than
 //!   Go's 100,000; no real error template comes near it.
-//! - **parse nesting**: gotmpl refuses templates nested deeper than 100
-//!   levels when parsing.
+//! - **parse nesting**: gotmpl refuses, when parsing, a template whose
+//!   blocks (`{{if}}`, `{{range}}`, `{{with}}` bodies, the file's own list
+//!   counting as the first level) and parenthesised pipelines nest more
+//!   than 100 levels deep (its `MAX_PARSE_DEPTH`; Go has no such limit).
 //! - **range iterations**, **output size** and **render time**, set here.
 //!   Time is checked as the template writes and at every `{{template}}`
 //!   call (so work that writes nothing, like templates calling each other

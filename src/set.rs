@@ -201,7 +201,9 @@ impl TemplateSet {
             .max_range_iters(limits.max_range_iterations)
             .funcs(gocompat::funcs());
         for (name, tree) in &trees {
-            text = text.add_parse_tree(name, (**tree).clone());
+            let mut tree = (**tree).clone();
+            gocompat::rewrite_actions(&mut tree, gocompat::PRINT);
+            text = text.add_parse_tree(name, tree);
         }
         let html = trees.keys().map(|n| (n.clone(), OnceLock::new())).collect();
         let mut warnings = Vec::new();
@@ -325,7 +327,9 @@ impl TemplateSet {
                 .max_range_iters(self.limits.max_range_iterations)
                 .funcs(gocompat::funcs());
             for callee in self.call_closure(&[name.to_owned()]) {
-                let tree = (*self.trees[&callee]).clone();
+                let mut tree = (*self.trees[&callee]).clone();
+                gocompat::rewrite_actions(&mut tree, gocompat::PRINT_DATA);
+                gocompat::html_eval_args(&mut tree);
                 t = match t.add_parse_tree(&callee, tree) {
                     Ok(t) => t,
                     // Only fails after execution has started, which it has not.
@@ -491,8 +495,10 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
             message: u.message,
         });
     }
+    let trimmed = crate::blocks::go_trim_markers(&file.text);
+    let text = trimmed.as_deref().unwrap_or(&file.text);
     let parsed = gotmpl::Template::new(&file.name)
-        .parse(&file.text)
+        .parse(text)
         .map_err(to_source_error)?;
     let mut out: Vec<(String, ListNode)> = parsed
         .templates()
@@ -502,12 +508,20 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
     if !out.iter().any(|(n, _)| n == &file.name) {
         // An empty (or whitespace-only) body is still the file's template in
         // Go, and executing it writes that whitespace.
-        let (top, _) = Parser::with_name(Some(&file.name), &file.text, "{{", "}}")
+        let (top, _) = Parser::with_name(Some(&file.name), text, "{{", "}}")
             .and_then(Parser::parse)
             .map_err(to_source_error)?;
         out.push((file.name.clone(), top));
     }
     check_functions(file, &out)?;
+    for (_, tree) in &mut out {
+        gocompat::check_scopes(tree).map_err(|r| SourceError {
+            file: file.name.clone(),
+            line: Some(r.pos.line),
+            column: Some(tree::column(&file.text, r.pos.offset)),
+            message: r.message,
+        })?;
+    }
     for (_, tree) in &mut out {
         gocompat::rewrite(tree);
     }

@@ -125,14 +125,115 @@ fn render_past_its_time_stops_at_the_next_clock_check() {
     assert_exec_error(&r, 500, "longer than 0 ms");
 }
 
+/// Templates that run on the engine (not the plain text-and-field path
+/// around it), and come close to every inline limit without passing one:
+/// 1,000 range iterations, 64,000 of 65,536 bytes, template calls. The
+/// strict limits must render them exactly as the service's do.
 #[test]
 fn limits_do_not_change_what_a_real_template_renders() {
-    let strict = renderer_with(&[], RenderLimits::inline());
-    let loose = renderer_with(&[], RenderLimits::service());
-    for code in [401, 403, 429, 500] {
-        let req = ErrorRequest::code(code);
-        assert_eq!(strict.render(&req), loose.render(&req));
+    let near = [
+        (
+            "error_500.json",
+            r#"{{range 1000}}{{"                                                              x"}},{{end}}"#,
+        ),
+        (
+            "error_500.xml",
+            r#"{{define "row"}}<r>{{.}}</r>{{end}}{{range $i := 500}}{{template "row" $i}}{{end}}"#,
+        ),
+        (
+            "error_429.json",
+            r#"{{define "e"}}"{{.}}"{{end}}{"error": {{template "e" .Message}}, "n": {{len .Message}}{{if gt (len .Message) 3}}, "long": true{{end}}}"#,
+        ),
+    ];
+    let strict = renderer_with(&near, RenderLimits::inline());
+    let loose = renderer_with(&near, RenderLimits::service());
+    let mut lengths = Vec::new();
+    for (code, ct) in [
+        (500, None),
+        (500, Some("text/xml")),
+        (429, None),
+        (401, None),
+    ] {
+        let mut req = ErrorRequest::code(code).message("slow down");
+        req.content_type = ct.map(str::to_owned);
+        // html/template escapes a template on its first render, inside that
+        // render's time: on a loaded machine that alone can pass 50 ms.
+        let _ = strict.render(&req);
+        let a = strict.render(&req).unwrap();
+        assert_eq!(a.outcome, Outcome::Ok, "{code} {ct:?}: {a:?}");
+        assert_eq!(a, loose.render(&req).unwrap(), "{code} {ct:?}");
+        lengths.push(a.body.len());
     }
+    assert_eq!(lengths[0], 64_000, "1,000 iterations of 64 bytes");
+    assert_eq!(lengths[1], 4_890, "500 template calls");
+}
+
+/// gotmpl refuses, when parsing, blocks and parenthesised pipelines nested
+/// more than 100 levels deep (its `MAX_PARSE_DEPTH`; Go has no such limit,
+/// and no error template comes near it). The load error says so.
+#[test]
+fn parse_nesting_stops_at_100_levels() {
+    let nested = |levels: usize| "{{if 1}}".repeat(levels) + "x" + &"{{end}}".repeat(levels);
+    // The file's own list is the first level.
+    assert!(TemplateSet::from_files([file("error.json", &nested(99))]).is_ok());
+    let err = TemplateSet::from_files([file("error.json", &nested(100))]).unwrap_err();
+    let problem = err.problems()[0].to_string();
+    assert!(
+        problem.starts_with("error.json") && problem.contains("nested deeper than 100 levels"),
+        "{problem}"
+    );
+    let parens = format!("{{{{{}1{}}}}}", "(".repeat(100), ")".repeat(100));
+    let err = TemplateSet::from_files([file("error.json", &parens)]).unwrap_err();
+    assert!(
+        err.problems()[0]
+            .to_string()
+            .contains("nested deeper than 100 levels"),
+        "{err}"
+    );
+}
+
+/// The preview's inline sets stop a render at 50 ms: 8,000 64 KB `printf`
+/// values (each under the output limit, 1,000 iterations, writing little)
+/// take longer than that, and the error names the limit.
+#[test]
+fn inline_render_stops_at_its_50_ms_time_limit() {
+    let slow = format!(
+        "{{{{range 1000}}}}{}{{{{end}}}}",
+        r#"{{len (printf "%65000s" "x")}}"#.repeat(8)
+    );
+    let slow = slow.as_str();
+    assert_eq!(
+        RenderLimits::inline().max_render_time,
+        Duration::from_millis(50)
+    );
+    let r = renderer_with(
+        &[("error_500.json", slow), ("error_500.xml", slow)],
+        RenderLimits::inline(),
+    );
+    assert_exec_error(&r, 500, "longer than 50 ms (limits.max_render_time_ms)");
+}
+
+/// The service's default time limit is 250 ms, named in the error.
+#[test]
+fn service_render_stops_at_its_250_ms_default_time_limit() {
+    assert_eq!(
+        RenderLimits::service().max_render_time,
+        Duration::from_millis(250)
+    );
+    // 2^40 template calls writing nothing: only the clock stops them.
+    let mut text = String::new();
+    for level in 0..40 {
+        text += &format!(
+            "{{{{define \"l{level}\"}}}}{{{{template \"l{next}\"}}}}{{{{template \"l{next}\"}}}}{{{{end}}}}",
+            next = level + 1
+        );
+    }
+    text += "{{define \"l40\"}}{{end}}{{template \"l0\"}}";
+    let r = renderer_with(
+        &[("error_500.json", &text), ("error_500.xml", &text)],
+        RenderLimits::service(),
+    );
+    assert_exec_error(&r, 500, "longer than 250 ms (limits.max_render_time_ms)");
 }
 
 fn inline_problems(files: Vec<TemplateFile>) -> Vec<String> {

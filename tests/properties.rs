@@ -1,8 +1,19 @@
 //! Properties of the `5.15` profile with the gateway's shipped templates:
 //! any message gives valid JSON, and any message XML can carry gives
 //! well-formed XML. (The `5.14` profile breaks both, as the gateway does.)
+//! And a differential property: templates generated from a grammar
+//! (`scripts/differential-cases.py`) render as Go 1.26.5 rendered them
+//! (`tests/differential/cases.jsonl`).
 
-use error_render::{ErrorRequest, Outcome, Renderer};
+use std::sync::Arc;
+
+use error_render::{
+    ErrorRequest, Outcome, Profile, RenderOptions, Renderer, TemplateFile, TemplateSet,
+};
+
+#[path = "deviations/mod.rs"]
+mod deviations;
+use deviations::{DEVIATIONS, Patch};
 use proptest::prelude::*;
 use quick_xml::events::Event;
 
@@ -106,4 +117,139 @@ fn the_xml_checker_rejects_broken_xml() {
     }
     let shipped = "<?xml version = \"1.0\" encoding = \"UTF-8\"?>\n<error>x</error>\n";
     assert_eq!(well_formed_xml(shipped).unwrap().trim(), "x");
+}
+
+#[derive(serde::Deserialize)]
+struct Generated {
+    template: String,
+    requests: Vec<GeneratedRequest>,
+}
+
+#[derive(serde::Deserialize)]
+struct GeneratedRequest {
+    code: u16,
+    message: String,
+    content_type: String,
+    profile: String,
+    expect: GoResult,
+}
+
+#[derive(serde::Deserialize)]
+struct GoResult {
+    status: u16,
+    content_type: String,
+    body: String,
+    outcome: String,
+}
+
+/// Each generated template, as `error.json` and `error.xml`, renders what
+/// Go rendered: the outcome always, and for `ok` the status, content type
+/// and body byte for byte.
+#[test]
+fn generated_templates_render_as_go() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/differential/cases.jsonl"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut failures = Vec::new();
+    let mut used = std::collections::BTreeSet::new();
+    let (mut requests, mut ok_bodies) = (0, 0);
+    for (line, case) in text.lines().enumerate() {
+        let case: Generated = serde_json::from_str(case).unwrap();
+        let files = ["error.json", "error.xml"].map(|name| TemplateFile {
+            name: name.into(),
+            text: case.template.as_str().into(),
+        });
+        let set = TemplateSet::from_files(files).map(Arc::new);
+        for req in &case.requests {
+            requests += 1;
+            let want = &req.expect;
+            let got = match &set {
+                Err(e) => (
+                    "load".to_owned(),
+                    0,
+                    String::new(),
+                    String::new(),
+                    e.to_string(),
+                ),
+                Ok(set) => {
+                    let options = RenderOptions {
+                        profile: req.profile.parse::<Profile>().unwrap(),
+                        ..RenderOptions::default()
+                    };
+                    let mut r = ErrorRequest::code(req.code).message(req.message.clone());
+                    if !req.content_type.is_empty() {
+                        r = r.content_type(req.content_type.clone());
+                    }
+                    let out = Renderer::new(Arc::clone(set), options).render(&r).unwrap();
+                    (
+                        out.outcome.to_string(),
+                        out.status,
+                        out.content_type().to_owned(),
+                        out.body.clone(),
+                        out.error.unwrap_or_default(),
+                    )
+                }
+            };
+            let same = |outcome: &str, body: &str| {
+                got.0 == outcome
+                    && (outcome == "load"
+                        || (got.1 == want.status
+                            && (outcome != "ok" || (got.2 == want.content_type && got.3 == body))))
+            };
+            if want.outcome == "ok" {
+                ok_bodies += 1;
+            }
+            let id = format!("differential/cases.jsonl:{}", line + 1);
+            let deviation = DEVIATIONS.iter().find(|d| d.cases.contains(&id.as_str()));
+            let matches = same(&want.outcome, &want.body)
+                || deviation.is_some_and(|d| {
+                    used.insert(id.clone());
+                    match &d.patch {
+                        Patch::Outcome(ours) => same(ours, &want.body),
+                        Patch::Body(pairs) => {
+                            let body = pairs
+                                .iter()
+                                .fold(want.body.clone(), |b, (go, ours)| b.replace(go, ours));
+                            same(&want.outcome, &body)
+                        }
+                    }
+                });
+            if !matches {
+                failures.push(format!(
+                    "cases.jsonl:{} {:?} message={:?} ct={:?} profile={}:\n  got:  {} {:?} ({})\n  want: {} {:?}",
+                    line + 1,
+                    case.template,
+                    req.message,
+                    req.content_type,
+                    req.profile,
+                    got.0,
+                    got.3,
+                    got.4,
+                    want.outcome,
+                    want.body
+                ));
+            }
+        }
+    }
+    assert!(
+        requests >= 600 && ok_bodies >= 200,
+        "{requests} requests, {ok_bodies} bodies"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {requests} generated renders differ from Go:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let stale: Vec<_> = DEVIATIONS
+        .iter()
+        .flat_map(|d| d.cases.iter())
+        .filter(|c| c.starts_with("differential/") && !used.contains(**c))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "deviations that no longer differ: {stale:?}"
+    );
 }

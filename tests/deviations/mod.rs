@@ -1,0 +1,131 @@
+//! The one list of differences from Go that remain, shared by the tests
+//! that compare with Go's output (`tests/conformance.rs` for both corpora,
+//! `tests/properties.rs` for the generated templates). Each names its cases,
+//! the difference itself (patched into Go's expectation, so the rest of the
+//! case is still compared), why it remains, and the test that pins our side
+//! (in `src/gocompat.rs`). README's "Differences from Go" summarises them.
+
+// Each test crate that includes this module reads a part of it.
+#![allow(dead_code)]
+
+/// How a listed deviation changes Go's expectation into ours.
+pub enum Patch {
+    /// Each `(go, ours)`: where Go's body has `go`, ours has `ours`.
+    Body(&'static [(&'static str, &'static str)]),
+    /// Ours ends with this outcome where Go's is another (the status and,
+    /// for `ok`, the content type are still compared).
+    Outcome(&'static str),
+}
+
+/// A difference from Go that remains, for the cases it covers.
+pub struct Deviation {
+    /// Cases as `<corpus folder>/<file>:<line>`.
+    pub cases: &'static [&'static str],
+    pub patch: Patch,
+    /// Why it remains.
+    pub reason: &'static str,
+    /// The test that pins our side of the difference.
+    pub test: &'static str,
+}
+
+/// Every difference from Go that remains, in the corpora and the generated cases. A deviation
+/// that no longer differs (it was fixed) fails the test, so the list only
+/// ever names real differences.
+pub const DEVIATIONS: &[Deviation] = &[
+    Deviation {
+        cases: &["differential/cases.jsonl:675"],
+        patch: Patch::Outcome("exec"),
+        reason: "comparing the data with itself (`eq . .`): Go compares the pointer (true); \
+                 gotmpl's `eq` refuses the map that stands for it",
+        test: "deviation_data_is_not_comparable",
+    },
+    Deviation {
+        cases: &["differential/cases.jsonl:487"],
+        patch: Patch::Body(&[("%C3%A9%E6", "%C3%A9%EF%BF%BD")]),
+        reason: "a string cut inside a UTF-8 sequence (`slice`) holds one U+FFFD per cut byte \
+                 here (bodies are UTF-8); Go keeps the bytes, which `urlquery`, `%q` and `len` \
+                 then show",
+        test: "deviation_cut_utf8_sequence_is_replaced",
+    },
+    Deviation {
+        cases: &[
+            "conformance/cases-extra.jsonl:101",
+            "conformance/cases-extra.jsonl:102",
+        ],
+        patch: Patch::Body(&[("{\"Message\":\"plain\"}", "\"{plain}\"")]),
+        reason: "the data itself (`{{.}}`) in a script on the JSON path: Go writes the struct \
+                 as JSON; we print it as Go's text (`{x}`) before the escaper, which is right \
+                 in text, attributes and URLs, and a JSON string in a script (gotmpl decides \
+                 the context inside its escaper, after our layer)",
+        test: "deviation_data_in_a_script_is_a_string",
+    },
+    Deviation {
+        cases: &[
+            "conformance-rich/cases.jsonl:1248",
+            "conformance-rich/cases.jsonl:1252",
+            "conformance-rich/cases.jsonl:1259",
+            "conformance-rich/cases.jsonl:1265",
+        ],
+        patch: Patch::Outcome("exec"),
+        reason: "{{template}} calls nested deeper than 200 levels stop (gotmpl's fixed call \
+                 depth, kept as a render limit); Go allows 100,000",
+        test: "deviation_template_calls_nest_at_most_200_deep",
+    },
+    Deviation {
+        cases: &[
+            "conformance-rich/cases.jsonl:2987",
+            "conformance-rich/cases.jsonl:2988",
+            "conformance-rich/cases.jsonl:2989",
+            "conformance-rich/cases.jsonl:2990",
+            "conformance-rich/cases.jsonl:2991",
+            "conformance-rich/cases.jsonl:2992",
+            "conformance-rich/cases.jsonl:2993",
+            "conformance-rich/cases.jsonl:2994",
+        ],
+        patch: Patch::Outcome("load"),
+        reason: "complex literals (`1i`, `2+3i`): gotmpl's lexer and values have no complex \
+                 numbers, so the set does not load; Go prints them as (0+1i)",
+        test: "deviation_complex_literals_do_not_load",
+    },
+    Deviation {
+        cases: &[
+            "conformance-rich/cases.jsonl:2999",
+            "conformance-rich/cases.jsonl:3000",
+            "conformance-rich/cases.jsonl:3001",
+            "conformance-rich/cases.jsonl:3002",
+        ],
+        patch: Patch::Outcome("load"),
+        reason: "the minimum int64 literal (-9223372036854775808): gotmpl's lexer reads the \
+                 digits before the sign and overflows",
+        test: "deviation_min_int64_literal_does_not_load",
+    },
+    Deviation {
+        cases: &[
+            "differential/cases.jsonl:102",
+            "differential/cases.jsonl:239",
+            "differential/cases.jsonl:260",
+            "differential/cases.jsonl:392",
+            "differential/cases.jsonl:524",
+            "differential/cases.jsonl:622",
+            "differential/cases.jsonl:854",
+        ],
+        patch: Patch::Outcome("exec"),
+        reason: "`html` or `urlquery` inside {{range}} on the JSON path: gotmpl's escaper \
+                 refuses it when it escapes the loop body a second time (\"on range loop \
+                 re-entry: predefined escaper disallowed\"); Go renders it",
+        test: "deviation_predefined_escaper_in_range_fails",
+    },
+    Deviation {
+        cases: &[
+            "conformance-rich/cases.jsonl:3195",
+            "conformance-rich/cases.jsonl:3196",
+            "conformance-rich/cases.jsonl:3197",
+            "conformance-rich/cases.jsonl:3198",
+        ],
+        patch: Patch::Outcome("load"),
+        reason: "a template file that is not valid UTF-8 is refused with its byte offset; Go \
+                 loads it and writes its bytes, which needs byte (not UTF-8 string) bodies \
+                 end to end",
+        test: "deviation_template_not_utf8_does_not_load",
+    },
+];
