@@ -35,6 +35,7 @@ pub mod error;
 pub mod escape;
 pub mod export;
 mod gocompat;
+#[cfg(feature = "server")]
 pub mod http;
 pub mod limits;
 pub mod overrides;
@@ -44,6 +45,7 @@ pub mod set;
 pub mod store;
 mod tree;
 pub mod validate;
+#[cfg(feature = "watch")]
 pub mod watch;
 
 pub use catalogue::Catalogue;
