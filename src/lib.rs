@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 mod blocks;
+pub mod builder;
 pub mod catalogue;
 pub mod config;
 pub mod error;
@@ -38,6 +39,8 @@ mod gocompat;
 #[cfg(feature = "server")]
 pub mod http;
 pub mod limits;
+#[cfg(feature = "watch")]
+pub mod live;
 pub mod overrides;
 pub mod render;
 pub mod select;
@@ -48,10 +51,13 @@ pub mod validate;
 #[cfg(feature = "watch")]
 pub mod watch;
 
+pub use builder::{BuildError, RendererBuilder};
 pub use catalogue::Catalogue;
 pub use error::{ExecError, LoadError, SourceError};
 pub use escape::{Path, Profile};
 pub use limits::RenderLimits;
+#[cfg(feature = "watch")]
+pub use live::LiveRenderer;
 pub use overrides::Overrides;
 pub use render::{ErrorRequest, Outcome, RenderError, RenderOptions, Rendered, Renderer};
 pub use set::{TemplateFile, TemplateSet};
