@@ -38,6 +38,8 @@ pub mod export;
 mod gocompat;
 #[cfg(feature = "server")]
 pub mod http;
+#[cfg(feature = "server")]
+pub mod layer;
 pub mod limits;
 #[cfg(feature = "watch")]
 pub mod live;
