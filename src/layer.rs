@@ -185,23 +185,18 @@ pub struct ErrorService<S> {
 }
 
 /// What the layer keeps of the request to choose the format: the
-/// `Accept` and `Content-Type` values.
+/// `Accept` and `Content-Type` values (a `HeaderValue` clone shares its
+/// bytes, so requests answered untouched pay no copy).
 struct Wish {
-    accept: Option<String>,
-    content_type: Option<String>,
+    accept: Option<HeaderValue>,
+    content_type: Option<HeaderValue>,
 }
 
 impl Wish {
     fn of(headers: &HeaderMap) -> Wish {
-        let get = |name| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
         Wish {
-            accept: get(http::header::ACCEPT),
-            content_type: get(CONTENT_TYPE),
+            accept: headers.get(http::header::ACCEPT).cloned(),
+            content_type: headers.get(CONTENT_TYPE).cloned(),
         }
     }
 
@@ -209,7 +204,9 @@ impl Wish {
     /// names among those the set has for `code`, else the request's own
     /// `Content-Type` (the gateway's rule), as the Traefik route does.
     fn content_type(&self, renderer: &Renderer, ask: &ErrorRequest) -> Option<String> {
-        match self.accept.as_deref().filter(|a| !is_indifferent(a)) {
+        let text =
+            |v: &Option<HeaderValue>| v.as_ref().and_then(|v| v.to_str().ok()).map(str::to_owned);
+        match text(&self.accept).filter(|a| !is_indifferent(a)) {
             Some(accept) => {
                 let code = match ask.code {
                     Some(code) => Some(code),
@@ -221,11 +218,11 @@ impl Wish {
                 } else {
                     &[Format::Json]
                 };
-                negotiate(accept, available)
+                negotiate(&accept, available)
                     .request_content_type()
                     .map(str::to_owned)
             }
-            None => self.content_type.clone(),
+            None => text(&self.content_type),
         }
     }
 }

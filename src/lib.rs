@@ -114,9 +114,12 @@ pub use builder::{BuildError, RendererBuilder};
 pub use catalogue::Catalogue;
 pub use error::{ExecError, LoadError, SourceError};
 pub use escape::{Path, Profile};
+#[cfg(feature = "server")]
+pub use layer::{ErrorLayer, RenderAs};
 pub use limits::RenderLimits;
 #[cfg(feature = "watch")]
 pub use live::LiveRenderer;
 pub use overrides::Overrides;
 pub use render::{ErrorRequest, Outcome, RenderError, RenderOptions, Rendered, Renderer};
 pub use set::{TemplateFile, TemplateSet};
+pub use store::Store;
