@@ -18,17 +18,10 @@ const HEAVY: [&str; 7] = [
 fn tree(flags: &[&str]) -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
-    // --offline: the lock file names every version, so no index is needed.
+    // --locked: the lock file names every version, so cargo reads no index
+    // (it downloads only a crate missing from its cache, as a build would).
     let out = Command::new(cargo)
-        .args([
-            "tree",
-            "--offline",
-            "--locked",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-        ])
+        .args(["tree", "--locked", "-e", "normal", "--prefix", "none"])
         .args(["--manifest-path", manifest])
         .args(flags)
         .output()
