@@ -115,6 +115,7 @@ pub struct ErrorLayer {
     select: Select,
     headers: ExtraHeaders,
     rewrites: StatusRewrites,
+    request_context: bool,
 }
 
 /// What every wrapped service shares, behind one `Arc`.
@@ -124,6 +125,7 @@ struct Shared {
     select: Select,
     headers: ExtraHeaders,
     rewrites: StatusRewrites,
+    request_context: bool,
 }
 
 impl ErrorLayer {
@@ -136,6 +138,7 @@ impl ErrorLayer {
             select: Select::default(),
             headers: ExtraHeaders::default(),
             rewrites: StatusRewrites::default(),
+            request_context: false,
         }
     }
 
@@ -152,11 +155,14 @@ impl ErrorLayer {
         self
     }
 
-    /// Adds the settings' per-status extra headers (`headers`) and status
-    /// rewrites (`status_rewrites`), as the service applies them.
+    /// Adds the settings' per-status extra headers (`headers`), status
+    /// rewrites (`status_rewrites`) and request context for templates
+    /// (`request_context`: `RequestID` from `X-Request-ID` and the like),
+    /// as the service applies them.
     pub fn config(mut self, config: &Config) -> Self {
         self.headers = config.headers.clone();
         self.rewrites = config.status_rewrites.clone();
+        self.request_context = config.request_context;
         self
     }
 }
@@ -172,6 +178,7 @@ impl<S> tower::Layer<S> for ErrorLayer {
                 select: self.select.clone(),
                 headers: self.headers.clone(),
                 rewrites: self.rewrites.clone(),
+                request_context: self.request_context,
             }),
         }
     }
@@ -190,13 +197,16 @@ pub struct ErrorService<S> {
 struct Wish {
     accept: Option<HeaderValue>,
     content_type: Option<HeaderValue>,
+    /// The request context for templates, when the settings expose it.
+    fields: Option<Vec<(String, String)>>,
 }
 
 impl Wish {
-    fn of(headers: &HeaderMap) -> Wish {
+    fn of(headers: &HeaderMap, request_context: bool) -> Wish {
         Wish {
             accept: headers.get(http::header::ACCEPT).cloned(),
             content_type: headers.get(CONTENT_TYPE).cloned(),
+            fields: request_context.then(|| context_fields(headers)),
         }
     }
 
@@ -227,6 +237,22 @@ impl Wish {
     }
 }
 
+/// The service's request context: every field present (empty when its
+/// header is absent), so a template using one never fails on a request
+/// without it.
+fn context_fields(headers: &HeaderMap) -> Vec<(String, String)> {
+    crate::http::routes::CONTEXT
+        .iter()
+        .map(|(field, names)| {
+            let value = names
+                .iter()
+                .find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()))
+                .unwrap_or("");
+            ((*field).to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl<S, ReqBody, ResBody> tower::Service<Request<ReqBody>> for ErrorService<S>
@@ -245,7 +271,7 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let wish = Wish::of(req.headers());
+        let wish = Wish::of(req.headers(), self.shared.request_context);
         let shared = Arc::clone(&self.shared);
         let response = self.inner.call(req);
         Box::pin(async move {
@@ -282,6 +308,9 @@ impl Shared {
         // the two cannot pair one set's formats with another's templates.
         let snap = self.store.current();
         ask.content_type = wish.content_type(&snap.renderer, &ask);
+        if let Some(fields) = &wish.fields {
+            ask.fields.clone_from(fields);
+        }
         let Some(reply) = reply(&snap.renderer, &ask, status) else {
             return Response::from_parts(parts, Body::new(body));
         };

@@ -259,6 +259,26 @@ async fn settings_add_extra_headers_and_rewrite_statuses() {
 }
 
 #[tokio::test]
+async fn request_context_reaches_templates_when_the_settings_expose_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("error.json"),
+        "{{.Message}} [{{.RequestID}}]",
+    )
+    .unwrap();
+    let builder = Renderer::builder().templates(dir.path()).layer(
+        ConfigLayer::parse("request_context: true\n", std::path::Path::new("c.yaml")).unwrap(),
+    );
+    let settings = builder.settings().unwrap();
+    let store = Arc::new(builder.build_store().unwrap());
+    let app = app(ErrorLayer::new(store).config(&settings));
+    let (_, _, body) = get_with(&app, "/missing", &[("x-request-id", "r-1")]).await;
+    assert_eq!(body, "Not Found [r-1]");
+    let (_, _, body) = get_with(&app, "/missing", &[]).await;
+    assert_eq!(body, "Not Found []");
+}
+
+#[tokio::test]
 async fn a_reload_is_followed() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("error.json");
