@@ -325,3 +325,36 @@ async fn a_template_failing_as_it_runs_answers_the_bundled_default() {
     assert_eq!(body, JSON_404);
     assert_eq!(header(&r, "content-type"), Some("application/json"));
 }
+
+/// Not only axum: a bare tower service with its own body type.
+#[tokio::test]
+async fn wraps_a_plain_tower_service() {
+    use tower::{Layer as _, ServiceExt as _};
+    let inner = tower::service_fn(|req: Request<()>| async move {
+        let status = if req.uri().path() == "/ok" { 200 } else { 502 };
+        let response = Response::builder()
+            .status(status)
+            .body(String::from("inner"))
+            .unwrap();
+        Ok::<_, std::convert::Infallible>(response)
+    });
+    let service = ErrorLayer::new(bundled()).layer(inner);
+    let call = |path: &'static str| {
+        let service = service.clone();
+        async move {
+            let response = service
+                .oneshot(Request::get(path).body(()).unwrap())
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            (status, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    assert_eq!(call("/ok").await, (StatusCode::OK, "inner".to_owned()));
+    let (status, body) = call("/fail").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(body.contains("\"error\""), "{body}");
+}
