@@ -265,9 +265,7 @@ pub fn reason_phrase(code: u16) -> Option<&'static str> {
 }
 
 fn http_reason(code: u16) -> Option<&'static str> {
-    axum::http::StatusCode::from_u16(code)
-        .ok()?
-        .canonical_reason()
+    http::StatusCode::from_u16(code).ok()?.canonical_reason()
 }
 
 #[cfg(test)]

@@ -3,14 +3,17 @@
 //! CI validation and Rust programs.
 //!
 //! A template folder holds `error.json`, `error.xml`, `error_<code>.json`
-//! and `error_<code>.xml` (Go templates using `{{.Message}}`). Load it into a
-//! [`TemplateSet`], wrap it in a [`Renderer`] with [`RenderOptions`], and
-//! render an [`ErrorRequest`] into a [`Rendered`] response:
+//! and `error_<code>.xml` (Go templates using `{{.Message}}`). There are
+//! three ways to use it from Rust; `docs/embedding.md` has the details.
+//!
+//! **Render once.** [`Renderer::builder`] names the sources (template
+//! folder, tyk.conf, overrides, config file, environment) with the
+//! service's precedence and loads them into a [`Renderer`]:
 //!
 //! ```
-//! use error_render::{ErrorRequest, Renderer, Outcome};
+//! use error_render::{ErrorRequest, Outcome, Renderer};
 //!
-//! let renderer = Renderer::from_dir("templates")?;
+//! let renderer = Renderer::builder().templates("templates").build()?;
 //! let r = renderer.render(
 //!     &ErrorRequest::code(429)
 //!         .message("API Rate Limit Exceeded")
@@ -24,11 +27,61 @@
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! **A live renderer** (feature `watch`). The same builder's `build_live`
+//! watches exactly the files the build read and reloads on a change,
+//! keeping the last good set when a reload fails:
+//!
+//! ```
+//! # #[cfg(feature = "watch")] {
+//! use error_render::{ErrorRequest, Renderer};
+//!
+//! let live = Renderer::builder().templates("templates").build_live()?;
+//! let r = live.render(&ErrorRequest::code(404))?;
+//! assert_eq!(r.body, "{\n    \"error\": \"Not Found\"\n}");
+//! // Each reload attempt is announced, to wait on instead of sleeping.
+//! let _reloads = live.subscribe();
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **A tower layer** (feature `server`). `layer::ErrorLayer` wraps an axum,
+//! hyper or tower service so that its error responses become the rendered
+//! error for their status, in the format the request asks for, following
+//! the live set:
+//!
+//! ```
+//! # #[cfg(feature = "server")] {
+//! use axum::{Router, http::StatusCode, routing::get};
+//! use error_render::Renderer;
+//! use error_render::layer::ErrorLayer;
+//! use tower::ServiceExt as _;
+//!
+//! let live = Renderer::builder().templates("templates").build_live()?;
+//! let app = Router::new()
+//!     .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
+//!     .layer(ErrorLayer::from_live(&live));
+//!
+//! let request = axum::http::Request::get("/missing").body(axum::body::Body::empty())?;
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! let response = runtime.block_on(app.oneshot(request))?;
+//! assert_eq!(response.status(), 404);
+//! assert_eq!(response.headers()["content-type"], "application/json");
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The crate's features, all on by default: `server` (the HTTP service,
+//! its metrics and the tower layer; implies `watch`), `watch` (live reload)
+//! and `cli` (the `error-render` command). Without them the library
+//! renders, validates and exports with neither an async runtime nor an
+//! HTTP stack.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod blocks;
+pub mod builder;
 pub mod catalogue;
 pub mod config;
 pub mod error;
@@ -36,8 +89,13 @@ pub mod escape;
 pub mod export;
 mod gocompat;
 mod gofmt;
+#[cfg(feature = "server")]
 pub mod http;
+#[cfg(feature = "server")]
+pub mod layer;
 pub mod limits;
+#[cfg(feature = "watch")]
+pub mod live;
 pub mod overrides;
 pub mod render;
 pub mod select;
@@ -45,12 +103,24 @@ pub mod set;
 pub mod store;
 mod tree;
 pub mod validate;
+#[cfg(feature = "watch")]
 pub mod watch;
 
+/// docs/embedding.md, whose examples run as doctests.
+#[cfg(all(doctest, feature = "server"))]
+#[doc = include_str!("../docs/embedding.md")]
+pub struct EmbeddingDocs;
+
+pub use builder::{BuildError, RendererBuilder};
 pub use catalogue::Catalogue;
 pub use error::{ExecError, LoadError, SourceError};
 pub use escape::{Path, Profile};
+#[cfg(feature = "server")]
+pub use layer::{ErrorLayer, RenderAs};
 pub use limits::RenderLimits;
+#[cfg(feature = "watch")]
+pub use live::LiveRenderer;
 pub use overrides::Overrides;
 pub use render::{ErrorRequest, Outcome, RenderError, RenderOptions, Rendered, Renderer};
 pub use set::{TemplateFile, TemplateSet};
+pub use store::Store;

@@ -8,7 +8,7 @@ use std::path::Path as FsPath;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use gotmpl::parse::{Expr, ListNode, Node};
 use gotmpl::{SafeKind, Value};
 

@@ -75,6 +75,7 @@ pub struct Store {
     /// only while building, never by request handling.
     reloading: Mutex<ReloadCounts>,
     /// Counts reload attempts, for [`subscribe`](Self::subscribe).
+    #[cfg(feature = "watch")]
     attempts: tokio::sync::watch::Sender<u64>,
 }
 
@@ -103,6 +104,7 @@ impl Store {
             last_failure: ArcSwapOption::empty(),
             build: Box::new(build),
             reloading: Mutex::new(ReloadCounts::default()),
+            #[cfg(feature = "watch")]
             attempts: tokio::sync::watch::Sender::new(0),
         })
     }
@@ -118,6 +120,7 @@ impl Store {
 
     /// A receiver that sees every later reload attempt, successful or not
     /// (its value counts them): await `changed()` instead of polling.
+    #[cfg(feature = "watch")]
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.attempts.subscribe()
     }
@@ -155,6 +158,7 @@ impl Store {
         };
         let started = Instant::now();
         let result = self.build_and_swap(started, &mut counts);
+        #[cfg(feature = "watch")]
         self.attempts.send_modify(|n| *n += 1);
         result
     }

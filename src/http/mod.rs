@@ -33,9 +33,8 @@ use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::config::{Config, ConfigError, load_overrides};
+use crate::config::{Config, ConfigError};
 use crate::render::Renderer;
-use crate::set::TemplateSet;
 use crate::store::{ReloadError, Store};
 
 pub use error::{ApiError, ERROR_HEADER};
@@ -125,21 +124,7 @@ pub fn build_store(config: Arc<Config>) -> Result<Store, ReloadError> {
 }
 
 fn build_renderer(config: &Config) -> Result<Renderer, ReloadError> {
-    // Parse errors name files by base name, as the gateway does; /status
-    // shows the folder beside them.
-    let set = TemplateSet::load_limited(&config.templates, config.limits.render)
-        .map_err(ReloadError::new)?;
-    for w in set.warnings() {
-        tracing::warn!(dir = %config.templates.display(), "{w}");
-    }
-    let (overrides, problems) = load_overrides(config).map_err(ReloadError::new)?;
-    for p in problems {
-        tracing::warn!("override_messages: {p}");
-    }
-    Ok(Renderer::new(
-        Arc::new(set),
-        config.render_options(overrides),
-    ))
+    Renderer::from_config(config)
 }
 
 /// The service's routes over `state` for the traffic port, ready to serve
