@@ -53,45 +53,44 @@ pub async fn status(State(state): State<AppState>) -> Response {
         "reloads": { "ok": counts.succeeded, "failed": counts.failed },
         "last_reload_error": state.store.last_failure().map(|f| failure_json(&f)),
         "warnings": warnings,
-        "findings": findings(&state, Arc::clone(&snap)).await,
+        "findings": findings_now(&state),
     }))
 }
 
-/// The validator's findings for the live set (`validate::lint_renderer`),
-/// computed once per generation: linting renders every catalogue entry, too
-/// much to repeat on every poll of `/status`.
-pub(crate) async fn findings(state: &AppState, snap: Arc<Snapshot>) -> serde_json::Value {
-    let cached = state
-        .findings
-        .lock()
-        .ok()
-        .and_then(|c| c.as_ref().filter(|(g, _)| *g == snap.generation).cloned());
-    if let Some((_, value)) = cached {
-        return (*value).clone();
-    }
-    let generation = snap.generation;
-    // Rendering many errors is CPU work: keep it off the async workers.
-    let linted = tokio::task::spawn_blocking(move || {
-        serde_json::to_value(crate::validate::lint_renderer(&snap.renderer))
-    })
-    .await;
-    match linted {
-        Ok(Ok(value)) => {
-            let value = Arc::new(value);
-            if let Ok(mut cache) = state.findings.lock() {
-                *cache = Some((generation, Arc::clone(&value)));
-            }
-            (*value).clone()
-        }
-        Ok(Err(e)) => {
+/// The validator's findings for the live set as JSON, or `"pending"` while
+/// the store lints it in the background (after every load, off the async
+/// workers): `/status` never waits for the validator.
+pub(crate) fn findings_now(state: &AppState) -> serde_json::Value {
+    match state.store.findings() {
+        Some(f) => serde_json::to_value(&f.findings).unwrap_or_else(|e| {
             tracing::error!(error = %e, "serialising findings");
             serde_json::Value::Null
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "linting the live set failed");
-            serde_json::Value::Null
-        }
+        }),
+        None => serde_json::Value::from("pending"),
     }
+}
+
+/// How long the preview waits for a new generation's findings before
+/// showing them as pending.
+const FINDINGS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The findings of `snap`'s generation, waiting (asynchronously, bounded)
+/// for the background lint to finish; `"pending"` if it does not in time.
+pub(crate) async fn findings(state: &AppState, snap: Arc<Snapshot>) -> serde_json::Value {
+    let mut linted = state.store.subscribe_findings();
+    let ready = async {
+        while state
+            .store
+            .findings()
+            .is_none_or(|f| f.generation < snap.generation)
+        {
+            if linted.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(FINDINGS_WAIT, ready).await;
+    findings_now(state)
 }
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.
