@@ -84,8 +84,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn init_logging(config: &Config) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
         .with_context(|| format!("log_level {:?} is not a tracing filter", config.log_level))?;
+    if !config.log_level.contains("notify") {
+        // At trace, the watcher library logs every event, and a log file in
+        // a watched folder would feed it its own lines.
+        filter = filter.add_directive(
+            error_render::watch::QUIET_WATCHER_LOGS
+                .parse()
+                .context("the watcher's log directive")?,
+        );
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
