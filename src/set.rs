@@ -532,10 +532,13 @@ fn read_template(
     let target = if link.file_type().is_symlink() {
         let real = std::fs::canonicalize(&path).map_err(io)?;
         if !real.starts_with(real_dir) {
+            // Named as written (`/proc/self/environ`), and as resolved.
+            let written = std::fs::read_link(&path).unwrap_or_else(|_| real.clone());
             return Err(problem(format!(
-                "a link to {}, outside the template folder: only links within the folder \
+                "a link to {} ({}), outside the template folder: only links within the folder \
                  (such as a Kubernetes ConfigMap's ..data) are followed; copy the file into the \
                  folder",
+                written.display(),
                 real.display()
             )));
         }
