@@ -56,8 +56,9 @@ pub const MAX_DELAY: Duration = Duration::from_secs(1);
 
 /// How long every file the loader reads must have been left unmodified
 /// before a build: a writer pausing between the chunks of one write for
-/// less than this is never read half-way.
-pub const SETTLE: Duration = Duration::from_millis(50);
+/// less than this is never read half-way. As long as the debounce: files
+/// rewritten faster than that are reloaded once they rest.
+pub const SETTLE: Duration = DEBOUNCE;
 
 /// A filter directive (for `tracing_subscriber::EnvFilter`) that keeps the
 /// file-watching library's own event tracing out of the logs: written to a
@@ -356,7 +357,7 @@ fn debounce_loop(
             let before = Fingerprint::take(sources);
             // A writer may be between two chunks of one write: wait until
             // the files have been left alone for a while.
-            if let Some(wait) = SETTLE.checked_sub(before.youngest_age()) {
+            if let Some(wait) = before.unsettled_for() {
                 match rx.recv_timeout(wait) {
                     Ok(Message::Changed) | Err(RecvTimeoutError::Timeout) => continue,
                     Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
@@ -423,7 +424,10 @@ impl Fingerprint {
                 let inode = std::os::unix::fs::MetadataExt::ino(&m);
                 #[cfg(not(unix))]
                 let inode = 0;
-                (m.len(), m.modified().ok(), inode)
+                // A directory (`..data`) is never "empty" in the sense
+                // below, whatever size its file system gives it.
+                let len = if m.is_dir() { u64::MAX } else { m.len() };
+                (len, m.modified().ok(), inode)
             })
         };
         let mut entries = Vec::new();
@@ -448,17 +452,23 @@ impl Fingerprint {
         Fingerprint(entries)
     }
 
-    /// How long ago the most recently modified file was modified (a time
-    /// in the future counts as long ago: a skewed clock must not stall
-    /// reloads for good).
-    fn youngest_age(&self) -> Duration {
+    /// How much longer to wait until every file has been left alone for
+    /// [`SETTLE`] (an empty one for [`MAX_DELAY`]: truncating is the first
+    /// step of every in-place write, and a writer descheduled right after
+    /// it leaves an empty file that looks finished); `None` when settled.
+    /// A modification time in the future counts as long ago: a skewed
+    /// clock must not stall reloads for good.
+    fn unsettled_for(&self) -> Option<Duration> {
         let now = SystemTime::now();
         self.0
             .iter()
-            .filter_map(|(_, s)| s.as_ref().and_then(|(_, t, _)| *t))
-            .map(|t| now.duration_since(t).unwrap_or(Duration::MAX))
-            .min()
-            .unwrap_or(Duration::MAX)
+            .filter_map(|(_, stamp)| {
+                let (len, modified, _) = stamp.as_ref()?;
+                let age = now.duration_since((*modified)?).unwrap_or(Duration::MAX);
+                let needed = if *len == 0 { MAX_DELAY } else { SETTLE };
+                needed.checked_sub(age).filter(|d| !d.is_zero())
+            })
+            .max()
     }
 }
 
