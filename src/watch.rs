@@ -413,7 +413,10 @@ fn wait_quiet(rx: &Receiver<Message>, first: Instant) -> bool {
 /// template and `..data` in the watched folders. Two equal fingerprints
 /// around a build mean the build read files nobody was writing.
 #[derive(Debug, PartialEq, Eq)]
-struct Fingerprint(Vec<(PathBuf, Option<(u64, Option<SystemTime>, u64)>)>);
+struct Fingerprint(Vec<(PathBuf, Option<Stamp>)>);
+
+/// A file's size (`u64::MAX` for a directory), modification time and inode.
+type Stamp = (u64, Option<SystemTime>, u64);
 
 impl Fingerprint {
     fn take(sources: &[PathBuf]) -> Fingerprint {

@@ -62,7 +62,10 @@ fn fifo_and_socket_templates_are_load_errors_naming_the_file() {
 
     let _socket = std::os::unix::net::UnixListener::bind(dir.join("error_501.json")).expect("bind");
     let err = load_error(dir, RenderLimits::service());
-    assert!(err.contains("error_501.json") && err.contains("a socket"), "{err}");
+    assert!(
+        err.contains("error_501.json") && err.contains("a socket"),
+        "{err}"
+    );
 }
 
 #[cfg(unix)]
@@ -188,7 +191,9 @@ fn size_and_reload_limits_are_settings() {
 
     let layer: ConfigLayer =
         serde_yaml_ng::from_str("limits:\n  reload_timeout_ms: 0\n").expect("yaml");
-    let err = Config::from_layer(layer).expect_err("0 refused").to_string();
+    let err = Config::from_layer(layer)
+        .expect_err("0 refused")
+        .to_string();
     assert!(err.contains("limits.reload_timeout_ms"), "{err}");
 }
 

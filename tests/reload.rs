@@ -568,7 +568,8 @@ fn a_stuck_reload_never_stalls_serving() {
         .expect("reload thread")
         .expect_err("abandoned at the deadline");
     assert!(
-        err.message.contains("longer than 500 ms (limits.reload_timeout_ms)"),
+        err.message
+            .contains("longer than 500 ms (limits.reload_timeout_ms)"),
         "{err}"
     );
     assert!(err.message.contains("still serving generation 1"), "{err}");
@@ -582,7 +583,9 @@ fn a_stuck_reload_never_stalls_serving() {
     let status: serde_json::Value = serde_json::from_str(&status).expect("json");
     assert_eq!(status["generation"], 1);
     assert_eq!(status["reloads"]["failed"], 2);
-    let message = status["last_reload_error"]["message"].as_str().unwrap_or("");
+    let message = status["last_reload_error"]["message"]
+        .as_str()
+        .unwrap_or("");
     assert!(message.contains("still running"), "{status}");
 
     // Unstuck, reloads work again.
@@ -699,7 +702,7 @@ fn in_place_write_storm_never_serves_a_half_written_template() {
     let mut round = 0usize;
     while Instant::now() < storm_ends {
         let started = Instant::now();
-        let text = if round % 2 == 0 { &b } else { &a };
+        let text = if round.is_multiple_of(2) { &b } else { &a };
         let mut f = std::fs::File::create(&file).expect("truncate");
         for chunk in text.as_bytes().chunks(text.len() / 4 + 1) {
             f.write_all(chunk).expect("write chunk");
@@ -710,15 +713,16 @@ fn in_place_write_storm_never_serves_a_half_written_template() {
         std::thread::sleep(Duration::from_millis(100).saturating_sub(started.elapsed()));
     }
     // The storm ends on B (an even round count ends on A: write B once more).
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         write(&file, &b);
     }
     let store = &server.state.store;
     runtime.block_on(async {
         tokio::time::timeout(WAIT, async {
-            while body(store, 500) != "{\"version\": \"B\", \"padding\": \"".to_owned()
-                + &"B".repeat(300)
-                + "\", \"message\": \"m\"}"
+            while body(store, 500)
+                != "{\"version\": \"B\", \"padding\": \"".to_owned()
+                    + &"B".repeat(300)
+                    + "\", \"message\": \"m\"}"
             {
                 reloads.changed().await.expect("store alive");
             }
@@ -858,8 +862,8 @@ fn renders_are_never_torn_across_reloads() {
 
     // kubelet's swap, back and forth: a new link renamed over ..data.
     let mut reloads = store.subscribe();
-    for round in 0..20 {
-        let v = if round % 2 == 0 { "B" } else { "A" };
+    for round in 0..20u32 {
+        let v = if round.is_multiple_of(2) { "B" } else { "A" };
         symlink(format!("..v{v}"), dir.join("..data_tmp")).expect("symlink");
         std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).expect("rename");
         let want = format!("{v}-404-{v}");
