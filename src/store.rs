@@ -411,6 +411,15 @@ mod tests {
         assert_eq!(body, "better m");
     }
 
+    #[test]
+    fn a_build_the_check_refuses_is_discarded_uncounted() {
+        let store = Store::new(|| renderer("{{.Message}}")).unwrap();
+        assert_eq!(store.reload_if(|| false).unwrap(), Reloaded::Discarded);
+        assert_eq!(store.snapshot().generation, 1);
+        assert_eq!(store.counts(), ReloadCounts::default());
+        assert_eq!(store.reload_if(|| true).unwrap(), Reloaded::Swapped(2));
+    }
+
     /// The body cache lives in the renderer, so a reload serves the new
     /// templates at once, never a body cached from the old ones.
     #[test]

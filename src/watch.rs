@@ -597,6 +597,9 @@ mod tests {
         assert!(dir.matches(Path::new("/t/..data")));
         assert!(dir.matches(Path::new("/t")));
         assert!(!dir.matches(Path::new("/t/4913")));
+        // Not read by the loader: a log file, a README.
+        assert!(!dir.matches(Path::new("/t/serve.log")));
+        assert!(!dir.matches(Path::new("/t/README.md")));
         assert!(!dir.matches(Path::new("/other/error.json")));
         let file = Rule {
             dir: "/etc".into(),
