@@ -80,7 +80,9 @@ impl TemplateSet {
     /// gateway does at start-up.
     ///
     /// Fails when the folder cannot be read, holds no such file, or any file
-    /// does not parse (every failing file is reported). A set without
+    /// cannot be read safely (not a regular file, a link out of the folder,
+    /// over the size limits) or does not parse (every failing file is
+    /// reported). A set without
     /// `error.json` loads, with a warning.
     pub fn load(dir: impl AsRef<FsPath>) -> Result<Self, LoadError> {
         Self::load_limited(dir, RenderLimits::service())
@@ -114,8 +116,13 @@ impl TemplateSet {
             let bytes = match read_template(dir, &real_dir, &name, limits.max_template_bytes) {
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => continue,
-                Err(problem) => {
-                    problems.push(problem);
+                Err(e) => {
+                    problems.push(SourceError {
+                        file: name,
+                        line: None,
+                        column: None,
+                        message: e.to_string(),
+                    });
                     continue;
                 }
             };
@@ -505,42 +512,61 @@ fn check_sizes(files: &[TemplateFile], limits: &RenderLimits) -> Result<(), Load
     }
 }
 
-/// Reads one template file of `dir` (named `name`) safely: only a regular
-/// file, or a link that stays inside the folder (Kubernetes' `..data`
-/// layout); never more than `max` bytes, checked before reading (from the
-/// metadata) and while reading (a file growing meanwhile). A FIFO, device or
-/// socket is refused without opening it for a blocking read.
+/// Why [`read_template`] refused or failed to read a template file.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// The operating system's error.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A link leading out of the template folder.
+    #[error(
+        "a link to {} ({}), outside the template folder: only links within the folder \
+         (such as a Kubernetes ConfigMap's ..data) are followed; copy the file into the folder",
+        written.display(),
+        real.display()
+    )]
+    OutsideLink { written: PathBuf, real: PathBuf },
+    /// A FIFO, socket or device.
+    #[error("{} is not a regular file ({kind}): only regular files are loaded", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
+    /// Over `limits.max_template_bytes`.
+    #[error(
+        "the template is {size} bytes or more, at most {max} allowed (limits.max_template_bytes)"
+    )]
+    TooLarge { size: u64, max: usize },
+}
+
+/// Reads template `name` of `dir` safely: only a regular file, or a link
+/// that stays inside the folder (`real_dir`, `dir` resolved; Kubernetes'
+/// `..data` layout); never more than `max` bytes, checked before reading
+/// (from the metadata) and while reading (a file growing meanwhile). A FIFO,
+/// device or socket is refused without opening it for a blocking read.
 ///
 /// `Ok(None)`: a directory (skipped, as Go's glob would fail on it).
-fn read_template(
+pub(crate) fn read_template(
     dir: &FsPath,
     real_dir: &FsPath,
     name: &str,
     max: Option<usize>,
-) -> Result<Option<Vec<u8>>, SourceError> {
+) -> Result<Option<Vec<u8>>, ReadError> {
     use std::io::Read as _;
 
     let path = dir.join(name);
-    let problem = |message: String| SourceError {
-        file: name.to_owned(),
-        line: None,
-        column: None,
-        message,
+    let io = |source: std::io::Error| ReadError::Io {
+        path: path.clone(),
+        source,
     };
-    let io = |e: std::io::Error| problem(format!("cannot read {}: {e}", path.display()));
     let link = std::fs::symlink_metadata(&path).map_err(io)?;
     let target = if link.file_type().is_symlink() {
         let real = std::fs::canonicalize(&path).map_err(io)?;
         if !real.starts_with(real_dir) {
             // Named as written (`/proc/self/environ`), and as resolved.
             let written = std::fs::read_link(&path).unwrap_or_else(|_| real.clone());
-            return Err(problem(format!(
-                "a link to {} ({}), outside the template folder: only links within the folder \
-                 (such as a Kubernetes ConfigMap's ..data) are followed; copy the file into the \
-                 folder",
-                written.display(),
-                real.display()
-            )));
+            return Err(ReadError::OutsideLink { written, real });
         }
         // The resolved path, so the file checked is the file read.
         real
@@ -551,23 +577,20 @@ fn read_template(
     if meta.is_dir() {
         return Ok(None);
     }
-    if !meta.is_file() {
-        return Err(problem(format!(
-            "{} is not a regular file ({}): only regular files are loaded",
-            path.display(),
-            file_kind(&meta)
-        )));
-    }
-    let too_big = |size: u64, max: usize| {
-        problem(format!(
-            "the template is {size} bytes or more, at most {max} allowed \
-             (limits.max_template_bytes)"
-        ))
+    let not_regular = |meta: &std::fs::Metadata| ReadError::NotRegular {
+        path: path.clone(),
+        kind: file_kind(meta),
     };
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
     if let Some(max) = max
         && meta.len() > max as u64
     {
-        return Err(too_big(meta.len(), max));
+        return Err(ReadError::TooLarge {
+            size: meta.len(),
+            max,
+        });
     }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
@@ -581,11 +604,7 @@ fn read_template(
     let file = options.open(&target).map_err(io)?;
     let opened = file.metadata().map_err(io)?;
     if !opened.is_file() {
-        return Err(problem(format!(
-            "{} is not a regular file ({}): only regular files are loaded",
-            path.display(),
-            file_kind(&opened)
-        )));
+        return Err(not_regular(&opened));
     }
     let limit = max.map_or(u64::MAX, |m| m as u64 + 1);
     let mut bytes = Vec::with_capacity(usize::try_from(opened.len()).unwrap_or(0));
@@ -593,7 +612,10 @@ fn read_template(
     if let Some(max) = max
         && bytes.len() > max
     {
-        return Err(too_big(bytes.len() as u64, max));
+        return Err(ReadError::TooLarge {
+            size: bytes.len() as u64,
+            max,
+        });
     }
     Ok(Some(bytes))
 }

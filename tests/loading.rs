@@ -94,6 +94,37 @@ fn symlink_to_proc_self_environ_is_refused() {
     );
 }
 
+/// `error-render validate` reads the folder as the service does: a FIFO or
+/// a link out of the folder is a finding, found without blocking.
+#[cfg(unix)]
+#[test]
+fn validate_reports_fifos_and_outside_links_without_blocking() {
+    use error_render::validate::{ValidateOptions, validate};
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().to_owned();
+    write(dir.join("error.json"), "{{.Message}}");
+    mkfifo(&dir.join("error_500.json"));
+    std::os::unix::fs::symlink("/proc/self/environ", dir.join("error_501.json")).expect("symlink");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(validate(&ValidateOptions::new(dir)).map(|r| r.findings));
+    });
+    let findings = rx
+        .recv_timeout(STUCK)
+        .expect("validate blocked")
+        .expect("validate runs");
+    let about = |file: &str| {
+        findings
+            .iter()
+            .find(|f| f.file.as_deref() == Some(file))
+            .map(|f| f.message.clone())
+            .unwrap_or_else(|| panic!("no finding for {file}: {findings:?}"))
+    };
+    assert!(about("error_500.json").contains("a FIFO"));
+    assert!(about("error_501.json").contains("outside the template folder"));
+}
+
 #[cfg(unix)]
 #[test]
 fn links_within_the_folder_and_the_configmap_layout_load() {
