@@ -533,11 +533,13 @@ pub(crate) enum ReadError {
     /// A FIFO, socket or device.
     #[error("{} is not a regular file ({kind}): only regular files are loaded", path.display())]
     NotRegular { path: PathBuf, kind: &'static str },
-    /// Over `limits.max_template_bytes`.
-    #[error(
-        "the template is {size} bytes or more, at most {max} allowed (limits.max_template_bytes)"
-    )]
-    TooLarge { size: u64, max: usize },
+    /// Over the size limit named by `setting`.
+    #[error("the file is {size} bytes or more, at most {max} allowed ({setting})")]
+    TooLarge {
+        size: u64,
+        max: usize,
+        setting: &'static str,
+    },
 }
 
 /// Reads template `name` of `dir` safely: only a regular file, or a link
@@ -553,8 +555,6 @@ pub(crate) fn read_template(
     name: &str,
     max: Option<usize>,
 ) -> Result<Option<Vec<u8>>, ReadError> {
-    use std::io::Read as _;
-
     let path = dir.join(name);
     let io = |source: std::io::Error| ReadError::Io {
         path: path.clone(),
@@ -577,10 +577,31 @@ pub(crate) fn read_template(
     if meta.is_dir() {
         return Ok(None);
     }
+    read_regular(&path, &target, max, "limits.max_template_bytes").map(Some)
+}
+
+/// Reads `target` (named `path` in errors) if it is a regular file of at
+/// most `max` bytes: the size is checked from the metadata before reading
+/// and again while reading (a file growing meanwhile), and a FIFO, device
+/// or socket is refused without waiting on it (opened non-blocking, then
+/// checked with fstat).
+pub(crate) fn read_regular(
+    path: &FsPath,
+    target: &FsPath,
+    max: Option<usize>,
+    setting: &'static str,
+) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read as _;
+
+    let io = |source: std::io::Error| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let not_regular = |meta: &std::fs::Metadata| ReadError::NotRegular {
-        path: path.clone(),
+        path: path.to_owned(),
         kind: file_kind(meta),
     };
+    let meta = std::fs::metadata(target).map_err(io)?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
@@ -590,6 +611,7 @@ pub(crate) fn read_template(
         return Err(ReadError::TooLarge {
             size: meta.len(),
             max,
+            setting,
         });
     }
     let mut options = std::fs::OpenOptions::new();
@@ -601,7 +623,7 @@ pub(crate) fn read_template(
         // for a writer; the fstat below then refuses it.
         options.custom_flags(libc::O_NONBLOCK);
     }
-    let file = options.open(&target).map_err(io)?;
+    let file = options.open(target).map_err(io)?;
     let opened = file.metadata().map_err(io)?;
     if !opened.is_file() {
         return Err(not_regular(&opened));
@@ -615,9 +637,10 @@ pub(crate) fn read_template(
         return Err(ReadError::TooLarge {
             size: bytes.len() as u64,
             max,
+            setting,
         });
     }
-    Ok(Some(bytes))
+    Ok(bytes)
 }
 
 /// What kind of file a non-regular, non-directory entry is, for errors.

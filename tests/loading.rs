@@ -68,6 +68,30 @@ fn fifo_and_socket_templates_are_load_errors_naming_the_file() {
     );
 }
 
+/// The overrides file is reloaded with the templates: a FIFO there must not
+/// block a reload either.
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_overrides_file_is_an_error_not_a_hang() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("overrides.yaml");
+    mkfifo(&path);
+    let (tx, rx) = mpsc::channel();
+    let p = path.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(error_render::Overrides::load(&p).map(|_| ()));
+    });
+    let err = rx
+        .recv_timeout(STUCK)
+        .expect("reading the overrides blocked")
+        .expect_err("a FIFO is refused")
+        .to_string();
+    assert!(
+        err.contains("overrides.yaml") && err.contains("a FIFO"),
+        "{err}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn symlink_to_proc_self_environ_is_refused() {
