@@ -13,7 +13,7 @@ body is fetched under each of the four combinations; during the load every
 response must be one of those bodies (anything else is a torn render) with the
 status calibrated for it (anything else, or a connection error, is a failed
 request). A third template, error_418.json, is rewritten in place (truncate,
-then the text in three chunks a couple of milliseconds apart) every 100 ms
+then the text in four chunks 5 ms apart) every 100 ms
 during two seconds out of four, alternating versions SA and SB: its body
 must always be one of those two, never empty or half of one. Resident memory (VmRSS) is sampled every two seconds; after a
 warm-up, the median of the last quarter of the samples may exceed the median
@@ -102,7 +102,7 @@ def write(path: Path, text: str, atomic: bool, stall: float = 0.0) -> float:
     return time.monotonic() - start
 
 
-def write_in_chunks(path: Path, text: str, chunks: int = 3, pause: float = 0.002) -> None:
+def write_in_chunks(path: Path, text: str, chunks: int = 4, pause: float = 0.005) -> None:
     """An in-place write as a careless tool makes it: truncate, then the
     text in several writes with short pauses between them."""
     data = text.encode()
