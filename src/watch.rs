@@ -17,7 +17,8 @@
 //! about it) triggers nothing.
 //!
 //! A reload must not swap in a half-written file. Before building, every
-//! file the loader reads must have been left alone for [`SETTLE`]; after
+//! file the loader reads must have been left alone for [`SETTLE`] (an empty
+//! one for [`EMPTY_SETTLE`]); after
 //! building, they are checked again (size, modification time, inode) and
 //! any change, or any event that arrived meanwhile, discards the build and
 //! starts the wait again.
@@ -56,9 +57,20 @@ pub const MAX_DELAY: Duration = Duration::from_secs(1);
 
 /// How long every file the loader reads must have been left unmodified
 /// before a build: a writer pausing between the chunks of one write for
-/// less than this is never read half-way. As long as the debounce: files
-/// rewritten faster than that are reloaded once they rest.
-pub const SETTLE: Duration = DEBOUNCE;
+/// less than this is never read half-way. Files rewritten more often than
+/// this are reloaded once they rest.
+///
+/// A writer can stall far longer than its own pauses: on a busy host a
+/// buffered write waits for the file system's journal, and stalls of a
+/// second have been seen right after the truncation. Hence a margin over
+/// the debounce, and [`EMPTY_SETTLE`] for the truncated state.
+pub const SETTLE: Duration = Duration::from_millis(250);
+
+/// How long an empty template must stay empty before it is loaded: an
+/// in-place write starts by truncating, and a writer stalled right after
+/// that leaves an empty file that looks finished. A template really meant
+/// to be empty (rare: the client gets no body) is loaded this much later.
+pub const EMPTY_SETTLE: Duration = Duration::from_secs(5);
 
 /// A filter directive (for `tracing_subscriber::EnvFilter`) that keeps the
 /// file-watching library's own event tracing out of the logs: written to a
@@ -456,9 +468,7 @@ impl Fingerprint {
     }
 
     /// How much longer to wait until every file has been left alone for
-    /// [`SETTLE`] (an empty one for [`MAX_DELAY`]: truncating is the first
-    /// step of every in-place write, and a writer descheduled right after
-    /// it leaves an empty file that looks finished); `None` when settled.
+    /// [`SETTLE`] (an empty one for [`EMPTY_SETTLE`]); `None` when settled.
     /// A modification time in the future counts as long ago: a skewed
     /// clock must not stall reloads for good.
     fn unsettled_for(&self) -> Option<Duration> {
@@ -468,7 +478,7 @@ impl Fingerprint {
             .filter_map(|(_, stamp)| {
                 let (len, modified, _) = stamp.as_ref()?;
                 let age = now.duration_since((*modified)?).unwrap_or(Duration::MAX);
-                let needed = if *len == 0 { MAX_DELAY } else { SETTLE };
+                let needed = if *len == 0 { EMPTY_SETTLE } else { SETTLE };
                 needed.checked_sub(age).filter(|d| !d.is_zero())
             })
             .max()
