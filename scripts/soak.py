@@ -65,9 +65,10 @@ OVERRIDES = {
     "auth.auth_field_missing:\n  code: 400\n",
 }
 
-# The service's debounce (src/watch.rs DEBOUNCE): an in-place write that
-# takes longer than this can be loaded half-written.
-SLOW_WRITE = 0.1
+# How long the service wants a file left alone before reading it
+# (src/watch.rs SETTLE): an in-place write pausing longer than this midway
+# can be loaded half-written (an emptied file waits EMPTY_SETTLE, 5 s).
+SLOW_WRITE = 0.25
 
 # (name, method, path, headers): the service's own route, the
 # ingress-nginx route (X-Code), Traefik's path route, and an override ID.
@@ -274,8 +275,8 @@ def rewriter(folder, overrides_path, stop, counts, stall):
     apart from the templates), alternating atomic and in-place writes.
 
     Runs in its own process: sharing the clients' GIL, an in-place write can
-    stall between truncation and write for longer than the service's 100 ms
-    debounce, and the service then rightly loads the half-written file."""
+    stall between truncation and write for longer than the service waits for
+    files to settle."""
     t0 = time.monotonic()
     tick = 0
     templates = overrides = 0
@@ -305,7 +306,8 @@ def main():
     ap.add_argument("--release", action="store_true", help="build and use the release binary")
     ap.add_argument("--binary", type=Path, help="use this binary instead of building one")
     ap.add_argument("--stall-ms", type=float, default=0.0,
-                    help="pause in-place template writes half-way: a self-test, torn renders expected")
+                    help="pause in-place template writes between truncating and writing: a self-test, "
+                         "torn renders expected beyond 5000 (the service waits that long on an empty file)")
     ap.add_argument("--rss-growth", type=float, default=20.0, help="percent (default 20)")
     ap.add_argument("--rss-slack-mb", type=float, default=2.0)
     a = ap.parse_args()
