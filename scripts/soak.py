@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Soak test: `error-render serve` under steady load while its templates are
-rewritten every second and its overrides file every few seconds.
+rewritten every second, its overrides file every few seconds, and one more
+template in place every 100 ms (in bursts).
 
     scripts/soak.py --seconds 40                 # what .ci/run runs
     scripts/soak.py --minutes 5 --release        # a longer run
@@ -11,7 +12,10 @@ between OA and OB, each written atomically (temp file, rename) or in place
 body is fetched under each of the four combinations; during the load every
 response must be one of those bodies (anything else is a torn render) with the
 status calibrated for it (anything else, or a connection error, is a failed
-request). Resident memory (VmRSS) is sampled every two seconds; after a
+request). A third template, error_418.json, is rewritten in place (truncate,
+then the text in four chunks 5 ms apart) every 100 ms
+during two seconds out of four, alternating versions SA and SB: its body
+must always be one of those two, never empty or half of one. Resident memory (VmRSS) is sampled every two seconds; after a
 warm-up, the median of the last quarter of the samples may exceed the median
 of the first quarter by at most --rss-growth percent plus --rss-slack-mb.
 
@@ -48,15 +52,23 @@ TEMPLATES = {
         "error_404.json": '{"v": "B", "not_found": "{{.Message}}"}',
     },
 }
+# Rewritten in place every 100 ms, in bursts (see `stormer`).
+STORM = {
+    "SA": '{"storm": "SA", "message": "{{.Message}}", "pad": "' + "a" * 200 + '"}',
+    "SB": '{"storm": "SB", "pad": "' + "b" * 120 + '", "message": "{{.Message}}"}',
+}
+STORM_FILE = "error_418.json"
+STORM_PERIOD = 0.1
 OVERRIDES = {
     "OA": "auth.key_not_found:\n  code: 401\n  message: Key A is not valid\n",
     "OB": "auth.key_not_found:\n  message: Key B was refused, ask for a new one\n"
     "auth.auth_field_missing:\n  code: 400\n",
 }
 
-# The service's debounce (src/watch.rs DEBOUNCE): an in-place write that
-# takes longer than this can be loaded half-written.
-SLOW_WRITE = 0.1
+# How long the service wants a file left alone before reading it
+# (src/watch.rs SETTLE): an in-place write pausing longer than this midway
+# can be loaded half-written (an emptied file waits EMPTY_SETTLE, 5 s).
+SLOW_WRITE = 0.25
 
 # (name, method, path, headers): the service's own route, the
 # ingress-nginx route (X-Code), Traefik's path route, and an override ID.
@@ -67,6 +79,7 @@ REQUESTS = [
     ("ingress-404-xml", "GET", "/", {"X-Code": "404", "X-Format": "application/xml"}),
     ("traefik-429", "GET", "/429.xml", {}),
     ("override-id", "GET", "/render?id=auth.key_not_found", {}),
+    ("storm-418", "GET", "/render/418?message=storm", {}),
 ]
 
 
@@ -88,6 +101,35 @@ def write(path: Path, text: str, atomic: bool, stall: float = 0.0) -> float:
     finally:
         os.close(fd)
     return time.monotonic() - start
+
+
+def write_in_chunks(path: Path, text: str, chunks: int = 4, pause: float = 0.005) -> None:
+    """An in-place write as a careless tool makes it: truncate, then the
+    text in several writes with short pauses between them."""
+    data = text.encode()
+    step = len(data) // chunks + 1
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o644)
+    try:
+        for i in range(0, len(data), step):
+            os.write(fd, data[i:i + step])
+            time.sleep(pause)
+    finally:
+        os.close(fd)
+
+
+def stormer(folder, stop, storms):
+    """error_418.json in place every STORM_PERIOD, two seconds out of four
+    (in the quiet two the service can reload everything else)."""
+    t0 = time.monotonic()
+    n = 0
+    while not stop.is_set():
+        now = time.monotonic() - t0
+        if int(now // 2) % 2 == 0:
+            write_in_chunks(folder / STORM_FILE, STORM[("SA", "SB")[n % 2]])
+            n += 1
+            with storms.get_lock():
+                storms.value = n
+        stop.wait(max(0.0, STORM_PERIOD - (time.monotonic() - t0 - now)))
 
 
 def write_templates(folder: Path, version: str, atomic: bool, stall: float = 0.0) -> float:
@@ -165,6 +207,18 @@ def calibrate(server, folder, overrides_path):
         time.sleep(0.3)  # a second reload, if the burst was split, lands too
         for name, _, path, headers in REQUESTS:
             valid[name].add(server.get(path, headers))
+    # The storm's two versions, each loaded in turn.
+    for sv in ["SB", "SA"]:
+        gen = server.generation()
+        write(folder / STORM_FILE, STORM[sv], atomic=True)
+        deadline = time.monotonic() + 10
+        while server.generation() == gen:
+            if time.monotonic() > deadline:
+                raise RuntimeError("no reload seen while calibrating the storm")
+            time.sleep(0.02)
+        time.sleep(0.3)
+        name, _, path, headers = REQUESTS[-1]
+        valid[name].add(server.get(path, headers))
     for name, bodies in valid.items():
         if len(bodies) < 2:
             raise RuntimeError(f"{name}: the versions render alike; the soak could not tell them apart")
@@ -221,8 +275,8 @@ def rewriter(folder, overrides_path, stop, counts, stall):
     apart from the templates), alternating atomic and in-place writes.
 
     Runs in its own process: sharing the clients' GIL, an in-place write can
-    stall between truncation and write for longer than the service's 100 ms
-    debounce, and the service then rightly loads the half-written file."""
+    stall between truncation and write for longer than the service waits for
+    files to settle."""
     t0 = time.monotonic()
     tick = 0
     templates = overrides = 0
@@ -252,7 +306,8 @@ def main():
     ap.add_argument("--release", action="store_true", help="build and use the release binary")
     ap.add_argument("--binary", type=Path, help="use this binary instead of building one")
     ap.add_argument("--stall-ms", type=float, default=0.0,
-                    help="pause in-place template writes half-way: a self-test, torn renders expected")
+                    help="pause in-place template writes between truncating and writing: a self-test, "
+                         "torn renders expected beyond 5000 (the service waits that long on an empty file)")
     ap.add_argument("--rss-growth", type=float, default=20.0, help="percent (default 20)")
     ap.add_argument("--rss-slack-mb", type=float, default=2.0)
     a = ap.parse_args()
@@ -271,6 +326,7 @@ def main():
         folder.mkdir()
         overrides_path = tmp / "overrides.yaml"
         write_templates(folder, "A", atomic=True)
+        write(folder / STORM_FILE, STORM["SA"], atomic=True)
         write(overrides_path, OVERRIDES["OA"], atomic=True)
         server = Server(binary, folder, overrides_path, tmp / "server.log")
         try:
@@ -283,6 +339,9 @@ def main():
             counts = ctx.Array("q", 4)
             writer = ctx.Process(target=rewriter, args=(folder, overrides_path, stop_writes, counts, a.stall_ms / 1000))
             writer.start()
+            storms = ctx.Value("q", 0)
+            storm = ctx.Process(target=stormer, args=(folder, stop_writes, storms))
+            storm.start()
             stop = threading.Event()
             tally = Tally()
             threads = [threading.Thread(target=client, args=(server.port, valid, stop, tally))
@@ -296,6 +355,7 @@ def main():
                 time.sleep(min(2.0, max(0.0, duration - now)))
             stop_writes.set()
             writer.join()
+            storm.join()
             stop.set()
             for t in threads:
                 t.join()
@@ -318,6 +378,7 @@ def main():
           f"failed {tally.failed}, torn {tally.torn}")
     print(f"  rewrites: templates {counts[0]}, overrides {counts[1]}; longest in-place write "
           f"{counts[2] / 1000:.1f} ms, {counts[3]} over {SLOW_WRITE * 1000:.0f} ms; "
+          f"{storms.value} in-place storm writes of {STORM_FILE}; "
           f"reloads ok {status['reloads']['ok']}, failed {status['reloads']['failed']}, "
           f"generations {gen0} -> {status['generation']}")
     print(f"  VmRSS kB every ~2 s: {' '.join(str(kb) for _, kb in samples)}")

@@ -156,6 +156,12 @@ limits_layer! {
     max_render_time_ms => "MAX_RENDER_TIME_MS",
     /// `{{range}}` iterations one render may make.
     max_range_iterations => "MAX_RANGE_ITERATIONS",
+    /// Bytes one template file may hold.
+    max_template_bytes => "MAX_TEMPLATE_BYTES",
+    /// Bytes all the template files together may hold.
+    max_set_bytes => "MAX_SET_BYTES",
+    /// How long a reload may take before it is abandoned, in milliseconds.
+    reload_timeout_ms => "RELOAD_TIMEOUT_MS",
 }
 
 /// The `preview` section of a layer.
@@ -351,7 +357,10 @@ pub struct Limits {
     /// How long a graceful stop waits for open connections before closing
     /// them.
     pub shutdown_timeout: Duration,
-    /// Bounds on each render of the template folder.
+    /// How long a reload may take before it is abandoned (the last good
+    /// set keeps serving).
+    pub reload_timeout: Duration,
+    /// Bounds on loading the template folder and on each render of it.
     pub render: RenderLimits,
 }
 
@@ -365,6 +374,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(10),
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            reload_timeout: crate::store::DEFAULT_RELOAD_TIMEOUT,
             render: RenderLimits::service(),
         }
     }
@@ -383,6 +393,9 @@ impl Limits {
             ("max_output_bytes", layer.max_output_bytes),
             ("max_render_time_ms", layer.max_render_time_ms),
             ("max_range_iterations", layer.max_range_iterations),
+            ("max_template_bytes", layer.max_template_bytes),
+            ("max_set_bytes", layer.max_set_bytes),
+            ("reload_timeout_ms", layer.reload_timeout_ms),
         ] {
             if value == Some(0) {
                 return Err(format!("limits.{name} must be above 0"));
@@ -407,7 +420,16 @@ impl Limits {
             request_timeout: millis(layer.request_timeout_ms, d.request_timeout),
             write_timeout: millis(layer.write_timeout_ms, d.write_timeout),
             shutdown_timeout: millis(layer.shutdown_timeout_ms, d.shutdown_timeout),
+            reload_timeout: millis(layer.reload_timeout_ms, d.reload_timeout),
             render: RenderLimits {
+                max_template_bytes: Some(bytes(
+                    layer.max_template_bytes,
+                    d.render.max_template_bytes.unwrap_or(usize::MAX),
+                )),
+                max_set_bytes: Some(bytes(
+                    layer.max_set_bytes,
+                    d.render.max_set_bytes.unwrap_or(usize::MAX),
+                )),
                 max_output_bytes: bytes(layer.max_output_bytes, d.render.max_output_bytes),
                 max_render_time: millis(layer.max_render_time_ms, d.render.max_render_time),
                 max_range_iterations: layer

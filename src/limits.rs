@@ -18,8 +18,11 @@
 //!   call (so work that writes nothing, like templates calling each other
 //!   2^40 times, still stops), and no value a template builds (a `printf`
 //!   doubling its input at each call) may grow past the output limit.
-//! - for inline templates ([`RenderLimits::inline`]) also the number and size
-//!   of files, and a static bound on `{{template}}` calls: a template that
+//! - **file and set size**, checked before parsing (from the files'
+//!   metadata, then by reading at most the limit): 1 MiB per file and 16 MiB
+//!   per set for the service's folder, less for inline templates.
+//! - for inline templates ([`RenderLimits::inline`]) also the number of
+//!   files, and a static bound on `{{template}}` calls: a template that
 //!   calls itself, or whose calls could multiply past the bound, is refused
 //!   before it runs, because work that writes nothing cannot be stopped by
 //!   the output or time checks.
@@ -42,6 +45,8 @@ pub struct RenderLimits {
     pub max_templates: Option<usize>,
     /// Bytes one template file may hold (`None`: no limit).
     pub max_template_bytes: Option<usize>,
+    /// Bytes all the files of a set may hold together (`None`: no limit).
+    pub max_set_bytes: Option<usize>,
     /// Worst-case `{{template}}` calls one render may make, counted from
     /// the templates' text before running them; recursion is refused
     /// (`None`: not checked, recursion allowed up to the call depth).
@@ -57,7 +62,8 @@ impl RenderLimits {
             max_output_bytes: 1024 * 1024,
             max_render_time: Duration::from_millis(250),
             max_templates: None,
-            max_template_bytes: None,
+            max_template_bytes: Some(SERVICE_MAX_TEMPLATE_BYTES),
+            max_set_bytes: Some(SERVICE_MAX_SET_BYTES),
             max_template_calls: None,
         }
     }
@@ -70,10 +76,18 @@ impl RenderLimits {
             max_render_time: Duration::from_millis(50),
             max_templates: Some(INLINE_MAX_TEMPLATES),
             max_template_bytes: Some(INLINE_MAX_TEMPLATE_BYTES),
+            max_set_bytes: Some(INLINE_MAX_TEMPLATES * INLINE_MAX_TEMPLATE_BYTES),
             max_template_calls: Some(1_000),
         }
     }
 }
+
+/// Bytes one template file of the service's folder may hold by default: a
+/// real error template is a few hundred bytes, and parsing costs about 50
+/// times the file's size in memory.
+pub const SERVICE_MAX_TEMPLATE_BYTES: usize = 1024 * 1024;
+/// Bytes the service's template files may hold together by default.
+pub const SERVICE_MAX_SET_BYTES: usize = 16 * 1024 * 1024;
 
 /// Files an inline set may hold ([`RenderLimits::inline`]).
 pub(crate) const INLINE_MAX_TEMPLATES: usize = 32;

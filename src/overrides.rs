@@ -408,10 +408,31 @@ impl TykConf {
     }
 }
 
+/// The largest overrides file or tyk.conf read: a real one is kilobytes.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a settings file as the template loader reads templates: a regular
+/// file only (a FIFO would block every reload), at most [`MAX_FILE_BYTES`].
 fn read(path: &Path) -> Result<String, OverridesError> {
-    std::fs::read_to_string(path).map_err(|e| OverridesError::Io {
+    let io = |message: String| OverridesError::Io {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message,
+    };
+    let bytes = crate::set::read_regular(
+        path,
+        path,
+        Some(MAX_FILE_BYTES),
+        "error-render's limit for override files and tyk.conf",
+    )
+    .map_err(|e| match e {
+        crate::set::ReadError::Io { source, .. } => io(source.to_string()),
+        other => io(other.to_string()),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        io(format!(
+            "not valid UTF-8 (byte {}): save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        ))
     })
 }
 

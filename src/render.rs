@@ -811,19 +811,36 @@ impl Renderer {
             outcome: Outcome::Ok,
             error: None,
         };
+        let mut planned = None;
         if let Some(plan) = plan {
-            // Over the output limit (a huge message from a library caller),
-            // the engine below stops at the limit and says so.
-            if self.run_plan(plan, choice.path, profile, resolved, req, &mut body)
-                && body.len() <= self.set.limits().max_output_bytes
-            {
-                return rendered(body);
+            match self.run_plan(plan, choice.path, profile, resolved, req, &mut body) {
+                PlanRun::Done => return rendered(body),
+                // The engine would write up to the limit and fail the same
+                // way; stopping here spares escaping the whole set for it
+                // (a large template's html/template costs ~100 times its
+                // size), which a request or the validator could trigger.
+                PlanRun::TooLong => {
+                    planned = Some(crate::error::ExecError {
+                        template: template.to_string(),
+                        line: None,
+                        message: crate::limits::Exceeded::Output(
+                            self.set.limits().max_output_bytes,
+                        )
+                        .to_string(),
+                    });
+                }
+                // A field the data lacks: the engine reports it exactly.
+                PlanRun::NeedsEngine => body.clear(),
             }
-            // A field the data lacks: the engine reports it exactly.
-            body.clear();
         }
-        let data = self.data(choice.path, profile, resolved, req);
-        match self.set.execute(template, choice.path, &data, &mut body) {
+        let result = match planned {
+            Some(e) => Err(e),
+            None => {
+                let data = self.data(choice.path, profile, resolved, req);
+                self.set.execute(template, choice.path, &data, &mut body)
+            }
+        };
+        match result {
             Ok(()) => rendered(body),
             Err(e) => {
                 let fallback_path = if choice.content_type == JSON_CONTENT_TYPE {
@@ -843,8 +860,9 @@ impl Renderer {
         }
     }
 
-    /// Runs a plan into `out`; `false` when a field is not in the data
-    /// (the caller then lets the engine fail with its own error).
+    /// Runs a plan into `out`, stopping as soon as it passes the output
+    /// limit (a huge message repeated by a large template would otherwise
+    /// build hundreds of megabytes before the check).
     fn run_plan(
         &self,
         plan: &Plan,
@@ -853,10 +871,14 @@ impl Renderer {
         resolved: &Resolved<'_>,
         req: &ErrorRequest,
         out: &mut String,
-    ) -> bool {
+    ) -> PlanRun {
         let strict = self.options.strict_tyk;
         let entry = resolved.entry;
+        let max = self.set.limits().max_output_bytes;
         for piece in &plan.pieces {
+            if out.len() > max {
+                return PlanRun::TooLong;
+            }
             let (name, field) = match piece {
                 Piece::Text(text) => {
                     out.push_str(text);
@@ -871,7 +893,7 @@ impl Renderer {
             }
             let text = match field {
                 Field::Message => resolved.message.as_ref(),
-                _ if strict => return false,
+                _ if strict => return PlanRun::NeedsEngine,
                 Field::StatusCode => {
                     let _ = write!(out, "{}", resolved.code);
                     continue;
@@ -879,11 +901,15 @@ impl Renderer {
                 Field::Title => entry.map_or("", |e| e.title.as_str()),
                 Field::Action => entry.map_or("", |e| e.action.as_str()),
                 Field::Id => entry.map_or("", |e| e.id.as_str()),
-                Field::Other => return false,
+                Field::Other => return PlanRun::NeedsEngine,
             };
             escape::escape_message_into(out, text, path, profile);
         }
-        true
+        if out.len() > max {
+            PlanRun::TooLong
+        } else {
+            PlanRun::Done
+        }
     }
 
     fn bundled_body(
@@ -949,6 +975,16 @@ fn bundled_set() -> TemplateSet {
         file("error.xml", BUNDLED_ERROR_XML),
     ])
     .unwrap_or_else(|e| panic!("the bundled templates are the gateway's own and parse: {e}"))
+}
+
+/// How running a plan ended.
+enum PlanRun {
+    /// The body is complete and within the output limit.
+    Done,
+    /// A field the plan cannot fill: run the engine for its exact error.
+    NeedsEngine,
+    /// The body passed the output limit.
+    TooLong,
 }
 
 #[cfg(test)]

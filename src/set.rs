@@ -80,7 +80,9 @@ impl TemplateSet {
     /// gateway does at start-up.
     ///
     /// Fails when the folder cannot be read, holds no such file, or any file
-    /// does not parse (every failing file is reported). A set without
+    /// cannot be read safely (not a regular file, a link out of the folder,
+    /// over the size limits) or does not parse (every failing file is
+    /// reported). A set without
     /// `error.json` loads, with a warning.
     pub fn load(dir: impl AsRef<FsPath>) -> Result<Self, LoadError> {
         Self::load_limited(dir, RenderLimits::service())
@@ -93,43 +95,66 @@ impl TemplateSet {
             path: path.to_owned(),
             message: e.to_string(),
         };
+        // Links must resolve inside the folder as it really is (the folder
+        // itself may be a link, as a ConfigMap mount's parent often is).
+        let real_dir = std::fs::canonicalize(dir).map_err(|e| io(dir, e))?;
         let mut names = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
             let entry = entry.map_err(|e| io(dir, e))?;
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
                 continue;
             };
-            if !is_template_name(&name) {
-                continue;
+            if is_template_name(&name) {
+                names.push(name);
             }
-            // Follows symlinks (ConfigMap mounts are links); Go's ParseGlob
-            // would fail on a directory named error*, so skip those instead.
-            if std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
-                continue;
-            }
-            names.push(name);
         }
+        names.sort();
         let mut files = Vec::with_capacity(names.len());
         let mut problems = Vec::new();
+        let mut total: usize = 0;
         for name in names {
-            let path = dir.join(&name);
-            match std::fs::read(&path) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => files.push(TemplateFile {
-                        name,
-                        text: text.into(),
-                    }),
-                    Err(e) => problems.push(SourceError {
+            let bytes = match read_template(dir, &real_dir, &name, limits.max_template_bytes) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => continue,
+                Err(e) => {
+                    problems.push(SourceError {
                         file: name,
                         line: None,
                         column: None,
-                        message: format!(
-                            "not valid UTF-8 (byte {}): save the template as UTF-8",
-                            e.utf8_error().valid_up_to()
-                        ),
-                    }),
-                },
-                Err(e) => return Err(io(&path, e)),
+                        message: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            total = total.saturating_add(bytes.len());
+            if let Some(max) = limits.max_set_bytes
+                && total > max
+            {
+                problems.push(SourceError {
+                    file: name,
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "the templates hold more than {max} bytes together (limits.max_set_bytes), \
+                         reached with this file: remove files or raise the limit"
+                    ),
+                });
+                break;
+            }
+            match String::from_utf8(bytes) {
+                Ok(text) => files.push(TemplateFile {
+                    name,
+                    text: text.into(),
+                }),
+                Err(e) => problems.push(SourceError {
+                    file: name,
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "not valid UTF-8 (byte {}): save the template as UTF-8",
+                        e.utf8_error().valid_up_to()
+                    ),
+                }),
             }
         }
         if !problems.is_empty() {
@@ -470,11 +495,176 @@ fn check_sizes(files: &[TemplateFile], limits: &RenderLimits) -> Result<(), Load
             });
         }
     }
+    if let Some(max) = limits.max_set_bytes {
+        let total: usize = files.iter().map(|f| f.text.len()).sum();
+        if total > max {
+            problems.push(SourceError {
+                file: files.last().map_or_else(String::new, |f| f.name.clone()),
+                line: None,
+                column: None,
+                message: format!(
+                    "the templates hold {total} bytes together, at most {max} allowed \
+                     (limits.max_set_bytes)"
+                ),
+            });
+        }
+    }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(LoadError::Parse(problems))
     }
+}
+
+/// Why [`read_template`] refused or failed to read a template file.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// The operating system's error.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A link leading out of the template folder.
+    #[error(
+        "a link to {} ({}), outside the template folder: only links within the folder \
+         (such as a Kubernetes ConfigMap's ..data) are followed; copy the file into the folder",
+        written.display(),
+        real.display()
+    )]
+    OutsideLink { written: PathBuf, real: PathBuf },
+    /// A FIFO, socket or device.
+    #[error("{} is not a regular file ({kind}): only regular files are loaded", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
+    /// Over the size limit named by `setting`.
+    #[error("the file is {size} bytes or more, at most {max} allowed ({setting})")]
+    TooLarge {
+        size: u64,
+        max: usize,
+        setting: &'static str,
+    },
+}
+
+/// Reads template `name` of `dir` safely: only a regular file, or a link
+/// that stays inside the folder (`real_dir`, `dir` resolved; Kubernetes'
+/// `..data` layout); never more than `max` bytes, checked before reading
+/// (from the metadata) and while reading (a file growing meanwhile). A FIFO,
+/// device or socket is refused without opening it for a blocking read.
+///
+/// `Ok(None)`: a directory (skipped, as Go's glob would fail on it).
+pub(crate) fn read_template(
+    dir: &FsPath,
+    real_dir: &FsPath,
+    name: &str,
+    max: Option<usize>,
+) -> Result<Option<Vec<u8>>, ReadError> {
+    let path = dir.join(name);
+    let io = |source: std::io::Error| ReadError::Io {
+        path: path.clone(),
+        source,
+    };
+    let link = std::fs::symlink_metadata(&path).map_err(io)?;
+    let target = if link.file_type().is_symlink() {
+        let real = std::fs::canonicalize(&path).map_err(io)?;
+        if !real.starts_with(real_dir) {
+            // Named as written (`/proc/self/environ`), and as resolved.
+            let written = std::fs::read_link(&path).unwrap_or_else(|_| real.clone());
+            return Err(ReadError::OutsideLink { written, real });
+        }
+        // The resolved path, so the file checked is the file read.
+        real
+    } else {
+        path.clone()
+    };
+    let meta = std::fs::metadata(&target).map_err(io)?;
+    if meta.is_dir() {
+        return Ok(None);
+    }
+    read_regular(&path, &target, max, "limits.max_template_bytes").map(Some)
+}
+
+/// Reads `target` (named `path` in errors) if it is a regular file of at
+/// most `max` bytes: the size is checked from the metadata before reading
+/// and again while reading (a file growing meanwhile), and a FIFO, device
+/// or socket is refused without waiting on it (opened non-blocking, then
+/// checked with fstat).
+pub(crate) fn read_regular(
+    path: &FsPath,
+    target: &FsPath,
+    max: Option<usize>,
+    setting: &'static str,
+) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read as _;
+
+    let io = |source: std::io::Error| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let not_regular = |meta: &std::fs::Metadata| ReadError::NotRegular {
+        path: path.to_owned(),
+        kind: file_kind(meta),
+    };
+    let meta = std::fs::metadata(target).map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    if let Some(max) = max
+        && meta.len() > max as u64
+    {
+        return Err(ReadError::TooLarge {
+            size: meta.len(),
+            max,
+            setting,
+        });
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Swapped for a FIFO since the check above, the open must not wait
+        // for a writer; the fstat below then refuses it.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(target).map_err(io)?;
+    let opened = file.metadata().map_err(io)?;
+    if !opened.is_file() {
+        return Err(not_regular(&opened));
+    }
+    let limit = max.map_or(u64::MAX, |m| m as u64 + 1);
+    let mut bytes = Vec::with_capacity(usize::try_from(opened.len()).unwrap_or(0));
+    file.take(limit).read_to_end(&mut bytes).map_err(io)?;
+    if let Some(max) = max
+        && bytes.len() > max
+    {
+        return Err(ReadError::TooLarge {
+            size: bytes.len() as u64,
+            max,
+            setting,
+        });
+    }
+    Ok(bytes)
+}
+
+/// What kind of file a non-regular, non-directory entry is, for errors.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "not a file"
 }
 
 /// A template that cannot be assembled is replaced by one that fails with a

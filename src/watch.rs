@@ -10,6 +10,19 @@
 //! ones. A reload that fails keeps the last good set serving (see
 //! [`Store::reload`]), so an unlucky early reload is harmless, only noisy.
 //!
+//! Only names the loader reads count: in the template folder, the files
+//! whose names start with `error` (editor temporaries aside) and `..data`;
+//! elsewhere, the overrides file and the tyk.conf by name. A log file beside
+//! them changes nothing, so writing it (even the watcher's own trace lines
+//! about it) triggers nothing.
+//!
+//! A reload must not swap in a half-written file. Before building, every
+//! file the loader reads must have been left alone for [`SETTLE`] (an empty
+//! one for [`EMPTY_SETTLE`]); after
+//! building, they are checked again (size, modification time, inode) and
+//! any change, or any event that arrived meanwhile, discards the build and
+//! starts the wait again.
+//!
 //! Directories are watched themselves (not recursively, not file by file):
 //! inotify watches on files follow the inode, which an atomic save or a
 //! ConfigMap swap replaces, so a file watch would go deaf after the first
@@ -24,11 +37,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
-use crate::store::Store;
+use crate::store::{Reloaded, Store};
 
 /// How long the watched paths must be quiet before a reload.
 ///
@@ -37,9 +50,33 @@ use crate::store::Store;
 /// under what a person saving a file notices.
 pub const DEBOUNCE: Duration = Duration::from_millis(100);
 
-/// The longest a reload waits after the first change, so that a file being
-/// written continuously still gets reloaded regularly.
+/// The longest a reload waits after the first change for a quiet
+/// [`DEBOUNCE`], so that files rewritten continuously still get reloaded
+/// (once they have [`SETTLE`]d).
 pub const MAX_DELAY: Duration = Duration::from_secs(1);
+
+/// How long every file the loader reads must have been left unmodified
+/// before a build: a writer pausing between the chunks of one write for
+/// less than this is never read half-way. Files rewritten more often than
+/// this are reloaded once they rest.
+///
+/// A writer can stall far longer than its own pauses: on a busy host a
+/// buffered write waits for the file system's journal, and stalls of a
+/// second have been seen right after the truncation. Hence a margin over
+/// the debounce, and [`EMPTY_SETTLE`] for the truncated state.
+pub const SETTLE: Duration = Duration::from_millis(250);
+
+/// How long an empty template must stay empty before it is loaded: an
+/// in-place write starts by truncating, and a writer stalled right after
+/// that leaves an empty file that looks finished. A template really meant
+/// to be empty (rare: the client gets no body) is loaded this much later.
+pub const EMPTY_SETTLE: Duration = Duration::from_secs(5);
+
+/// A filter directive (for `tracing_subscriber::EnvFilter`) that keeps the
+/// file-watching library's own event tracing out of the logs: written to a
+/// file in a watched folder, each of its lines would be an event to trace.
+/// Added by `serve` unless the configured filter names `notify` itself.
+pub const QUIET_WATCHER_LOGS: &str = "notify=info";
 
 /// Why watching could not start.
 #[derive(Debug, thiserror::Error)]
@@ -154,10 +191,16 @@ impl Rule {
             return false;
         }
         match &self.name {
-            None => true,
+            None => is_loaded_name(file),
             Some(name) => file == name.as_os_str() || file == OsStr::new("..data"),
         }
     }
+}
+
+/// Whether the loader reads an entry of the template folder by this name:
+/// a template (`error*`) or Kubernetes' `..data` link.
+fn is_loaded_name(name: &OsStr) -> bool {
+    name == OsStr::new("..data") || name.to_str().is_some_and(crate::set::is_template_name)
 }
 
 /// Whether a file name is an editor's or tool's temporary, whose changes
@@ -182,10 +225,12 @@ pub fn is_editor_temporary(name: &OsStr) -> bool {
 /// exist yet.
 pub fn spawn(store: Arc<Store>, paths: Vec<PathBuf>) -> Result<WatchHandle, WatchError> {
     let mut rules: Vec<Rule> = Vec::new();
+    let mut sources = Vec::new();
     for path in paths {
         // Absolute (not canonical: a symlinked folder keeps its name) so the
         // paths notify reports compare equal to ours.
         let path = std::path::absolute(&path).unwrap_or(path);
+        sources.push(path.clone());
         if path.is_dir() {
             if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
                 rules.push(Rule {
@@ -270,7 +315,7 @@ pub fn spawn(store: Arc<Store>, paths: Vec<PathBuf>) -> Result<WatchHandle, Watc
     };
     let thread = std::thread::Builder::new()
         .name("error-render-watch".into())
-        .spawn(move || debounce_loop(&store, &rx, &notify_to, &rearm))
+        .spawn(move || debounce_loop(&store, &rx, &notify_to, &rearm, &sources))
         .map_err(WatchError::Thread)?;
 
     Ok(WatchHandle {
@@ -304,27 +349,174 @@ impl Rearm {
 }
 
 /// Waits for a change, lets the burst settle, reloads; until stopped.
-fn debounce_loop(store: &Store, rx: &Receiver<Message>, subscribers: &Subscribers, rearm: &Rearm) {
+fn debounce_loop(
+    store: &Store,
+    rx: &Receiver<Message>,
+    subscribers: &Subscribers,
+    rearm: &Rearm,
+    sources: &[PathBuf],
+) {
     loop {
         match rx.recv() {
             Ok(Message::Changed) => {}
             Ok(Message::Stop) | Err(_) => return,
         }
-        let first = Instant::now();
-        loop {
-            let left = MAX_DELAY.saturating_sub(first.elapsed());
-            if left.is_zero() {
-                break;
+        let mut first = Instant::now();
+        let event = loop {
+            if !wait_quiet(rx, first) {
+                return;
             }
-            match rx.recv_timeout(DEBOUNCE.min(left)) {
-                Ok(Message::Changed) => continue,
-                Err(RecvTimeoutError::Timeout) => break,
-                Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            rearm.run();
+            let before = Fingerprint::take(sources);
+            // A writer may be between two chunks of one write: wait until
+            // the files have been left alone for a while.
+            if let Some(wait) = before.unsettled_for() {
+                match rx.recv_timeout(wait) {
+                    Ok(Message::Changed) | Err(RecvTimeoutError::Timeout) => continue,
+                    Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
+            let stopped = std::cell::Cell::new(false);
+            let unchanged = || {
+                // Events during the build (our own reads are not events).
+                let mut changed = false;
+                loop {
+                    match rx.try_recv() {
+                        Ok(Message::Changed) => changed = true,
+                        Ok(Message::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
+                            stopped.set(true);
+                            break;
+                        }
+                        Err(mpsc::TryRecvError::Empty) => break,
+                    }
+                }
+                !changed && !stopped.get() && Fingerprint::take(sources) == before
+            };
+            match reload_checked(store, "file change", unchanged) {
+                Some(event) => break event,
+                None if stopped.get() => return,
+                None => {
+                    tracing::debug!("files changed during the reload; waiting for them to settle");
+                    first = Instant::now();
+                }
+            }
+        };
+        lock(subscribers).retain(|s| s.send(event.clone()).is_ok());
+    }
+}
+
+/// Waits until no change has arrived for [`DEBOUNCE`], or [`MAX_DELAY`]
+/// has passed since `first`; `false` when told to stop.
+fn wait_quiet(rx: &Receiver<Message>, first: Instant) -> bool {
+    loop {
+        let left = MAX_DELAY.saturating_sub(first.elapsed());
+        if left.is_zero() {
+            return true;
+        }
+        match rx.recv_timeout(DEBOUNCE.min(left)) {
+            Ok(Message::Changed) => continue,
+            Err(RecvTimeoutError::Timeout) => return true,
+            Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+}
+
+/// What the loader would read, as the file system describes it: (path,
+/// size, modification time, inode) of every watched file and of every
+/// template and `..data` in the watched folders. Two equal fingerprints
+/// around a build mean the build read files nobody was writing.
+#[derive(Debug, PartialEq, Eq)]
+struct Fingerprint(Vec<(PathBuf, Option<Stamp>)>);
+
+/// A file's size (`u64::MAX` for a directory), modification time and inode.
+type Stamp = (u64, Option<SystemTime>, u64);
+
+impl Fingerprint {
+    fn take(sources: &[PathBuf]) -> Fingerprint {
+        let stamp = |path: &Path| {
+            // Follows links: a ConfigMap's files are links into `..data`.
+            std::fs::metadata(path).ok().map(|m| {
+                #[cfg(unix)]
+                let inode = std::os::unix::fs::MetadataExt::ino(&m);
+                #[cfg(not(unix))]
+                let inode = 0;
+                // A directory (`..data`) is never "empty" in the sense
+                // below, whatever size its file system gives it.
+                let len = if m.is_dir() { u64::MAX } else { m.len() };
+                (len, m.modified().ok(), inode)
+            })
+        };
+        let mut entries = Vec::new();
+        for source in sources {
+            if source.is_dir() {
+                let Ok(listing) = std::fs::read_dir(source) else {
+                    entries.push((source.clone(), None));
+                    continue;
+                };
+                for entry in listing.flatten() {
+                    if is_loaded_name(&entry.file_name()) {
+                        let path = entry.path();
+                        let s = stamp(&path);
+                        entries.push((path, s));
+                    }
+                }
+            } else {
+                entries.push((source.clone(), stamp(source)));
             }
         }
-        rearm.run();
-        let event = reload_logged(store, "file change");
-        lock(subscribers).retain(|s| s.send(event.clone()).is_ok());
+        entries.sort();
+        Fingerprint(entries)
+    }
+
+    /// How much longer to wait until every file has been left alone for
+    /// [`SETTLE`] (an empty one for [`EMPTY_SETTLE`]); `None` when settled.
+    /// A modification time in the future counts as long ago: a skewed
+    /// clock must not stall reloads for good.
+    fn unsettled_for(&self) -> Option<Duration> {
+        let now = SystemTime::now();
+        self.0
+            .iter()
+            .filter_map(|(_, stamp)| {
+                let (len, modified, _) = stamp.as_ref()?;
+                let age = now.duration_since((*modified)?).unwrap_or(Duration::MAX);
+                let needed = if *len == 0 { EMPTY_SETTLE } else { SETTLE };
+                needed.checked_sub(age).filter(|d| !d.is_zero())
+            })
+            .max()
+    }
+}
+
+/// Reloads if `unchanged` still holds after the build, logging the outcome
+/// like [`reload_logged`]; `None` when the build was discarded.
+fn reload_checked(
+    store: &Store,
+    cause: &str,
+    unchanged: impl FnOnce() -> bool,
+) -> Option<ReloadEvent> {
+    match store.reload_if(unchanged) {
+        Ok(Reloaded::Discarded) => None,
+        Ok(Reloaded::Swapped(generation)) => {
+            tracing::info!(generation, cause, "templates reloaded");
+            Some(ReloadEvent {
+                generation: Some(generation),
+                error: None,
+            })
+        }
+        Err(e) => Some(failed(store, cause, e)),
+    }
+}
+
+fn failed(store: &Store, cause: &str, e: crate::store::ReloadError) -> ReloadEvent {
+    let serving = store.snapshot().generation;
+    tracing::warn!(
+        error = %e,
+        cause,
+        serving,
+        "template reload failed; still serving the last good set"
+    );
+    ReloadEvent {
+        generation: None,
+        error: Some(e.message),
     }
 }
 
@@ -343,19 +535,7 @@ pub fn reload_logged(store: &Store, cause: &str) -> ReloadEvent {
                 error: None,
             }
         }
-        Err(e) => {
-            let serving = store.snapshot().generation;
-            tracing::warn!(
-                error = %e,
-                cause,
-                serving,
-                "template reload failed; still serving the last good set"
-            );
-            ReloadEvent {
-                generation: None,
-                error: Some(e.message),
-            }
-        }
+        Err(e) => failed(store, cause, e),
     }
 }
 
@@ -428,6 +608,9 @@ mod tests {
         assert!(dir.matches(Path::new("/t/..data")));
         assert!(dir.matches(Path::new("/t")));
         assert!(!dir.matches(Path::new("/t/4913")));
+        // Not read by the loader: a log file, a README.
+        assert!(!dir.matches(Path::new("/t/serve.log")));
+        assert!(!dir.matches(Path::new("/t/README.md")));
         assert!(!dir.matches(Path::new("/other/error.json")));
         let file = Rule {
             dir: "/etc".into(),

@@ -20,6 +20,13 @@ use error_render::{ErrorRequest, Renderer, TemplateFile, TemplateSet};
 /// How long any single wait for the watcher may take before the test fails.
 const WAIT: Duration = Duration::from_secs(10);
 
+/// A pause after which a change the watcher reacted to has surely been
+/// reloaded: three times the debounce plus the settling time. Only for
+/// proving that something did *not* cause a reload.
+const QUIET: Duration = watch::DEBOUNCE
+    .saturating_mul(3)
+    .saturating_add(watch::SETTLE);
+
 const JSON: &str = "{\n    \"error\": \"{{.Message}}\"\n}";
 
 fn write(path: impl AsRef<Path>, text: &str) {
@@ -160,6 +167,9 @@ fn editor_temporaries_trigger_no_reload() {
     for name in temporaries {
         std::fs::remove_file(dir.join(name)).expect("remove temporary");
     }
+    // A quiet period longer than the debounce (and the settling time), so
+    // that a reload they caused would happen on its own, before the edit.
+    std::thread::sleep(QUIET);
     // A real edit after them: the first reload seen must be the only one.
     write(dir.join("error.json"), "v2 {{.Message}}");
     let event = wait_body(&rx, &store, 500, "v2 m");
@@ -232,6 +242,9 @@ fn watched_single_file_survives_replacement_by_rename() {
     // Other files beside it do not matter.
     let before = store.snapshot().generation;
     write(tmp.path().join("unrelated.txt"), "x");
+    // Quiet for longer than the debounce: a reload the unrelated file
+    // caused would come before the edit below and be counted.
+    std::thread::sleep(QUIET);
     write(&conf, "fourth");
     let event = wait_body(&rx, &store, 500, "fourth m");
     assert_eq!(event.generation, Some(before + 1));
@@ -272,63 +285,6 @@ fn dropping_the_handle_stops_watching() {
     assert_eq!(body(&store, 500), "a m");
 }
 
-#[test]
-fn renders_are_never_torn_across_reloads() {
-    let versions = ["A {{.Message}} A", "B {{.Message}} B"];
-    let next = Arc::new(AtomicUsize::new(0));
-    let n = Arc::clone(&next);
-    let store = Arc::new(
-        Store::new(move || {
-            let text = versions[n.fetch_add(1, Ordering::SeqCst) % 2];
-            let set = TemplateSet::from_files([TemplateFile {
-                name: "error.json".into(),
-                text: text.into(),
-            }])
-            .map_err(ReloadError::new)?;
-            Ok(Renderer::new(Arc::new(set), Default::default()))
-        })
-        .expect("initial load"),
-    );
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let seen = Arc::new(Mutex::new([0usize; 2]));
-    let readers: Vec<_> = (0..4)
-        .map(|_| {
-            let (store, stop, seen) = (Arc::clone(&store), Arc::clone(&stop), Arc::clone(&seen));
-            std::thread::spawn(move || {
-                let mut counts = [0usize; 2];
-                while !stop.load(Ordering::Relaxed) {
-                    let snapshot = store.snapshot();
-                    let r = snapshot
-                        .renderer
-                        .render(&ErrorRequest::code(500).message("msg"))
-                        .expect("render must not fail");
-                    match r.body.as_str() {
-                        "A msg A" => counts[0] += 1,
-                        "B msg B" => counts[1] += 1,
-                        other => panic!("torn or wrong body: {other:?}"),
-                    }
-                }
-                let mut all = seen.lock().expect("lock");
-                all[0] += counts[0];
-                all[1] += counts[1];
-            })
-        })
-        .collect();
-
-    for i in 0..50 {
-        let generation = store.reload().expect("reload");
-        assert_eq!(generation, i + 2);
-    }
-    stop.store(true, Ordering::Relaxed);
-    for r in readers {
-        r.join().expect("reader thread panicked");
-    }
-    let seen = *seen.lock().expect("lock");
-    assert!(seen[0] + seen[1] > 0, "readers rendered nothing");
-    assert_eq!(store.snapshot().generation, 51);
-}
-
 // ---- SIGHUP on the real binary --------------------------------------------
 
 /// Kills the child (if still running) when the test ends, pass or fail.
@@ -357,8 +313,14 @@ fn free_port() -> u16 {
 
 /// A minimal HTTP/1.1 GET; returns status and body.
 fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(WAIT))?;
+    get_within(port, path, WAIT)
+}
+
+/// [`get`], failing if the answer takes longer than `limit`.
+fn get_within(port: u16, path: &str, limit: Duration) -> std::io::Result<(u16, String)> {
+    let started = Instant::now();
+    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), limit)?;
+    s.set_read_timeout(Some(limit))?;
     write!(
         s,
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
@@ -380,6 +342,12 @@ fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     } else {
         body.to_owned()
     };
+    if started.elapsed() > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("GET {path} took {:?}", started.elapsed()),
+        ));
+    }
     Ok((status, body))
 }
 
@@ -481,4 +449,460 @@ fn sighup_reloads_the_running_server() {
         "serve exited with {status} after SIGTERM; log:\n{}",
         server.log()
     );
+}
+
+/// Starts `error-render serve` on a free port over `dir`, with `env`, its
+/// stderr into `log`; returns once `/readyz` answers.
+fn start_server(dir: &Path, log: &Path, env: &[(&str, &str)]) -> (Server, u16) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_error-render"))
+        .arg("serve")
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--templates")
+        .arg(dir)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(log).expect("log")))
+        .spawn()
+        .expect("start error-render serve");
+    let mut server = Server {
+        child,
+        log: log.to_owned(),
+    };
+    poll("/readyz answering 200", log, || {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+            panic!("error-render serve exited early ({status}):\n{log}");
+        }
+        matches!(get(port, "/readyz"), Ok((200, _)))
+    });
+    (server, port)
+}
+
+/// A set of one `error.json` with this text, as a store's build returns.
+fn renderer(text: &str) -> Result<Renderer, ReloadError> {
+    let set = TemplateSet::from_files([TemplateFile {
+        name: "error.json".into(),
+        text: text.into(),
+    }])
+    .map_err(ReloadError::new)?;
+    Ok(Renderer::new(Arc::new(set), Default::default()))
+}
+
+/// Every operations route and a render answer within a second, over HTTP.
+fn assert_all_answer_within_a_second(port: u16) {
+    for path in [
+        "/status",
+        "/metrics",
+        "/status",
+        "/metrics",
+        "/healthz",
+        "/readyz",
+        "/render/500?message=m",
+    ] {
+        match get_within(port, path, Duration::from_secs(1)) {
+            Ok((status, _)) => assert!(status == 200 || status == 500, "{path}: {status}"),
+            Err(e) => panic!("{path} did not answer within 1 s while a reload was stuck: {e}"),
+        }
+    }
+}
+
+/// Finding 1: a reload that never finishes (here a build blocked on a
+/// channel) must not hold anything a request waits for, and is abandoned
+/// at its deadline with an error naming it.
+#[test]
+fn a_stuck_reload_never_stalls_serving() {
+    use error_render::config::Config;
+    use error_render::http::{AppState, serve_on};
+
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = Mutex::new(released);
+    let (started_tx, started) = std::sync::mpsc::channel::<()>();
+    let started_tx = Mutex::new(started_tx);
+    let (finished_tx, finished) = std::sync::mpsc::channel::<()>();
+    let finished_tx = Mutex::new(finished_tx);
+    let builds = AtomicUsize::new(0);
+    let store = Arc::new(
+        Store::with_reload_timeout(
+            move || {
+                // The first build (start-up) is quick; the second hangs
+                // until released, as a read of a FIFO would.
+                if builds.fetch_add(1, Ordering::SeqCst) == 1 {
+                    let _ = started_tx.lock().expect("lock").send(());
+                    let _ = released.lock().expect("lock").recv();
+                    let _ = finished_tx.lock().expect("lock").send(());
+                }
+                renderer("ok {{.Message}}")
+            },
+            Duration::from_millis(500),
+        )
+        .expect("initial load"),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let state = AppState::new(Arc::clone(&store), Arc::new(Config::default()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = runtime.spawn(serve_on(listener, state, async {
+        let _ = stopped.await;
+    }));
+
+    // The watcher's thread runs reloads; this one will hang.
+    let reloading = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || store.reload())
+    };
+    started.recv_timeout(WAIT).expect("the slow build started");
+    assert_all_answer_within_a_second(port);
+
+    let err = reloading
+        .join()
+        .expect("reload thread")
+        .expect_err("abandoned at the deadline");
+    assert!(
+        err.message
+            .contains("longer than 500 ms (limits.reload_timeout_ms)"),
+        "{err}"
+    );
+    assert!(err.message.contains("still serving generation 1"), "{err}");
+    // Still stuck: the next reload fails at once instead of adding a thread.
+    let at = Instant::now();
+    let err = store.reload().expect_err("refused while stuck");
+    assert!(err.message.contains("still running"), "{err}");
+    assert!(at.elapsed() < Duration::from_secs(1), "{:?}", at.elapsed());
+    assert_all_answer_within_a_second(port);
+    let (_, status) = get_within(port, "/status", Duration::from_secs(1)).expect("status");
+    let status: serde_json::Value = serde_json::from_str(&status).expect("json");
+    assert_eq!(status["generation"], 1);
+    assert_eq!(status["reloads"]["failed"], 2);
+    let message = status["last_reload_error"]["message"]
+        .as_str()
+        .unwrap_or("");
+    assert!(message.contains("still running"), "{status}");
+
+    // Unstuck, reloads work again.
+    release.send(()).expect("release");
+    finished.recv_timeout(WAIT).expect("the slow build ended");
+    // Its thread clears the store's "building" mark just after the build
+    // returns: a readiness poll, bounded.
+    let deadline = Instant::now() + WAIT;
+    let generation = loop {
+        match store.reload() {
+            Ok(generation) => break generation,
+            Err(e) if e.message.contains("still running") && Instant::now() < deadline => {
+                std::thread::yield_now();
+            }
+            Err(e) => panic!("reload after the build ended: {e}"),
+        }
+    };
+    assert_eq!(generation, 2);
+    stop.send(()).expect("stop");
+    runtime
+        .block_on(serving)
+        .expect("server task")
+        .expect("served");
+}
+
+/// Finding 1 on the real binary: a FIFO named `error.json` (which no one
+/// writes) is a load error found without reading it; the service keeps
+/// answering and stops on SIGTERM.
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_error_json_stalls_neither_serving_nor_shutdown() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("templates");
+    std::fs::create_dir(&dir).expect("mkdir");
+    write(dir.join("error.json"), "good {{.Message}}");
+    let log = tmp.path().join("server.log");
+    let (mut server, port) = start_server(&dir, &log, &[]);
+
+    std::fs::remove_file(dir.join("error.json")).expect("remove");
+    let made = Command::new("mkfifo")
+        .arg(dir.join("error.json"))
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo");
+    let mut error = String::new();
+    poll("the failed reload at /status", &log, || {
+        let (_, body) = get_within(port, "/status", Duration::from_secs(1))
+            .expect("/status answers within 1 s");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        error = v["last_reload_error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        !error.is_empty()
+    });
+    assert!(
+        error.contains("error.json") && error.contains("a FIFO"),
+        "{error}"
+    );
+    assert_all_answer_within_a_second(port);
+    assert!(
+        matches!(get(port, "/render/500?message=m"), Ok((500, b)) if b == "good m"),
+        "the last good set serves"
+    );
+
+    signal(server.child.id(), "-TERM");
+    let mut status = None;
+    poll("exit after SIGTERM", &log, || {
+        status = server.child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    assert!(status.is_some_and(|s| s.success()), "{:?}", status);
+}
+
+/// Finding 4: a template rewritten in place every 100 ms, each write in
+/// chunks with pauses, while a client hammers over HTTP: never an empty or
+/// half body, only version A or B.
+#[test]
+fn in_place_write_storm_never_serves_a_half_written_template() {
+    let version = |v: char| {
+        format!(
+            "{{\"version\": \"{v}\", \"padding\": \"{}\", \"message\": \"{{{{.Message}}}}\"}}",
+            v.to_string().repeat(300)
+        )
+    };
+    let (a, b) = (version('A'), version('B'));
+    let body_of = |text: &str| text.replace("{{.Message}}", "m");
+    let (body_a, body_b) = (body_of(&a), body_of(&b));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime.block_on(common::TestServer::start(
+        "",
+        &[("error.json", a.as_str())],
+        true,
+    ));
+    let port = server.addr.port();
+    let file = server.dir.path().join("error.json");
+    let mut reloads = server.state.store.subscribe();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, body_a, body_b) = (Arc::clone(&stop), body_a.clone(), body_b.clone());
+            std::thread::spawn(move || {
+                let mut seen = [0usize; 2];
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, body) = get(port, "/render/500?message=m").expect("render");
+                    assert_eq!(status, 500, "{body}");
+                    if body == body_a {
+                        seen[0] += 1;
+                    } else if body == body_b {
+                        seen[1] += 1;
+                    } else {
+                        panic!("a half-written template was served: {body:?}");
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+
+    let storm_ends = Instant::now() + Duration::from_secs(4);
+    let mut round = 0usize;
+    while Instant::now() < storm_ends {
+        let started = Instant::now();
+        let text = if round.is_multiple_of(2) { &b } else { &a };
+        let mut f = std::fs::File::create(&file).expect("truncate");
+        for chunk in text.as_bytes().chunks(text.len() / 4 + 1) {
+            f.write_all(chunk).expect("write chunk");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(f);
+        round += 1;
+        std::thread::sleep(Duration::from_millis(100).saturating_sub(started.elapsed()));
+    }
+    // The storm ends on B (an even round count ends on A: write B once more).
+    if round.is_multiple_of(2) {
+        write(&file, &b);
+    }
+    let store = &server.state.store;
+    runtime.block_on(async {
+        tokio::time::timeout(WAIT, async {
+            while body(store, 500)
+                != "{\"version\": \"B\", \"padding\": \"".to_owned()
+                    + &"B".repeat(300)
+                    + "\", \"message\": \"m\"}"
+            {
+                reloads.changed().await.expect("store alive");
+            }
+        })
+        .await
+        .expect("B served after the storm");
+    });
+    stop.store(true, Ordering::Relaxed);
+    let mut seen = [0usize; 2];
+    for c in clients {
+        let s = c.join().expect("client thread");
+        seen[0] += s[0];
+        seen[1] += s[1];
+    }
+    assert!(seen[0] > 0, "the client saw nothing: {seen:?}");
+}
+
+/// Finding 7: a log file appended to in the template folder and in its
+/// parent is no reason to reload.
+#[test]
+fn a_log_file_in_the_folder_or_its_parent_triggers_no_reload() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("templates");
+    std::fs::create_dir(&dir).expect("mkdir");
+    write(dir.join("error.json"), JSON);
+    let store = store_for(&dir);
+    let (_handle, rx) = watch(&store, vec![dir.clone()]);
+    let logs = [dir.join("serve.log"), root.path().join("serve.log")];
+    let writer = std::thread::spawn(move || {
+        let ends = Instant::now() + QUIET * 3;
+        while Instant::now() < ends {
+            for log in &logs {
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .expect("open log");
+                writeln!(f, "level=info msg=\"templates reloaded\"").expect("append");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    // Absence: nothing may arrive while the logs grow and for a while after.
+    let got = rx.recv_timeout(QUIET * 4);
+    writer.join().expect("writer");
+    assert!(got.is_err(), "a log file caused a reload: {got:?}");
+    assert_eq!(store.snapshot().generation, 1);
+}
+
+/// Finding 7 on the real binary: at `trace`, with stderr going to a file
+/// in the folder's parent, the watcher's own lines must not feed it.
+#[test]
+fn trace_logs_into_the_parent_folder_do_not_feed_themselves() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("templates");
+    std::fs::create_dir(&dir).expect("mkdir");
+    write(dir.join("error.json"), "{{.Message}}");
+    let log = tmp.path().join("server.log");
+    let (_server, port) = start_server(&dir, &log, &[("ERROR_RENDER_LOG_LEVEL", "trace")]);
+    let before = std::fs::metadata(&log).expect("log").len();
+    // Absence again: a self-feeding loop writes megabytes in this time.
+    std::thread::sleep(QUIET * 3);
+    let grown = std::fs::metadata(&log).expect("log").len() - before;
+    assert!(
+        grown < 16 * 1024,
+        "the log grew {grown} bytes while idle:\n{}",
+        String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default())
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert_eq!(generation(port), 1, "no reload happened");
+}
+
+/// A reload swaps a whole set, and a request renders from one: over HTTP,
+/// with `error_404.json` calling a template `error.json` defines, both
+/// swapped together by Kubernetes' `..data` link, no response may mix a
+/// file of version A with one of version B.
+#[cfg(unix)]
+#[test]
+fn renders_are_never_torn_across_reloads() {
+    use std::os::unix::fs::symlink;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime.block_on(common::TestServer::start(
+        "",
+        &[("error.json", "boot {{.Message}}")],
+        false,
+    ));
+    let dir = server.dir.path().to_owned();
+    std::fs::remove_file(dir.join("error.json")).expect("remove");
+    for v in ["A", "B"] {
+        let data = dir.join(format!("..v{v}"));
+        std::fs::create_dir(&data).expect("mkdir");
+        write(
+            data.join("error.json"),
+            &format!("{{{{define \"marker\"}}}}{v}{{{{end}}}}{v}{{{{.Message}}}}"),
+        );
+        write(
+            data.join("error_404.json"),
+            &format!("{v}-404-{{{{template \"marker\" .}}}}"),
+        );
+    }
+    symlink("..vA", dir.join("..data")).expect("symlink");
+    for name in ["error.json", "error_404.json"] {
+        symlink(format!("..data/{name}"), dir.join(name)).expect("symlink");
+    }
+    let store = Arc::clone(&server.state.store);
+    store.reload().expect("the ..data layout loads");
+    let port = server.addr.port();
+    let _watching = watch::spawn(Arc::clone(&store), vec![dir.clone()]).expect("watch");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut seen = [0usize; 2];
+                while !stop.load(Ordering::Relaxed) {
+                    let (_, body) = get(port, "/render/404").expect("render");
+                    match body.as_str() {
+                        "A-404-A" => seen[0] += 1,
+                        "B-404-B" => seen[1] += 1,
+                        other => panic!("a torn render: {other:?}"),
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+
+    // kubelet's swap, back and forth: a new link renamed over ..data.
+    let mut reloads = store.subscribe();
+    for round in 0..20u32 {
+        let v = if round.is_multiple_of(2) { "B" } else { "A" };
+        symlink(format!("..v{v}"), dir.join("..data_tmp")).expect("symlink");
+        std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).expect("rename");
+        let want = format!("{v}-404-{v}");
+        runtime.block_on(async {
+            tokio::time::timeout(WAIT, async {
+                loop {
+                    let r = store
+                        .snapshot()
+                        .renderer
+                        .render(&ErrorRequest::code(404))
+                        .expect("render");
+                    if r.body == want {
+                        break;
+                    }
+                    reloads.changed().await.expect("store alive");
+                }
+            })
+            .await
+            .unwrap_or_else(|_| panic!("version {v} not loaded in round {round}"));
+        });
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut seen = [0usize; 2];
+    for c in clients {
+        let s = c.join().expect("client thread");
+        seen[0] += s[0];
+        seen[1] += s[1];
+    }
+    assert!(seen[0] > 0 && seen[1] > 0, "both versions served: {seen:?}");
 }

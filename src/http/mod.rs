@@ -21,7 +21,7 @@ pub mod routes;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::response::IntoResponse;
@@ -63,23 +63,21 @@ pub struct AppStateParts {
     pub config: Arc<Config>,
     /// The metrics.
     pub metrics: Arc<Metrics>,
-    /// The validator's findings for one generation, for `/status`.
-    findings: Arc<Mutex<FindingsCache>>,
     /// The browser preview's own state.
     preview: preview::Shared,
 }
 
-/// (generation, the validator's findings for it).
-type FindingsCache = Option<(u64, Arc<Vec<crate::validate::Finding>>)>;
-
 impl AppState {
-    /// State over an existing store.
+    /// State over an existing store, which starts linting each generation
+    /// in the background for `/status` and the preview.
     pub fn new(store: Arc<Store>, config: Arc<Config>) -> Self {
+        if let Err(e) = store.lint_in_background() {
+            tracing::warn!(error = %e, "cannot start the validator thread; /status shows no findings");
+        }
         AppState(Arc::new(AppStateParts {
             store,
             config,
             metrics: Arc::new(Metrics::new()),
-            findings: Arc::new(Mutex::new(None)),
             preview: preview::Shared::new(),
         }))
     }
@@ -120,7 +118,8 @@ pub enum ServeError {
 /// overrides afresh. Problems that do not stop a load (a set without
 /// `error.json`, unknown override IDs) are logged as warnings.
 pub fn build_store(config: Arc<Config>) -> Result<Store, ReloadError> {
-    Store::new(move || build_renderer(&config))
+    let timeout = config.limits.reload_timeout;
+    Store::with_reload_timeout(move || build_renderer(&config), timeout)
 }
 
 fn build_renderer(config: &Config) -> Result<Renderer, ReloadError> {

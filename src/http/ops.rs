@@ -54,48 +54,19 @@ pub async fn status(State(state): State<AppState>) -> Response {
         "last_reload_error": state.store.last_failure().map(|f| failure_json(&f)),
         "warnings": warnings,
         // Never the quotes: /status answers anyone who reaches it.
-        "findings": findings(&state, Arc::clone(&snap), false).await,
+        "findings": findings_now(&state, false),
     }))
 }
 
-/// The validator's findings for the live set (`validate::lint_renderer`),
-/// computed once per generation: linting renders every catalogue entry, too
-/// much to repeat on every poll of `/status`. With `quotes` false, each
-/// message leaves out the template, body or override text it quotes.
-pub(crate) async fn findings(
-    state: &AppState,
-    snap: Arc<Snapshot>,
-    quotes: bool,
-) -> serde_json::Value {
-    let cached = state
-        .findings
-        .lock()
-        .ok()
-        .and_then(|c| c.as_ref().filter(|(g, _)| *g == snap.generation).cloned());
-    let found = match cached {
-        Some((_, found)) => found,
-        None => {
-            let generation = snap.generation;
-            // Rendering many errors is CPU work: keep it off the async workers.
-            let linted =
-                tokio::task::spawn_blocking(move || crate::validate::lint_renderer(&snap.renderer))
-                    .await;
-            match linted {
-                Ok(found) => {
-                    let found = Arc::new(found);
-                    if let Ok(mut cache) = state.findings.lock() {
-                        *cache = Some((generation, Arc::clone(&found)));
-                    }
-                    found
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "linting the live set failed");
-                    return serde_json::Value::Null;
-                }
-            }
-        }
-    };
-    findings_json(&found, quotes)
+/// The validator's findings for the live set as JSON, or `"pending"` while
+/// the store lints it in the background (after every load, off the async
+/// workers): `/status` never waits for the validator. With `quotes` false,
+/// each message leaves out the template, body or override text it quotes.
+pub(crate) fn findings_now(state: &AppState, quotes: bool) -> serde_json::Value {
+    match state.store.findings() {
+        Some(f) => findings_json(&f.findings, quotes),
+        None => serde_json::Value::from("pending"),
+    }
 }
 
 /// Findings as JSON, with or without the text they quote.
@@ -112,6 +83,34 @@ fn findings_json(found: &[crate::validate::Finding], quotes: bool) -> serde_json
         tracing::error!(error = %e, "serialising findings");
         serde_json::Value::Null
     })
+}
+
+/// How long the preview waits for a new generation's findings before
+/// showing them as pending.
+const FINDINGS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The findings of `snap`'s generation, waiting (asynchronously, bounded)
+/// for the background lint to finish; `"pending"` if it does not in time.
+/// With `quotes` false, without the text the messages quote.
+pub(crate) async fn findings(
+    state: &AppState,
+    snap: Arc<Snapshot>,
+    quotes: bool,
+) -> serde_json::Value {
+    let mut linted = state.store.subscribe_findings();
+    let ready = async {
+        while state
+            .store
+            .findings()
+            .is_none_or(|f| f.generation < snap.generation)
+        {
+            if linted.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(FINDINGS_WAIT, ready).await;
+    findings_now(state, quotes)
 }
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::{Collector, Finding, Rule, ValidateError};
 use crate::error::LoadError;
-use crate::set::{TemplateFile, TemplateSet, is_template_name};
+use crate::set::{ReadError, TemplateFile, TemplateSet, is_template_name};
 
 /// The folder after loading: the set (without the files that failed), and
 /// which `error*` files failed.
@@ -128,15 +128,24 @@ pub(crate) fn load(dir: &Path, out: &mut Collector) -> Result<Loaded, ValidateEr
     Ok(Loaded { set, failed })
 }
 
-/// Reads one template; a finding when it cannot be read or is not UTF-8.
+/// Reads one template as the service does (regular files and links within
+/// the folder only, at most the service's size limit); a finding when it
+/// cannot be read or is not UTF-8.
 fn read_template(dir: &Path, name: &str) -> Result<TemplateFile, Finding> {
-    let bytes = std::fs::read(dir.join(name)).map_err(|e| {
-        Finding::new(
-            Rule::ParseError,
-            Some(name.to_owned()),
-            format!("cannot be read ({e}): the gateway would fail to start; fix its permissions"),
-        )
-    })?;
+    let finding = |message: String| Finding::new(Rule::ParseError, Some(name.to_owned()), message);
+    let real_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    let max = crate::limits::RenderLimits::service().max_template_bytes;
+    let bytes = match crate::set::read_template(dir, &real_dir, name, max) {
+        Ok(Some(bytes)) => bytes,
+        // Made a folder since the listing.
+        Ok(None) => return Err(finding(format!("`{name}` is a folder; rename or move it"))),
+        Err(ReadError::Io { source, .. }) => {
+            return Err(finding(format!(
+                "cannot be read ({source}): the gateway would fail to start; fix its permissions"
+            )));
+        }
+        Err(e) => return Err(finding(format!("error-render refuses it: {e}"))),
+    };
     match String::from_utf8(bytes) {
         Ok(text) => Ok(TemplateFile {
             name: name.to_owned(),

@@ -229,16 +229,31 @@ fn plain_data() -> Value {
     Value::Map(Arc::new(map))
 }
 
+/// The largest template [`html_rewrites`] renders through html/template
+/// (about 25 MB of escaping).
+const HTML_REWRITE_MAX_BYTES: usize = 256 * 1024;
+
 /// `.json` templates whose text html/template changes: rendered with the
 /// same plain data through html/template (the gateway's JSON path) and
 /// text/template; any difference is rewriting the author did not write.
+///
+/// Escaping a template for html/template costs about 100 times its size in
+/// memory, so it is done only where it can find something: html/template
+/// leaves text alone until a `<` opens a tag or comment, so a set without
+/// one is not rendered at all, and a file over [`HTML_REWRITE_MAX_BYTES`]
+/// is left unchecked.
 pub(crate) fn html_rewrites(set: &TemplateSet, out: &mut Collector) {
     let data = plain_data();
+    // Templates call each other, so one `<` anywhere may matter anywhere.
+    let any_tag = set.files().iter().any(|f| f.text.contains('<'));
     for file in set.files() {
         if !file.name.ends_with(".json") || !set.contains(&file.name) {
             continue;
         }
         out.checked(Rule::HtmlRewrite, Some(&file.name));
+        if !any_tag || file.text.len() > HTML_REWRITE_MAX_BYTES {
+            continue;
+        }
         let (mut html, mut text) = (String::new(), String::new());
         // Failures are exec errors, reported by the render checks.
         if set

@@ -120,12 +120,21 @@ fn use_colour(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) ->
 }
 
 fn init_logging(config: &Config) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
         .with_context(|| format!("log_level {:?} is not a tracing filter", config.log_level))?;
     let colour = use_colour(
         std::io::stderr().is_terminal(),
         std::env::var_os("NO_COLOR"),
     );
+    if !config.log_level.contains("notify") {
+        // At trace, the watcher library logs every event, and a log file in
+        // a watched folder would feed it its own lines.
+        filter = filter.add_directive(
+            error_render::watch::QUIET_WATCHER_LOGS
+                .parse()
+                .context("the watcher's log directive")?,
+        );
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
