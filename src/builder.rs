@@ -216,7 +216,11 @@ impl RendererBuilder {
     /// a watcher).
     pub fn build_store(self) -> Result<Store, BuildError> {
         let config = self.settings()?;
-        Ok(Store::new(move || Renderer::from_config(&config))?)
+        let timeout = config.limits.reload_timeout;
+        Ok(Store::with_reload_timeout(
+            move || Renderer::from_config(&config),
+            timeout,
+        )?)
     }
 
     /// A live renderer: the store of [`build_store`](Self::build_store) and

@@ -37,7 +37,11 @@ impl LiveRenderer {
     /// Loads what `config` names and watches the same paths.
     pub(crate) fn start(config: Arc<Config>) -> Result<Self, BuildError> {
         let sources = Arc::clone(&config);
-        let store = Arc::new(Store::new(move || Renderer::from_config(&sources))?);
+        let timeout = config.limits.reload_timeout;
+        let store = Arc::new(Store::with_reload_timeout(
+            move || Renderer::from_config(&sources),
+            timeout,
+        )?);
         let watch = crate::watch::spawn(Arc::clone(&store), config.watch_paths())?;
         Ok(LiveRenderer {
             store,
