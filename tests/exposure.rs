@@ -375,7 +375,11 @@ fn template_dir() -> tempfile::TempDir {
 #[test]
 fn sigterm_exits_at_the_drain_deadline() {
     let dir = template_dir();
-    let log = dir.path().join("../exposure-drain.log");
+    // Outside the template folder (a file there is not a template, but
+    // keep the folder to what the test means), in a folder of its own so
+    // concurrent runs never share it.
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("drain.log");
     let log = log.as_path();
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let mut child = spawn_binary(
@@ -421,7 +425,6 @@ fn sigterm_exits_at_the_drain_deadline() {
     let _ = busy.read_to_end(&mut rest);
     let logged = std::fs::read_to_string(log).unwrap();
     assert!(logged.contains("shutdown_timeout_ms"), "{logged}");
-    let _ = std::fs::remove_file(log);
 }
 
 // ---------------------------------------------------------------------------
@@ -431,7 +434,11 @@ fn sigterm_exits_at_the_drain_deadline() {
 fn debug_logs_never_carry_client_values() {
     const SECRET: &str = "sk_live_Zx9SECRETvalue";
     let dir = template_dir();
-    let log = dir.path().join("../exposure-debug.log");
+    // Outside the template folder (a file there is not a template, but
+    // keep the folder to what the test means), in a folder of its own so
+    // concurrent runs never share it.
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("debug.log");
     let log = log.as_path();
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let mut child = spawn_binary(
@@ -508,7 +515,6 @@ fn debug_logs_never_carry_client_values() {
     sigterm(&child);
     exit_within(&mut child, WAIT);
     let logged = std::fs::read_to_string(log).unwrap();
-    let _ = std::fs::remove_file(log);
     assert!(logged.contains("rejected a request"), "{logged}");
     assert!(logged.contains("malformed_body"), "{logged}");
     assert!(
@@ -524,7 +530,11 @@ fn debug_logs_never_carry_client_values() {
 #[test]
 fn start_line_names_addresses_folder_and_preview_without_colour() {
     let dir = template_dir();
-    let log = dir.path().join("../exposure-start.log");
+    // Outside the template folder (a file there is not a template, but
+    // keep the folder to what the test means), in a folder of its own so
+    // concurrent runs never share it.
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("start.log");
     let log = log.as_path();
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let admin: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
@@ -557,7 +567,6 @@ fn start_line_names_addresses_folder_and_preview_without_colour() {
     sigterm(&child);
     exit_within(&mut child, WAIT);
     let logged = std::fs::read_to_string(log).unwrap();
-    let _ = std::fs::remove_file(log);
     assert!(
         !logged.contains('\u{1b}'),
         "ANSI escapes in a file:\n{logged}"
@@ -799,14 +808,7 @@ const COMMENTED: &str = "<!-- QUOTED-TEMPLATE-TEXT -->\n{\"error\": \"{{.Message
 async fn status_never_quotes_template_text() {
     let s = Service::start("", &[("error.json", COMMENTED)], false).await;
     let c = client();
-    let status: Value = c
-        .get(s.url("/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = linted_status(&c, &s.url("/status")).await;
     let findings = status["findings"].as_array().unwrap();
     let rewrite = findings
         .iter()
@@ -866,14 +868,7 @@ async fn status_never_quotes_template_text() {
         .await
         .unwrap();
     assert!(catalogue.to_string().contains("QUOTED-TEMPLATE"));
-    let status: Value = c
-        .get(s.url("/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = linted_status(&c, &s.url("/status")).await;
     assert!(!status.to_string().contains("QUOTED-TEMPLATE"), "{status}");
     drop(s);
 }
@@ -949,14 +944,7 @@ async fn status_never_quotes_override_messages() {
         false,
     )
     .await;
-    let status: Value = client()
-        .get(s.url("/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = linted_status(&client(), &s.url("/status")).await;
     assert!(
         status["findings"]
             .as_array()
@@ -992,4 +980,22 @@ async fn without_admin_listen_everything_stays_on_one_port() {
         .unwrap()
         .unwrap()
         .unwrap();
+}
+
+/// `/status` once the background validator has linted the live set: its
+/// `findings` are `"pending"` until then, which would make a check on them
+/// pass vacuously.
+async fn linted_status(c: &reqwest::Client, url: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status: Value = c.get(url).send().await.unwrap().json().await.unwrap();
+        if status["findings"].is_array() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "findings still pending after 20 s: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
