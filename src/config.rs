@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::escape::Profile;
 use crate::limits::RenderLimits;
-use crate::overrides::{Overrides, TykConf};
+use crate::overrides::{Overrides, OverridesError, TykConf};
 use crate::render::RenderOptions;
 
 /// The listen address when none is configured.
@@ -1153,28 +1153,50 @@ impl Config {
 /// any, else the tyk.conf's `override_messages`, else none. Returns the
 /// problems found (unknown IDs and the like) as warnings to log.
 pub fn load_overrides(config: &Config) -> Result<(Overrides, Vec<String>), ConfigError> {
-    if let Some(path) = &config.overrides {
-        let o = Overrides::load(path).map_err(|e| ConfigError::Read {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let problems = o.problems().iter().map(|p| p.to_string()).collect();
-        return Ok((o, problems));
+    let Some(read) = read_overrides(config.overrides.as_deref(), config.tyk_conf.as_deref()) else {
+        return Ok((Overrides::default(), Vec::new()));
+    };
+    let overrides = read.result.map_err(|e| {
+        let (path, message) = (read.path.to_owned(), e.to_string());
+        if read.from_tyk_conf {
+            ConfigError::TykConf { path, message }
+        } else {
+            ConfigError::Read { path, message }
+        }
+    })?;
+    let problems = overrides.problems().iter().map(|p| p.to_string()).collect();
+    Ok((overrides, problems))
+}
+
+/// The override messages read from the file that supplies them.
+pub(crate) struct ReadOverrides<'a> {
+    /// The overrides file or the tyk.conf.
+    pub(crate) path: &'a Path,
+    /// Whether `path` is a tyk.conf.
+    pub(crate) from_tyk_conf: bool,
+    /// The messages, or why the file is unusable.
+    pub(crate) result: Result<Overrides, OverridesError>,
+}
+
+/// Which file supplies the override messages, and its messages: a
+/// standalone overrides file wins over the tyk.conf's `override_messages`,
+/// for the service and the validator alike.
+pub(crate) fn read_overrides<'a>(
+    overrides: Option<&'a Path>,
+    tyk_conf: Option<&'a Path>,
+) -> Option<ReadOverrides<'a>> {
+    if let Some(path) = overrides {
+        return Some(ReadOverrides {
+            path,
+            from_tyk_conf: false,
+            result: Overrides::load(path),
+        });
     }
-    if let Some(path) = &config.tyk_conf {
-        let conf = TykConf::load(path).map_err(|e| ConfigError::TykConf {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let problems = conf
-            .override_messages
-            .problems()
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
-        return Ok((conf.override_messages, problems));
-    }
-    Ok((Overrides::default(), Vec::new()))
+    tyk_conf.map(|path| ReadOverrides {
+        path,
+        from_tyk_conf: true,
+        result: TykConf::load(path).map(|conf| conf.override_messages),
+    })
 }
 
 fn parse_code(s: &str) -> Option<u16> {
