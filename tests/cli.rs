@@ -445,3 +445,24 @@ fn render_strict_tyk_from_the_flag_or_the_environment() {
         .arg(set.path()));
     assert_eq!(code, 1, "{err}");
 }
+
+/// `validate` takes the service's settings too: an overrides file named by
+/// `ERROR_RENDER_OVERRIDES` is checked (before, only `--overrides` was).
+#[test]
+fn validate_checks_the_overrides_file_named_by_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("overrides.yaml");
+    std::fs::write(&file, "auth.nope:\n  message: x\n").unwrap();
+    let (_, out, err) = run(bin_clean()
+        .env("ERROR_RENDER_OVERRIDES", &file)
+        .args(["validate", "--format", "json"])
+        .arg(templates()));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"override-unknown-id"), "{out}");
+}
