@@ -77,6 +77,13 @@ impl Renderer {
         Ok(renderer)
     }
 
+    /// A store whose every (re)load reads what `config` names afresh, as
+    /// [`from_config`](Self::from_config) does: the one way the service,
+    /// the builder and the live renderer make their store.
+    pub fn store_from_config(config: Arc<Config>) -> Result<Store, ReloadError> {
+        Store::new(move || Renderer::from_config(&config))
+    }
+
     /// [`from_config`](Self::from_config), returning the warnings instead
     /// of logging them (a command prints them on stderr).
     pub fn from_config_with_warnings(
@@ -239,8 +246,7 @@ impl RendererBuilder {
     /// reloading is the caller's (see `build_live`, feature `watch`, for
     /// a watcher).
     pub fn build_store(self) -> Result<Store, BuildError> {
-        let config = self.settings()?;
-        Ok(Store::new(move || Renderer::from_config(&config))?)
+        Ok(Renderer::store_from_config(Arc::new(self.settings()?))?)
     }
 
     /// A live renderer: the store of [`build_store`](Self::build_store) and

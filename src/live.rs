@@ -36,8 +36,7 @@ pub struct LiveRenderer {
 impl LiveRenderer {
     /// Loads what `config` names and watches the same paths.
     pub(crate) fn start(config: Arc<Config>) -> Result<Self, BuildError> {
-        let sources = Arc::clone(&config);
-        let store = Arc::new(Store::new(move || Renderer::from_config(&sources))?);
+        let store = Arc::new(Renderer::store_from_config(Arc::clone(&config))?);
         let watch = crate::watch::spawn(Arc::clone(&store), config.watch_paths())?;
         Ok(LiveRenderer {
             store,

@@ -1,7 +1,8 @@
-//! The settings of `render`, `export` and `validate`: their flags as the
-//! top layer over the service's sources (defaults < tyk.conf < config file
-//! < `ERROR_RENDER_*` < flags), resolved by the library's
-//! `Renderer::builder()` exactly as `serve` resolves them.
+//! The settings of every command (`serve`, `healthcheck`, `render`,
+//! `export`, `validate`): its flags as the top layer over the same sources
+//! (defaults < tyk.conf < config file < `ERROR_RENDER_*` < flags), resolved
+//! by the library's `Renderer::builder()`, so each command sees what the
+//! service runs with.
 
 use std::path::{Path, PathBuf};
 
