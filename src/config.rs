@@ -1571,21 +1571,62 @@ mod tests {
         assert!(checked > 15, "{checked}");
     }
 
-    /// Every setting has a distinct variable, and every variable is read.
+    /// Every setting has a distinct variable, and every variable is read
+    /// into its own key.
     #[test]
     fn each_setting_is_read_from_its_variable() {
         let settings = ConfigLayer::settings();
         let names: std::collections::BTreeSet<_> = settings.iter().map(|s| s.env).collect();
         assert_eq!(names.len(), settings.len());
         for setting in &settings {
-            let (layer, _, warnings) =
-                ConfigLayer::from_env(&env(&[(setting.env, "1")])).unwrap_or_default();
-            assert!(warnings.is_empty(), "{}: {warnings:?}", setting.env);
-            // Values that do not parse as "1" (JSON maps) fail instead of
-            // being ignored, which also proves they are read.
-            if layer != ConfigLayer::default() {
-                assert_eq!(layer.present_keys(), [setting.key]);
-            }
+            // One of these parses for every type of setting.
+            let layer = ["1", "{}", "5.15", "text"]
+                .into_iter()
+                .find_map(|value| ConfigLayer::from_env(&env(&[(setting.env, value)])).ok())
+                .unwrap_or_else(|| panic!("{} reads none of the samples", setting.env));
+            assert!(layer.2.is_empty(), "{}: {:?}", setting.env, layer.2);
+            assert_eq!(layer.0.present_keys(), [setting.key]);
         }
+    }
+
+    /// Each key remembers the source that gave it, so a missing folder
+    /// can be traced to the variable or file that named it.
+    #[test]
+    fn origins_name_the_layer_that_won() {
+        let dir = tempfile::tempdir().unwrap();
+        let tyk = dir.path().join("tyk.conf");
+        std::fs::write(
+            &tyk,
+            r#"{"template_path": "tpl", "hide_generator_header": true}"#,
+        )
+        .unwrap();
+        let file = dir.path().join("c.yaml");
+        std::fs::write(
+            &file,
+            "templates: from-file
+strict_tyk: true
+",
+        )
+        .unwrap();
+        let loaded = Config::load(&Sources {
+            config_file: Some(file.clone()),
+            env: env(&[
+                ("ERROR_RENDER_TYK_CONF", tyk.to_str().unwrap()),
+                ("ERROR_RENDER_STRICT_TYK", "false"),
+            ]),
+            flags: ConfigLayer {
+                profile: Some(Profile::V5_14),
+                ..ConfigLayer::default()
+            },
+        })
+        .unwrap();
+        assert_eq!(loaded.origin("templates"), Origin::ConfigFile(file));
+        assert_eq!(loaded.origin("hide_generator_header"), Origin::TykConf(tyk));
+        assert_eq!(
+            loaded.origin("strict_tyk"),
+            Origin::Env("ERROR_RENDER_STRICT_TYK")
+        );
+        assert_eq!(loaded.origin("profile"), Origin::Flag);
+        assert_eq!(loaded.origin("listen"), Origin::Default);
     }
 }
