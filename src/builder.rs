@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::{Config, ConfigError, ConfigLayer, Sources, load_overrides};
+use crate::config::{Config, ConfigError, ConfigLayer, Loaded, Sources, load_overrides};
 use crate::escape::Profile;
 use crate::limits::RenderLimits;
 use crate::render::Renderer;
@@ -70,21 +70,44 @@ impl Renderer {
     /// Problems that do not stop a load (a set without `error.json`,
     /// unknown override IDs) are logged as warnings.
     pub fn from_config(config: &Config) -> Result<Renderer, ReloadError> {
-        // Parse errors name files by base name, as the gateway does; /status
-        // shows the folder beside them.
+        let (renderer, warnings) = Renderer::from_config_with_warnings(config)?;
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        Ok(renderer)
+    }
+
+    /// A store whose every (re)load reads what `config` names afresh, as
+    /// [`from_config`](Self::from_config) does: the one way the service,
+    /// the builder and the live renderer make their store.
+    pub fn store_from_config(config: Arc<Config>) -> Result<Store, ReloadError> {
+        let timeout = config.limits.reload_timeout;
+        Store::with_reload_timeout(move || Renderer::from_config(&config), timeout)
+    }
+
+    /// [`from_config`](Self::from_config), returning the warnings instead
+    /// of logging them (a command prints them on stderr).
+    pub fn from_config_with_warnings(
+        config: &Config,
+    ) -> Result<(Renderer, Vec<String>), ReloadError> {
+        // Parse errors name files by base name, as the gateway does; the
+        // warnings and /status name the folder beside them.
         let set = TemplateSet::load_limited(&config.templates, config.limits.render)
             .map_err(ReloadError::new)?;
-        for w in set.warnings() {
-            tracing::warn!(dir = %config.templates.display(), "{w}");
-        }
+        let dir = config.templates.display();
+        let mut warnings: Vec<String> = set
+            .warnings()
+            .iter()
+            .map(|w| format!("{dir}: {w}"))
+            .collect();
         let (overrides, problems) = load_overrides(config).map_err(ReloadError::new)?;
-        for p in problems {
-            tracing::warn!("override_messages: {p}");
-        }
-        Ok(Renderer::new(
-            Arc::new(set),
-            config.render_options(overrides),
-        ))
+        warnings.extend(
+            problems
+                .into_iter()
+                .map(|p| format!("override_messages: {p}")),
+        );
+        let renderer = Renderer::new(Arc::new(set), config.render_options(overrides));
+        Ok((renderer, warnings))
     }
 }
 
@@ -184,12 +207,21 @@ impl RendererBuilder {
 
     /// The settings the sources resolve to, as the service would run with
     /// them; reads the config file and the tyk.conf, not the templates.
+    /// Warnings (unknown `ERROR_RENDER_*` variables) are logged.
     pub fn settings(&self) -> Result<Config, ConfigError> {
-        let loaded = Config::load(&self.sources)?;
+        let loaded = self.resolve()?;
         for w in &loaded.warnings {
             tracing::warn!("{w}");
         }
-        let mut config = loaded.config;
+        Ok(loaded.config)
+    }
+
+    /// [`settings`](Self::settings) with the warnings and where each
+    /// setting came from, for a caller that reports them itself (the CLI
+    /// names the source of a missing template folder).
+    pub fn resolve(&self) -> Result<Loaded, ConfigError> {
+        let mut loaded = Config::load(&self.sources)?;
+        let config = &mut loaded.config;
         for (&code, message) in &self.default_messages {
             if !(100..=999).contains(&code) {
                 return Err(ConfigError::Invalid {
@@ -202,7 +234,7 @@ impl RendererBuilder {
         if let Some(limits) = self.limits {
             config.limits.render = limits;
         }
-        Ok(config)
+        Ok(loaded)
     }
 
     /// Reads the sources and loads the set once.
@@ -215,12 +247,7 @@ impl RendererBuilder {
     /// reloading is the caller's (see `build_live`, feature `watch`, for
     /// a watcher).
     pub fn build_store(self) -> Result<Store, BuildError> {
-        let config = self.settings()?;
-        let timeout = config.limits.reload_timeout;
-        Ok(Store::with_reload_timeout(
-            move || Renderer::from_config(&config),
-            timeout,
-        )?)
+        Ok(Renderer::store_from_config(Arc::new(self.settings()?))?)
     }
 
     /// A live renderer: the store of [`build_store`](Self::build_store) and

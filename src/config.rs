@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::escape::Profile;
 use crate::limits::RenderLimits;
-use crate::overrides::{Overrides, TykConf};
+use crate::overrides::{Overrides, OverridesError, TykConf};
 use crate::render::RenderOptions;
 
 /// The listen address when none is configured.
@@ -56,125 +56,353 @@ const FORBIDDEN_HEADERS: [&str; 11] = [
     "content-length",
 ];
 
-/// One source of settings, every field optional: a value present here
-/// replaces the one from a lower layer.
-///
-/// The config file deserialises straight into this type, so its field names
-/// are the file's keys, and an unknown key is an error naming it.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigLayer {
-    /// Address to listen on (`127.0.0.1:8080`, `0.0.0.0:8080`, `:8080`).
-    pub listen: Option<String>,
-    /// A second address for `/metrics`, `/status` and the preview, which
-    /// then leave the traffic port (`/healthz` and `/readyz` answer on both).
-    pub admin_listen: Option<String>,
-    /// The template folder (the gateway's `template_path`).
-    pub templates: Option<PathBuf>,
-    /// A standalone YAML/JSON file of `override_messages`.
-    pub overrides: Option<PathBuf>,
-    /// A `tyk.conf` to read `template_path`, `hide_generator_header`,
-    /// `close_connections` and `override_messages` from.
-    pub tyk_conf: Option<PathBuf>,
-    /// The gateway release whose escaping to reproduce.
-    pub profile: Option<Profile>,
-    /// Leave out `X-Generator: tyk.io`.
-    pub hide_generator_header: Option<bool>,
-    /// The gateway's `close_connections` (its `Connection: close` is never
-    /// sent over HTTP; kept for the renderer's parity).
-    pub close_connections: Option<bool>,
-    /// Give templates only `{Message}`, as the gateway does.
-    pub strict_tyk: Option<bool>,
-    /// Ignore override messages, as recent gateway releases do.
-    pub ignore_overrides: Option<bool>,
-    /// Messages for codes rendered without one: code → message.
-    pub default_messages: Option<BTreeMap<Scalar, String>>,
-    /// Status rewrites: code or class (`401`, `5xx`) → status to answer with.
-    pub status_rewrites: Option<BTreeMap<Scalar, Scalar>>,
-    /// Extra response headers: code, class or `*` → header → value.
-    pub headers: Option<BTreeMap<Scalar, BTreeMap<String, Scalar>>>,
-    /// Expose request context (request ID, original URI, ...) to templates.
-    pub request_context: Option<bool>,
-    /// Size limits.
-    pub limits: Option<LimitsLayer>,
-    /// The browser preview under `/preview`.
-    pub preview: Option<PreviewLayer>,
-    /// `text` or `json`.
-    pub log_format: Option<LogFormat>,
-    /// A tracing filter (`info`, `error_render=debug,warn`).
-    pub log_level: Option<String>,
+/// One setting as documented: its config file key, its environment
+/// variable, its default and what it does. [`ConfigLayer::settings`] lists
+/// every one, from the same declaration as the file keys, the environment
+/// names and the merge; `docs/settings.md`'s table is checked against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// The key in a config file, with its section (`limits.max_body_bytes`).
+    pub key: &'static str,
+    /// The environment variable (`ERROR_RENDER_MAX_BODY_BYTES`).
+    pub env: &'static str,
+    /// How the variable's value is written, if not as the plain value
+    /// (`JSON object`, `comma-separated`).
+    pub env_format: Option<&'static str>,
+    /// The default, as the docs state it.
+    pub default: &'static str,
+    /// What the setting does (Markdown).
+    pub meaning: &'static str,
 }
 
-/// Declares the `limits` section of a layer, its merge, and its
-/// environment variables, from one list so that they cannot drift apart.
-macro_rules! limits_layer {
-    ($($(#[$doc:meta])* $field:ident => $env:literal,)*) => {
-        /// The `limits` section of a layer.
-        #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+impl Setting {
+    /// The setting's row in the docs' Markdown table.
+    pub fn markdown_row(&self) -> String {
+        let env = match self.env_format {
+            Some(format) => format!("`{}` ({format})", self.env),
+            None => format!("`{}`", self.env),
+        };
+        format!(
+            "| `{}` | {env} | {} | {} |",
+            self.key, self.default, self.meaning
+        )
+    }
+}
+
+/// A setting's value type, as read from an environment variable.
+trait EnvValue: Sized {
+    /// How the value is written in the environment, if not plainly.
+    const FORMAT: Option<&'static str> = None;
+    /// The value of `text`, or what is wrong with it.
+    fn from_env(text: &str) -> Result<Self, String>;
+    /// Whether this is a zero count or duration (refused for limits).
+    fn is_zero(&self) -> bool {
+        false
+    }
+}
+
+impl EnvValue for String {
+    fn from_env(text: &str) -> Result<Self, String> {
+        Ok(text.to_owned())
+    }
+}
+
+impl EnvValue for PathBuf {
+    fn from_env(text: &str) -> Result<Self, String> {
+        Ok(PathBuf::from(text))
+    }
+}
+
+impl EnvValue for bool {
+    fn from_env(text: &str) -> Result<Self, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" | "" => Ok(false),
+            _ => Err(format!("expected true or false, got {text:?}")),
+        }
+    }
+}
+
+impl EnvValue for u64 {
+    fn from_env(text: &str) -> Result<Self, String> {
+        text.parse()
+            .map_err(|_| format!("expected a whole number, got {text:?}"))
+    }
+    fn is_zero(&self) -> bool {
+        *self == 0
+    }
+}
+
+impl EnvValue for Profile {
+    fn from_env(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+}
+
+impl EnvValue for LogFormat {
+    fn from_env(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+}
+
+impl EnvValue for Secret {
+    fn from_env(text: &str) -> Result<Self, String> {
+        Ok(Secret(text.to_owned()))
+    }
+}
+
+impl EnvValue for Vec<String> {
+    const FORMAT: Option<&'static str> = Some("comma-separated");
+    fn from_env(text: &str) -> Result<Self, String> {
+        Ok(text
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+}
+
+impl<V: serde::de::DeserializeOwned> EnvValue for BTreeMap<Scalar, V> {
+    const FORMAT: Option<&'static str> = Some("JSON object");
+    fn from_env(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| {
+            format!("expected a JSON object keyed by status code, as the config file's: {e}")
+        })
+    }
+}
+
+/// A layer whose settings can be merged, read from the environment and
+/// listed, so that a section (`limits`, `preview`) nests in [`ConfigLayer`].
+trait Section: Default {
+    /// Replaces every value present in `upper`.
+    fn merge_from(&mut self, upper: Self);
+    /// Sets the field whose variable is `key` (the name without
+    /// [`ENV_PREFIX`]); `Ok(false)` when no field has that name.
+    fn set_env(&mut self, key: &str, name: &str, value: &str) -> Result<bool, ConfigError>;
+    /// Every setting of the section, in declaration order.
+    fn settings(out: &mut Vec<Setting>);
+    /// The keys of the values present.
+    fn present(&self, out: &mut Vec<&'static str>);
+}
+
+/// Declares a layer of settings from one list: the struct (whose field
+/// names are the file's keys), its environment variables, its merge, the
+/// keys present, and its rows of the docs table. Plain `values` come
+/// first, nested `sections` after.
+macro_rules! layer {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident (prefix $prefix:literal) {
+            $(
+                $(#[$doc:meta])*
+                $field:ident: $ty:ty = env $env:literal, default $default:literal, $meaning:literal;
+            )*
+        }
+        $(sections {
+            $( $(#[$sdoc:meta])* $sfield:ident: $sty:ty; )*
+        })?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
         #[serde(deny_unknown_fields)]
-        pub struct LimitsLayer {
-            $($(#[$doc])* pub $field: Option<u64>,)*
+        pub struct $name {
+            $( $(#[$doc])* pub $field: Option<$ty>, )*
+            $($( $(#[$sdoc])* pub $sfield: Option<$sty>, )*)?
         }
 
-        impl LimitsLayer {
-            /// The `ERROR_RENDER_*` variable names (without the prefix).
-            const ENV: &[&str] = &[$($env),*];
+        impl Section for $name {
+            fn merge_from(&mut self, upper: Self) {
+                $( if upper.$field.is_some() { self.$field = upper.$field; } )*
+                $($(
+                    if let Some(up) = upper.$sfield {
+                        self.$sfield.get_or_insert_with(Default::default).merge_from(up);
+                    }
+                )*)?
+            }
 
-            fn set_from_env(&mut self, key: &str, n: u64) {
+            fn set_env(&mut self, key: &str, name: &str, value: &str) -> Result<bool, ConfigError> {
+                let invalid = |message: String| ConfigError::Env { name: name.to_owned(), message };
                 match key {
-                    $($env => self.$field = Some(n),)*
-                    _ => {}
+                    $( $env => {
+                        self.$field = Some(<$ty as EnvValue>::from_env(value).map_err(invalid)?);
+                        Ok(true)
+                    } )*
+                    _ => {
+                        $($(
+                            let mut section = self.$sfield.take().unwrap_or_default();
+                            let hit = section.set_env(key, name, value)?;
+                            if hit || section != <$sty>::default() {
+                                self.$sfield = Some(section);
+                            }
+                            if hit {
+                                return Ok(true);
+                            }
+                        )*)?
+                        Ok(false)
+                    }
                 }
             }
 
-            fn merge(&mut self, upper: LimitsLayer) {
-                $(if upper.$field.is_some() { self.$field = upper.$field; })*
+            fn settings(out: &mut Vec<Setting>) {
+                $(out.push(Setting {
+                    key: concat!($prefix, stringify!($field)),
+                    env: concat!("ERROR_RENDER_", $env),
+                    env_format: <$ty as EnvValue>::FORMAT,
+                    default: $default,
+                    meaning: $meaning,
+                });)*
+                $($( <$sty>::settings(out); )*)?
+            }
+
+            fn present(&self, out: &mut Vec<&'static str>) {
+                $( if self.$field.is_some() { out.push(concat!($prefix, stringify!($field))); } )*
+                $($( if let Some(s) = &self.$sfield { s.present(out); } )*)?
+            }
+        }
+
+        impl $name {
+            /// The key of the first value that is a zero count or duration.
+            #[allow(dead_code, reason = "only the limits refuse zeros")]
+            fn first_zero(&self) -> Option<&'static str> {
+                $( if self.$field.as_ref().is_some_and(EnvValue::is_zero) {
+                    return Some(concat!($prefix, stringify!($field)));
+                } )*
+                None
             }
         }
     };
 }
 
-limits_layer! {
-    /// The longest message accepted, in bytes.
-    max_message_bytes => "MAX_MESSAGE_BYTES",
-    /// The largest request body accepted, in bytes.
-    max_body_bytes => "MAX_BODY_BYTES",
-    /// The largest request head (request line and headers), in bytes.
-    max_header_bytes => "MAX_HEADER_BYTES",
-    /// How long a client may take to send its request head, in milliseconds.
-    header_read_timeout_ms => "HEADER_READ_TIMEOUT_MS",
-    /// How long a whole request (head, body and answer) may take, in milliseconds.
-    request_timeout_ms => "REQUEST_TIMEOUT_MS",
-    /// How long writing one response may stall on a client that does not
-    /// read, in milliseconds.
-    write_timeout_ms => "WRITE_TIMEOUT_MS",
-    /// How long a graceful stop waits for open connections, in milliseconds.
-    shutdown_timeout_ms => "SHUTDOWN_TIMEOUT_MS",
-    /// Bytes one render may write.
-    max_output_bytes => "MAX_OUTPUT_BYTES",
-    /// How long one render may take, in milliseconds.
-    max_render_time_ms => "MAX_RENDER_TIME_MS",
-    /// `{{range}}` iterations one render may make.
-    max_range_iterations => "MAX_RANGE_ITERATIONS",
-    /// Bytes one template file may hold.
-    max_template_bytes => "MAX_TEMPLATE_BYTES",
-    /// Bytes all the template files together may hold.
-    max_set_bytes => "MAX_SET_BYTES",
-    /// How long a reload may take before it is abandoned, in milliseconds.
-    reload_timeout_ms => "RELOAD_TIMEOUT_MS",
+layer! {
+    /// One source of settings, every field optional: a value present here
+    /// replaces the one from a lower layer.
+    ///
+    /// The config file deserialises straight into this type, so its field
+    /// names are the file's keys, and an unknown key is an error naming it.
+    pub struct ConfigLayer (prefix "") {
+        /// Address to listen on (`127.0.0.1:8080`, `0.0.0.0:8080`, `:8080`).
+        listen: String = env "LISTEN", default "`127.0.0.1:8080`",
+            "Address to listen on; `:8080` means every interface.";
+        /// A second address for `/metrics`, `/status` and the preview, which
+        /// then leave the traffic port (`/healthz` and `/readyz` answer on both).
+        admin_listen: String = env "ADMIN_LISTEN", default "none",
+            "A second address for `/metrics`, `/status` and the preview, which then leave `listen` (`/healthz`, `/readyz` and `/version` answer on both). See [Operations](service.md#operations).";
+        /// The template folder (the gateway's `template_path`).
+        templates: PathBuf = env "TEMPLATES", default "tyk.conf `template_path`, else `templates`",
+            "The template folder (`error.json`, `error.xml`, `error_<code>.json|xml`).";
+        /// A standalone YAML/JSON file of `override_messages`.
+        overrides: PathBuf = env "OVERRIDES", default "none",
+            "A YAML/JSON file of `override_messages`. Wins over the tyk.conf's.";
+        /// A `tyk.conf` to read `template_path`, `hide_generator_header`,
+        /// `close_connections` and `override_messages` from.
+        tyk_conf: PathBuf = env "TYK_CONF", default "none",
+            "A tyk.conf: `template_path` (relative to the tyk.conf's folder), `hide_generator_header`, `close_connections`, `override_messages`.";
+        /// The gateway release whose escaping to reproduce.
+        profile: Profile = env "PROFILE", default "`5.15`",
+            "The gateway release whose escaping to reproduce: `5.15` or `5.14`.";
+        /// Leave out `X-Generator: tyk.io`.
+        hide_generator_header: bool = env "HIDE_GENERATOR_HEADER", default "`false`",
+            "Leave out `X-Generator: tyk.io`.";
+        /// The gateway's `close_connections` (its `Connection: close` is never
+        /// sent over HTTP; kept for the renderer's parity).
+        close_connections: bool = env "CLOSE_CONNECTIONS", default "`false`",
+            "The gateway's `Connection: close`. Hop-by-hop, so never sent over HTTP; accepted for parity with the CLI.";
+        /// Give templates only `{Message}`, as the gateway does.
+        strict_tyk: bool = env "STRICT_TYK", default "`false`",
+            "Templates get only `{{.Message}}` (no `StatusCode`, catalogue fields or request context).";
+        /// Ignore override messages, as recent gateway releases do.
+        ignore_overrides: bool = env "IGNORE_OVERRIDES", default "`false`",
+            "Ignore `override_messages`, as gateway 5.0.9-5.0.15, 5.2.4-5.2.6 and 5.3.0+ do.";
+        /// Messages for codes rendered without one: code → message.
+        default_messages: BTreeMap<Scalar, String> = env "DEFAULT_MESSAGES",
+            default "catalogue, then reason phrase",
+            "code → message for errors rendered without a message.";
+        /// Status rewrites: code or class (`401`, `5xx`) → status to answer with.
+        status_rewrites: BTreeMap<Scalar, Scalar> = env "STATUS_REWRITES", default "none",
+            "code or class → status to answer with, e.g. `401: 404`, `\"5xx\": 503`. An exact code wins over its class. The body is still the original error's.";
+        /// Extra response headers: code, class or `*` → header → value.
+        headers: BTreeMap<Scalar, BTreeMap<String, Scalar>> = env "HEADERS", default "none",
+            "`\"*\"`, class or code → header → value, added to rendered errors by their final status (e.g. `WWW-Authenticate`, `Retry-After`, CORS). A more specific rule replaces the same header. Hop-by-hop headers, `Content-Type` and `Content-Length` are refused.";
+        /// Expose request context (request ID, original URI, ...) to templates.
+        request_context: bool = env "REQUEST_CONTEXT", default "`false`",
+            "Give templates `RequestID`, `OriginalURI`, `Namespace`, `IngressName`, `ServiceName`, `ServicePort` (from the proxy's headers; empty when absent; escaped like the message).";
+        /// `text` or `json`.
+        log_format: LogFormat = env "LOG_FORMAT", default "`text`",
+            "`text` or `json` (to stderr). Colour only when stderr is a terminal and `NO_COLOR` is unset. One line at start names the listen address(es), the template folder and the preview's URL.";
+        /// A tracing filter (`info`, `error_render=debug,warn`).
+        log_level: String = env "LOG_LEVEL", default "`info`",
+            "A tracing filter (`debug`, `error_render=debug,warn`).";
+    }
+    sections {
+        /// Size limits.
+        limits: LimitsLayer;
+        /// The browser preview under `/preview`.
+        preview: PreviewLayer;
+    }
 }
 
-/// The `preview` section of a layer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PreviewLayer {
-    /// Serve `/preview` (default: only when listening on a loopback address).
-    pub enabled: Option<bool>,
-    /// A token the preview asks for (bearer header or sign-in cookie).
-    pub token: Option<Secret>,
-    /// Host names (with or without a port) the preview answers to without a
-    /// token, besides the loopback names.
-    pub allowed_hosts: Option<Vec<String>>,
+layer! {
+    /// The `limits` section of a layer.
+    pub struct LimitsLayer (prefix "limits.") {
+        /// The longest message accepted, in bytes.
+        max_message_bytes: u64 = env "MAX_MESSAGE_BYTES", default "`4096`",
+            "The longest message accepted.";
+        /// The largest request body accepted, in bytes.
+        max_body_bytes: u64 = env "MAX_BODY_BYTES", default "`65536`",
+            "The largest `POST /render` body accepted (larger: 413).";
+        /// The largest request head (request line and headers), in bytes.
+        max_header_bytes: u64 = env "MAX_HEADER_BYTES", default "`16384`",
+            "The largest request head (request line and headers); larger: 431. At least 8192.";
+        /// How long a client may take to send its request head, in milliseconds.
+        header_read_timeout_ms: u64 = env "HEADER_READ_TIMEOUT_MS", default "`5000`",
+            "A client that has not sent its whole request head by then is disconnected (slowloris); so is a keep-alive connection idle that long (give a proxy's upstream keep-alive a shorter timeout, as the nginx recipe does).";
+        /// How long a whole request (head, body and answer) may take, in milliseconds.
+        request_timeout_ms: u64 = env "REQUEST_TIMEOUT_MS", default "`10000`",
+            "A request body (`POST /render`, the preview) not received by then gets 408.";
+        /// How long writing one response may stall on a client that does not
+        /// read, in milliseconds.
+        write_timeout_ms: u64 = env "WRITE_TIMEOUT_MS", default "`10000`",
+            "Once writing a response blocks (the client is not reading fast enough), the rest of it must be written within this time, else the connection is closed. A response that never blocks, and an idle event stream, are never cut off.";
+        /// How long a graceful stop waits for open connections, in milliseconds.
+        shutdown_timeout_ms: u64 = env "SHUTDOWN_TIMEOUT_MS", default "`10000`",
+            "After `SIGTERM`/`SIGINT`, how long requests in flight may take; connections still open then are closed and the process exits.";
+        /// Bytes one render may write.
+        max_output_bytes: u64 = env "MAX_OUTPUT_BYTES", default "`1048576`",
+            "Bytes one render may write. See [Limits](#limits).";
+        /// How long one render may take, in milliseconds.
+        max_render_time_ms: u64 = env "MAX_RENDER_TIME_MS", default "`250`",
+            "Time one render may take.";
+        /// `{{range}}` iterations one render may make.
+        max_range_iterations: u64 = env "MAX_RANGE_ITERATIONS", default "`10000`",
+            "`{{range}}` iterations one render may make.";
+        /// Bytes one template file may hold.
+        max_template_bytes: u64 = env "MAX_TEMPLATE_BYTES", default "`1048576`",
+            "Bytes one template file may hold; a larger one is a load error naming it, found before parsing.";
+        /// Bytes all the template files together may hold.
+        max_set_bytes: u64 = env "MAX_SET_BYTES", default "`16777216`",
+            "Bytes all the template files may hold together.";
+        /// How long a reload may take before it is abandoned, in milliseconds.
+        reload_timeout_ms: u64 = env "RELOAD_TIMEOUT_MS", default "`10000`",
+            "A reload not finished by then is abandoned with an error naming this setting; the last good set keeps serving.";
+    }
+}
+
+layer! {
+    /// The `preview` section of a layer.
+    pub struct PreviewLayer (prefix "preview.") {
+        /// Serve `/preview` (default: only when listening on a loopback address).
+        enabled: bool = env "PREVIEW_ENABLED",
+            default "on when its address (`admin_listen`, else `listen`) is loopback, else off",
+            "Serve the [preview and playground](preview.md#preview-and-playground) under `/preview`.";
+        /// A token the preview asks for (bearer header or sign-in cookie).
+        token: Secret = env "PREVIEW_TOKEN", default "none",
+            "A token the preview asks for: `Authorization: Bearer` for its API, a sign-in form (cookie) for its page. See [SECURITY.md](../SECURITY.md).";
+        /// Host names (with or without a port) the preview answers to without a
+        /// token, besides the loopback names.
+        allowed_hosts: Vec<String> = env "PREVIEW_ALLOWED_HOSTS", default "none",
+            "Without a token, the preview answers only requests whose `Host` is `localhost`, `127.0.0.1` or `[::1]` (any port) or one of these (`name` for any port, `name:port` for one).";
+    }
 }
 
 /// A value never written by `Debug` (a token), so a logged config cannot
@@ -383,23 +611,8 @@ impl Default for Limits {
 impl Limits {
     fn from_layer(layer: LimitsLayer) -> Result<Limits, String> {
         let d = Limits::default();
-        for (name, value) in [
-            ("max_message_bytes", layer.max_message_bytes),
-            ("max_body_bytes", layer.max_body_bytes),
-            ("header_read_timeout_ms", layer.header_read_timeout_ms),
-            ("request_timeout_ms", layer.request_timeout_ms),
-            ("write_timeout_ms", layer.write_timeout_ms),
-            ("shutdown_timeout_ms", layer.shutdown_timeout_ms),
-            ("max_output_bytes", layer.max_output_bytes),
-            ("max_render_time_ms", layer.max_render_time_ms),
-            ("max_range_iterations", layer.max_range_iterations),
-            ("max_template_bytes", layer.max_template_bytes),
-            ("max_set_bytes", layer.max_set_bytes),
-            ("reload_timeout_ms", layer.reload_timeout_ms),
-        ] {
-            if value == Some(0) {
-                return Err(format!("limits.{name} must be above 0"));
-            }
+        if let Some(key) = layer.first_zero() {
+            return Err(format!("{key} must be above 0"));
         }
         let bytes = |v: Option<u64>, default: usize| {
             v.map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX))
@@ -610,6 +823,44 @@ pub struct Loaded {
     pub config: Config,
     /// Unknown `ERROR_RENDER_*` variables and the like.
     pub warnings: Vec<String>,
+    /// Which source gave each key that is not at its default.
+    pub origins: BTreeMap<&'static str, Origin>,
+}
+
+impl Loaded {
+    /// Which source gave `key` (`templates`, `limits.max_body_bytes`), so a
+    /// bad or missing path can be traced back to where it was named.
+    pub fn origin(&self, key: &str) -> Origin {
+        self.origins.get(key).cloned().unwrap_or(Origin::Default)
+    }
+}
+
+/// The source a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// Nothing set it.
+    Default,
+    /// The tyk.conf (its `template_path`, `hide_generator_header`, ...).
+    TykConf(PathBuf),
+    /// The config file.
+    ConfigFile(PathBuf),
+    /// An `ERROR_RENDER_*` variable.
+    Env(&'static str),
+    /// The caller's own layer: a command-line flag or a builder setting.
+    Flag,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("the default, as nothing named it"),
+            Origin::TykConf(p) => write!(f, "from {}", p.display()),
+            Origin::ConfigFile(p) => write!(f, "from the config file {}", p.display()),
+            Origin::Env(name) => write!(f, "from {name}"),
+            Origin::Flag => f.write_str("given on the command line"),
+        }
+    }
 }
 
 impl ConfigLayer {
@@ -665,70 +916,12 @@ impl ConfigLayer {
         vars.sort();
         for (name, value) in vars {
             let key = &name[ENV_PREFIX.len()..];
-            let err = |message: String| ConfigError::Env {
-                name: name.clone(),
-                message,
-            };
-            let boolean = || parse_bool(value).map_err(err);
-            match key {
-                "CONFIG" => config = Some(PathBuf::from(value)),
-                "LISTEN" => layer.listen = Some(value.clone()),
-                "ADMIN_LISTEN" => layer.admin_listen = Some(value.clone()),
-                "TEMPLATES" => layer.templates = Some(PathBuf::from(value)),
-                "OVERRIDES" => layer.overrides = Some(PathBuf::from(value)),
-                "TYK_CONF" => layer.tyk_conf = Some(PathBuf::from(value)),
-                "PROFILE" => layer.profile = Some(value.parse().map_err(err)?),
-                "HIDE_GENERATOR_HEADER" => layer.hide_generator_header = Some(boolean()?),
-                "CLOSE_CONNECTIONS" => layer.close_connections = Some(boolean()?),
-                "STRICT_TYK" => layer.strict_tyk = Some(boolean()?),
-                "IGNORE_OVERRIDES" => layer.ignore_overrides = Some(boolean()?),
-                "REQUEST_CONTEXT" => layer.request_context = Some(boolean()?),
-                "DEFAULT_MESSAGES" => {
-                    layer.default_messages = Some(env_json(name, value, "code: message")?)
-                }
-                "STATUS_REWRITES" => {
-                    layer.status_rewrites = Some(env_json(name, value, "code: status")?)
-                }
-                "HEADERS" => layer.headers = Some(env_json(name, value, "code: {header: value}")?),
-                _ if LimitsLayer::ENV.contains(&key) => {
-                    let n: u64 = value
-                        .parse()
-                        .map_err(|_| err(format!("expected a whole number, got {value:?}")))?;
-                    layer
-                        .limits
-                        .get_or_insert_with(LimitsLayer::default)
-                        .set_from_env(key, n);
-                }
-                "PREVIEW_ENABLED" => {
-                    layer
-                        .preview
-                        .get_or_insert_with(PreviewLayer::default)
-                        .enabled = Some(boolean()?);
-                }
-                "PREVIEW_TOKEN" => {
-                    layer
-                        .preview
-                        .get_or_insert_with(PreviewLayer::default)
-                        .token = Some(Secret(value.clone()));
-                }
-                "PREVIEW_ALLOWED_HOSTS" => {
-                    layer
-                        .preview
-                        .get_or_insert_with(PreviewLayer::default)
-                        .allowed_hosts = Some(
-                        value
-                            .split(',')
-                            .map(str::trim)
-                            .filter(|h| !h.is_empty())
-                            .map(str::to_owned)
-                            .collect(),
-                    );
-                }
-                "LOG_FORMAT" => layer.log_format = Some(value.parse().map_err(err)?),
-                "LOG_LEVEL" => layer.log_level = Some(value.clone()),
-                _ => warnings.push(format!(
+            if key == "CONFIG" {
+                config = Some(PathBuf::from(value));
+            } else if !layer.set_env(key, name, value)? {
+                warnings.push(format!(
                     "ignoring unknown environment variable {name} (not an error-render setting)"
-                )),
+                ));
             }
         }
         Ok((layer, config, warnings))
@@ -754,64 +947,22 @@ impl ConfigLayer {
     /// This layer with every value present in `upper` replaced by it.
     #[must_use]
     pub fn merge(mut self, upper: ConfigLayer) -> ConfigLayer {
-        macro_rules! take {
-            ($($f:ident),*) => { $( if upper.$f.is_some() { self.$f = upper.$f; } )* };
-        }
-        take!(
-            listen,
-            admin_listen,
-            templates,
-            overrides,
-            tyk_conf,
-            profile,
-            hide_generator_header,
-            close_connections,
-            strict_tyk,
-            ignore_overrides,
-            default_messages,
-            status_rewrites,
-            headers,
-            request_context,
-            log_format,
-            log_level
-        );
-        if let Some(up) = upper.limits {
-            self.limits
-                .get_or_insert_with(LimitsLayer::default)
-                .merge(up);
-        }
-        if let Some(up) = upper.preview {
-            let preview = self.preview.get_or_insert_with(PreviewLayer::default);
-            if up.enabled.is_some() {
-                preview.enabled = up.enabled;
-            }
-            if up.token.is_some() {
-                preview.token = up.token;
-            }
-            if up.allowed_hosts.is_some() {
-                preview.allowed_hosts = up.allowed_hosts;
-            }
-        }
+        self.merge_from(upper);
         self
     }
-}
 
-fn env_json<T: serde::de::DeserializeOwned>(
-    name: &str,
-    value: &str,
-    what: &str,
-) -> Result<T, ConfigError> {
-    serde_json::from_str(value).map_err(|e| ConfigError::Env {
-        name: name.to_owned(),
-        message: format!("expected a JSON object of {what}: {e}"),
-    })
-}
+    /// Every setting, in the order of the docs' table.
+    pub fn settings() -> Vec<Setting> {
+        let mut out = Vec::new();
+        <ConfigLayer as Section>::settings(&mut out);
+        out
+    }
 
-fn parse_bool(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" | "" => Ok(false),
-        _ => Err(format!("expected true or false, got {value:?}")),
+    /// The keys (`limits.max_body_bytes`) of the values this layer sets.
+    pub fn present_keys(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        self.present(&mut out);
+        out
     }
 }
 
@@ -820,19 +971,44 @@ impl Config {
     /// < environment < flags.
     pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         let (env, env_config, warnings) = ConfigLayer::from_env(&sources.env)?;
-        let file = match sources.config_file.as_ref().or(env_config.as_ref()) {
+        let config_file = sources.config_file.as_ref().or(env_config.as_ref());
+        let file = match config_file {
             Some(path) => ConfigLayer::from_file(path)?,
             None => ConfigLayer::default(),
         };
+        let mut origins = BTreeMap::new();
+        let mut note = |layer: &ConfigLayer, origin: &dyn Fn(&'static str) -> Origin| {
+            for key in layer.present_keys() {
+                origins.insert(key, origin(key));
+            }
+        };
+        if let Some(path) = config_file {
+            note(&file, &|_| Origin::ConfigFile(path.clone()));
+        }
+        let settings = ConfigLayer::settings();
+        note(&env, &|key| {
+            let env = settings.iter().find(|s| s.key == key).map_or("", |s| s.env);
+            Origin::Env(env)
+        });
+        note(&sources.flags, &|_| Origin::Flag);
         let upper = file.merge(env).merge(sources.flags.clone());
         // The tyk.conf is named by an upper layer but sits below all of them.
         let merged = match &upper.tyk_conf {
-            Some(path) => ConfigLayer::from_tyk_conf(path)?.merge(upper),
+            Some(path) => {
+                let tyk = ConfigLayer::from_tyk_conf(path)?;
+                for key in tyk.present_keys() {
+                    origins
+                        .entry(key)
+                        .or_insert_with(|| Origin::TykConf(path.clone()));
+                }
+                tyk.merge(upper)
+            }
             None => upper,
         };
         Ok(Loaded {
             config: Config::from_layer(merged)?,
             warnings,
+            origins,
         })
     }
 
@@ -999,28 +1175,50 @@ impl Config {
 /// any, else the tyk.conf's `override_messages`, else none. Returns the
 /// problems found (unknown IDs and the like) as warnings to log.
 pub fn load_overrides(config: &Config) -> Result<(Overrides, Vec<String>), ConfigError> {
-    if let Some(path) = &config.overrides {
-        let o = Overrides::load(path).map_err(|e| ConfigError::Read {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let problems = o.problems().iter().map(|p| p.to_string()).collect();
-        return Ok((o, problems));
+    let Some(read) = read_overrides(config.overrides.as_deref(), config.tyk_conf.as_deref()) else {
+        return Ok((Overrides::default(), Vec::new()));
+    };
+    let overrides = read.result.map_err(|e| {
+        let (path, message) = (read.path.to_owned(), e.to_string());
+        if read.from_tyk_conf {
+            ConfigError::TykConf { path, message }
+        } else {
+            ConfigError::Read { path, message }
+        }
+    })?;
+    let problems = overrides.problems().iter().map(|p| p.to_string()).collect();
+    Ok((overrides, problems))
+}
+
+/// The override messages read from the file that supplies them.
+pub(crate) struct ReadOverrides<'a> {
+    /// The overrides file or the tyk.conf.
+    pub(crate) path: &'a Path,
+    /// Whether `path` is a tyk.conf.
+    pub(crate) from_tyk_conf: bool,
+    /// The messages, or why the file is unusable.
+    pub(crate) result: Result<Overrides, OverridesError>,
+}
+
+/// Which file supplies the override messages, and its messages: a
+/// standalone overrides file wins over the tyk.conf's `override_messages`,
+/// for the service and the validator alike.
+pub(crate) fn read_overrides<'a>(
+    overrides: Option<&'a Path>,
+    tyk_conf: Option<&'a Path>,
+) -> Option<ReadOverrides<'a>> {
+    if let Some(path) = overrides {
+        return Some(ReadOverrides {
+            path,
+            from_tyk_conf: false,
+            result: Overrides::load(path),
+        });
     }
-    if let Some(path) = &config.tyk_conf {
-        let conf = TykConf::load(path).map_err(|e| ConfigError::TykConf {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let problems = conf
-            .override_messages
-            .problems()
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
-        return Ok((conf.override_messages, problems));
-    }
-    Ok((Overrides::default(), Vec::new()))
+    tyk_conf.map(|path| ReadOverrides {
+        path,
+        from_tyk_conf: true,
+        result: TykConf::load(path).map(|conf| conf.override_messages),
+    })
 }
 
 fn parse_code(s: &str) -> Option<u16> {
@@ -1368,5 +1566,89 @@ mod tests {
             let err = Config::from_layer(layer).unwrap_err().to_string();
             assert!(err.contains(key), "{yaml}: {err}");
         }
+    }
+
+    /// The defaults the table documents are the ones applied: each plain
+    /// default, given through its variable, changes nothing.
+    #[test]
+    fn documented_defaults_are_the_applied_defaults() {
+        let mut checked = 0;
+        for setting in ConfigLayer::settings() {
+            let Some(value) = setting
+                .default
+                .strip_prefix('`')
+                .and_then(|d| d.strip_suffix('`'))
+            else {
+                continue;
+            };
+            let loaded = Config::load(&Sources {
+                env: env(&[(setting.env, value)]),
+                ..Sources::default()
+            })
+            .unwrap();
+            assert_eq!(loaded.config, Config::default(), "{}", setting.key);
+            assert_eq!(loaded.origin(setting.key), Origin::Env(setting.env));
+            checked += 1;
+        }
+        assert!(checked > 15, "{checked}");
+    }
+
+    /// Every setting has a distinct variable, and every variable is read
+    /// into its own key.
+    #[test]
+    fn each_setting_is_read_from_its_variable() {
+        let settings = ConfigLayer::settings();
+        let names: std::collections::BTreeSet<_> = settings.iter().map(|s| s.env).collect();
+        assert_eq!(names.len(), settings.len());
+        for setting in &settings {
+            // One of these parses for every type of setting.
+            let layer = ["1", "{}", "5.15", "text"]
+                .into_iter()
+                .find_map(|value| ConfigLayer::from_env(&env(&[(setting.env, value)])).ok())
+                .unwrap_or_else(|| panic!("{} reads none of the samples", setting.env));
+            assert!(layer.2.is_empty(), "{}: {:?}", setting.env, layer.2);
+            assert_eq!(layer.0.present_keys(), [setting.key]);
+        }
+    }
+
+    /// Each key remembers the source that gave it, so a missing folder
+    /// can be traced to the variable or file that named it.
+    #[test]
+    fn origins_name_the_layer_that_won() {
+        let dir = tempfile::tempdir().unwrap();
+        let tyk = dir.path().join("tyk.conf");
+        std::fs::write(
+            &tyk,
+            r#"{"template_path": "tpl", "hide_generator_header": true}"#,
+        )
+        .unwrap();
+        let file = dir.path().join("c.yaml");
+        std::fs::write(
+            &file,
+            "templates: from-file
+strict_tyk: true
+",
+        )
+        .unwrap();
+        let loaded = Config::load(&Sources {
+            config_file: Some(file.clone()),
+            env: env(&[
+                ("ERROR_RENDER_TYK_CONF", tyk.to_str().unwrap()),
+                ("ERROR_RENDER_STRICT_TYK", "false"),
+            ]),
+            flags: ConfigLayer {
+                profile: Some(Profile::V5_14),
+                ..ConfigLayer::default()
+            },
+        })
+        .unwrap();
+        assert_eq!(loaded.origin("templates"), Origin::ConfigFile(file));
+        assert_eq!(loaded.origin("hide_generator_header"), Origin::TykConf(tyk));
+        assert_eq!(
+            loaded.origin("strict_tyk"),
+            Origin::Env("ERROR_RENDER_STRICT_TYK")
+        );
+        assert_eq!(loaded.origin("profile"), Origin::Flag);
+        assert_eq!(loaded.origin("listen"), Origin::Default);
     }
 }

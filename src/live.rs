@@ -36,12 +36,7 @@ pub struct LiveRenderer {
 impl LiveRenderer {
     /// Loads what `config` names and watches the same paths.
     pub(crate) fn start(config: Arc<Config>) -> Result<Self, BuildError> {
-        let sources = Arc::clone(&config);
-        let timeout = config.limits.reload_timeout;
-        let store = Arc::new(Store::with_reload_timeout(
-            move || Renderer::from_config(&sources),
-            timeout,
-        )?);
+        let store = Arc::new(Renderer::store_from_config(Arc::clone(&config))?);
         let watch = crate::watch::spawn(Arc::clone(&store), config.watch_paths())?;
         Ok(LiveRenderer {
             store,

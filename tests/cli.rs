@@ -272,3 +272,197 @@ fn render_overrides_file_warns_about_unknown_ids() {
     assert_eq!(v["status"], 401);
     assert!(err.contains("auth.nope"), "{err}");
 }
+
+/// The binary with no `ERROR_RENDER_*` variable inherited from the
+/// environment running the tests, so each test sets exactly its own.
+fn bin_clean() -> Command {
+    let mut cmd = bin();
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("ERROR_RENDER_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// A config file naming the bundled templates and a message for 404.
+fn config_with_default_message(dir: &Path) -> PathBuf {
+    let file = dir.join("config.yaml");
+    let yaml = format!(
+        "templates: {:?}\ndefault_messages:\n  404: Nothing here\n",
+        templates().display().to_string()
+    );
+    std::fs::write(&file, yaml).unwrap();
+    file
+}
+
+/// The bug: with `default_messages` in the config file, `render --config
+/// FILE --code 404` printed `Not Found` while the service answered the
+/// configured message.
+#[test]
+fn render_with_config_default_messages_prints_the_configured_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_default_message(dir.path());
+    let (code, out, err) = run(bin_clean()
+        .args(["render", "--code", "404", "--config"])
+        .arg(&config));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "{\n    \"error\": \"Nothing here\"\n}");
+    // Named by ERROR_RENDER_CONFIG instead, the same.
+    let (code, out, err) = run(bin_clean()
+        .env("ERROR_RENDER_CONFIG", &config)
+        .args(["render", "--code", "404"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "{\n    \"error\": \"Nothing here\"\n}");
+}
+
+/// The same bug in `export`: the exported body for 404 carries the
+/// config's message, as the service would send it.
+#[test]
+fn export_with_config_default_messages_writes_the_configured_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_default_message(dir.path());
+    let out = dir.path().join("out");
+    let (code, _, err) = run(bin_clean()
+        .arg("export")
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 0, "{err}");
+    let body = std::fs::read_to_string(out.join("codes/404.json")).unwrap();
+    assert_eq!(body, "{\n    \"error\": \"Nothing here\"\n}");
+    let other = std::fs::read_to_string(out.join("codes/502.json")).unwrap();
+    assert!(other.contains("Bad Gateway"), "{other}");
+}
+
+/// `error-render serve` on a free loopback port with `env`, and the
+/// address it reports in its start line (read from its log, no polling).
+fn serve_with(env: &[(&str, &str)]) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::BufRead as _;
+    let mut child = bin_clean()
+        .args(["serve", "--listen", "127.0.0.1:0", "--templates"])
+        .arg(templates())
+        .env("ERROR_RENDER_LOG_FORMAT", "json")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if let Some(listen) = v["fields"]["listen"].as_str() {
+            return (child, listen.parse().unwrap());
+        }
+    }
+    let status = child.wait().unwrap();
+    panic!("serve exited ({status}) before its start line");
+}
+
+/// GET `path` over a real socket: the status, the lower-cased header
+/// names with values, and the body.
+fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<(String, String)>, String) {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+/// An `ERROR_RENDER_*` variable changes `render --json` exactly as it
+/// changes the running service's answer: same status, same body, and
+/// `X-Generator` present or left out in both.
+#[test]
+fn render_json_and_the_service_agree_on_error_render_variables() {
+    for env in [
+        vec![],
+        vec![("ERROR_RENDER_HIDE_GENERATOR_HEADER", "true")],
+        vec![("ERROR_RENDER_DEFAULT_MESSAGES", r#"{"429": "Slow down"}"#)],
+    ] {
+        let (code, out, err) = run(bin_clean()
+            .args(["render", "--code", "429", "--json", "--templates"])
+            .arg(templates())
+            .envs(env.iter().copied()));
+        assert_eq!(code, 0, "{err}");
+        let cli: serde_json::Value = serde_json::from_str(&out).unwrap();
+
+        let (mut child, addr) = serve_with(&env);
+        let (status, headers, body) = http_get(addr, "/render/429");
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        assert_eq!(cli["status"], status, "{env:?}");
+        assert_eq!(cli["body"], body, "{env:?}");
+        let served = headers
+            .iter()
+            .find(|(k, _)| k == "x-generator")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(cli["headers"]["x-generator"].as_str(), served, "{env:?}");
+    }
+}
+
+/// `--strict-tyk` and `ERROR_RENDER_STRICT_TYK` give templates only
+/// `{{.Message}}`, as the gateway does (issue #17): a template reading
+/// `.StatusCode` then fails to execute.
+#[test]
+fn render_strict_tyk_from_the_flag_or_the_environment() {
+    let set = write_set(&[("error.json", "{{.StatusCode}}")]);
+    let (code, out, err) = run(bin_clean()
+        .args(["render", "--code", "404", "--templates"])
+        .arg(set.path()));
+    assert_eq!((code, out.as_str()), (0, "404"), "{err}");
+    let (code, _, err) = run(bin_clean()
+        .args(["render", "--code", "404", "--strict-tyk", "--templates"])
+        .arg(set.path()));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("StatusCode"), "{err}");
+    let (code, _, err) = run(bin_clean()
+        .env("ERROR_RENDER_STRICT_TYK", "true")
+        .args(["render", "--code", "404", "--templates"])
+        .arg(set.path()));
+    assert_eq!(code, 1, "{err}");
+}
+
+/// `validate` takes the service's settings too: an overrides file named by
+/// `ERROR_RENDER_OVERRIDES` is checked (before, only `--overrides` was).
+#[test]
+fn validate_checks_the_overrides_file_named_by_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("overrides.yaml");
+    std::fs::write(&file, "auth.nope:\n  message: x\n").unwrap();
+    let (_, out, err) = run(bin_clean()
+        .env("ERROR_RENDER_OVERRIDES", &file)
+        .args(["validate", "--format", "json"])
+        .arg(templates()));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"override-unknown-id"), "{out}");
+}

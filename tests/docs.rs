@@ -1,6 +1,7 @@
 //! Keeps the documentation true of the repository: every relative link in
 //! README.md and docs/*.md reaches an existing file (and heading), and the
-//! conformance counts the docs state are the corpus files' own.
+//! conformance counts the docs state are the corpus files' own, and the
+//! settings table is the one the settings are declared with.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -193,5 +194,54 @@ fn readme_names_the_rust_version_cargo_toml_declares() {
     assert!(
         readme.contains(&format!("Rust {version} or later")),
         "README.md should say the first command needs Rust {version} or later"
+    );
+}
+
+/// The header of the settings table in docs/settings.md.
+const SETTINGS_HEADER: &str = "| Key | Environment variable | Default | Meaning |";
+
+/// docs/settings.md's table is generated from the settings' declaration
+/// (`ConfigLayer::settings`): a setting missing from it, or documented with
+/// another key, variable or default, fails here. Run with
+/// `UPDATE_SETTINGS_DOCS=1` to write the table from the declaration.
+#[test]
+fn settings_table_is_the_declared_settings() {
+    let path = root().join("docs/settings.md");
+    let text = std::fs::read_to_string(&path).expect("docs/settings.md is readable");
+    let start = text
+        .find(SETTINGS_HEADER)
+        .expect("docs/settings.md has the settings table");
+    // Past the header line and the separator line.
+    let separator = start + text[start..].find('\n').expect("a separator row") + 1;
+    let body = separator + text[separator..].find('\n').expect("rows after it") + 1;
+    let end = body + text[body..].find("\n\n").unwrap_or(text.len() - body) + 1;
+    let documented: Vec<&str> = text[body..end].lines().collect();
+    let declared: Vec<String> = error_render::config::ConfigLayer::settings()
+        .iter()
+        .map(|s| s.markdown_row())
+        .collect();
+    if documented == declared {
+        return;
+    }
+    if std::env::var_os("UPDATE_SETTINGS_DOCS").is_some() {
+        let table = declared.join("\n") + "\n";
+        let updated = format!("{}{table}{}", &text[..body], &text[end..]);
+        std::fs::write(&path, updated).expect("docs/settings.md is writable");
+        return;
+    }
+    let missing: Vec<&String> = declared
+        .iter()
+        .filter(|row| !documented.contains(&row.as_str()))
+        .collect();
+    let stale: Vec<&&str> = documented
+        .iter()
+        .filter(|row| !declared.contains(&(**row).to_owned()))
+        .collect();
+    panic!(
+        "docs/settings.md's settings table is not the declared one (src/config.rs).\n\
+         Declared but not documented so:\n{missing:#?}\n\
+         Documented but not declared so:\n{stale:#?}\n\
+         (Both empty: the rows are in another order.)\n\
+         Run `UPDATE_SETTINGS_DOCS=1 cargo test --test docs` to regenerate it."
     );
 }

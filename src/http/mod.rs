@@ -118,12 +118,7 @@ pub enum ServeError {
 /// overrides afresh. Problems that do not stop a load (a set without
 /// `error.json`, unknown override IDs) are logged as warnings.
 pub fn build_store(config: Arc<Config>) -> Result<Store, ReloadError> {
-    let timeout = config.limits.reload_timeout;
-    Store::with_reload_timeout(move || build_renderer(&config), timeout)
-}
-
-fn build_renderer(config: &Config) -> Result<Renderer, ReloadError> {
-    Renderer::from_config(config)
+    Renderer::store_from_config(config)
 }
 
 /// The service's routes over `state` for the traffic port, ready to serve

@@ -53,8 +53,8 @@ pub struct ValidateOptions {
     pub dir: PathBuf,
     /// A standalone `override_messages` file (YAML or JSON).
     pub overrides: Option<PathBuf>,
-    /// A `tyk.conf` whose `override_messages` are checked and applied.
-    /// At most one of `overrides` and `tyk_conf` may be given.
+    /// A `tyk.conf` whose `override_messages` are checked and applied
+    /// when there is no `overrides` file (which wins, as in the service).
     pub tyk_conf: Option<PathBuf>,
     /// Which gateway release's escaping to reproduce.
     pub profile: Profile,
@@ -110,9 +110,6 @@ pub enum ValidateError {
     // printing the chain would say it twice.
     #[error("overrides not usable: {0}")]
     Overrides(OverridesError),
-    /// Both an overrides file and a tyk.conf were given.
-    #[error("give either an overrides file or a tyk.conf, not both")]
-    ConflictingOverrides,
 }
 
 /// Validates a template folder (and its overrides) and reports every

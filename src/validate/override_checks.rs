@@ -3,7 +3,8 @@
 //! (unknown IDs, odd codes, empty entries), each with file and line.
 
 use super::{Collector, Finding, Rule, ValidateError, ValidateOptions};
-use crate::overrides::{OverrideProblemKind, Overrides, OverridesError, TykConf};
+use crate::config::read_overrides;
+use crate::overrides::{OverrideProblemKind, Overrides, OverridesError};
 
 /// The rules recorded as checked on an overrides file.
 const RULES: [Rule; 5] = [
@@ -15,17 +16,16 @@ const RULES: [Rule; 5] = [
 ];
 
 /// Loads the overrides named in `opts` (none: empty overrides), reporting
-/// their problems. Fails only when the file cannot be read or parsed at all.
+/// their problems; an overrides file wins over the tyk.conf's, as in the
+/// service. Fails only when the file cannot be read or parsed at all.
 pub(crate) fn load(
     opts: &ValidateOptions,
     out: &mut Collector,
 ) -> Result<Overrides, ValidateError> {
-    let (path, loaded) = match (&opts.overrides, &opts.tyk_conf) {
-        (None, None) => return Ok(Overrides::default()),
-        (Some(_), Some(_)) => return Err(ValidateError::ConflictingOverrides),
-        (Some(path), None) => (path, Overrides::load(path)),
-        (None, Some(path)) => (path, TykConf::load(path).map(|c| c.override_messages)),
+    let Some(read) = read_overrides(opts.overrides.as_deref(), opts.tyk_conf.as_deref()) else {
+        return Ok(Overrides::default());
     };
+    let (path, loaded) = (read.path, read.result);
     let file = path.display().to_string();
     for rule in RULES {
         out.checked(rule, Some(&file));

@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use error_render::{Renderer, TemplateSet};
+use error_render::Renderer;
+use error_render::config::ConfigLayer;
 
-/// Arguments of `export`.
+/// Arguments of `export`. Every setting of `serve` applies (a config file,
+/// `ERROR_RENDER_*`), so the bodies are the ones the service would send.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["out", "haproxy"])))]
 pub struct Args {
@@ -27,26 +28,23 @@ pub struct Args {
     /// A tyk.conf to read override_messages and template_path from.
     #[arg(long, value_name = "FILE")]
     tyk_conf: Option<PathBuf>,
-    /// A config file (YAML or JSON, as for `serve`) whose `templates` names
-    /// the folder. Else ERROR_RENDER_CONFIG.
+    /// A config file (YAML or JSON, as for `serve`). Else ERROR_RENDER_CONFIG.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let sources = crate::settings::Sources {
+    let flags = ConfigLayer {
         templates: args.templates,
-        config: args.config,
         overrides: args.overrides,
         tyk_conf: args.tyk_conf,
+        ..ConfigLayer::default()
     };
-    let (dir, from, options) = crate::settings::render_options(&sources)?;
-    if let Some(message) = crate::settings::missing_folder(&dir, &from, "--templates DIR") {
+    let loaded = crate::settings::resolve(&crate::settings::builder(args.config, flags))?;
+    if let Some(message) = crate::settings::missing_folder(&loaded, "--templates DIR") {
         anyhow::bail!(message);
     }
-    let set = TemplateSet::load(&dir)
-        .with_context(|| format!("template set {} does not load", dir.display()))?;
-    let renderer = Renderer::new(set.into(), options);
+    let renderer = crate::settings::load_renderer(&loaded).map_err(anyhow::Error::msg)?;
     let mut fallbacks = 0;
     let exports: [(Option<PathBuf>, ExportFn); 2] = [
         (args.out, error_render::export::export),

@@ -5,9 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use error_render::{ErrorRequest, Outcome, Profile, Renderer, TemplateSet};
+use error_render::config::ConfigLayer;
+use error_render::{ErrorRequest, Outcome, Profile};
 
-/// Arguments of `render`.
+/// Arguments of `render`. Every setting of `serve` applies (a config file,
+/// `ERROR_RENDER_*`), so the body is the one the service would send; these
+/// flags win over both.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The template folder (the gateway's `template_path`). Else
@@ -15,8 +18,7 @@ pub struct Args {
     /// `template_path`, then `templates`.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
-    /// A config file (YAML or JSON, as for `serve`) whose `templates` names
-    /// the folder. Else ERROR_RENDER_CONFIG.
+    /// A config file (YAML or JSON, as for `serve`). Else ERROR_RENDER_CONFIG.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// The status code of the error.
@@ -37,9 +39,14 @@ pub struct Args {
     /// text/xml, application/soap+xml).
     #[arg(long, value_name = "CT")]
     content_type: Option<String>,
-    /// Which gateway release's escaping to reproduce.
-    #[arg(long, default_value = "5.15", value_parser = ["5.15", "5.14"])]
-    profile: String,
+    /// Which gateway release's escaping to reproduce [default: 5.15, else
+    /// ERROR_RENDER_PROFILE or the config file's `profile`].
+    #[arg(long, value_parser = ["5.15", "5.14"])]
+    profile: Option<String>,
+    /// Give templates only `{{.Message}}`, as the gateway does (else
+    /// ERROR_RENDER_STRICT_TYK or the config file's `strict_tyk`).
+    #[arg(long)]
+    strict_tyk: bool,
     /// A YAML or JSON file of override_messages.
     #[arg(long, value_name = "FILE", conflicts_with = "tyk_conf")]
     overrides: Option<PathBuf>,
@@ -53,15 +60,20 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let profile: Profile = args.profile.parse().map_err(anyhow::Error::msg)?;
-    let sources = crate::settings::Sources {
+    let profile = match &args.profile {
+        Some(p) => Some(p.parse::<Profile>().map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let flags = ConfigLayer {
         templates: args.templates.clone(),
-        config: args.config.clone(),
         overrides: args.overrides.clone(),
         tyk_conf: args.tyk_conf.clone(),
+        profile,
+        // Only an explicit flag: without it the lower layers decide.
+        strict_tyk: args.strict_tyk.then_some(true),
+        ..ConfigLayer::default()
     };
-    let (dir, from, mut options) = crate::settings::render_options(&sources)?;
-    options.profile = profile;
+    let loaded = crate::settings::resolve(&crate::settings::builder(args.config.clone(), flags))?;
     let req = ErrorRequest {
         code: args.code,
         message: args.message.clone(),
@@ -69,13 +81,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         content_type: args.content_type.clone(),
         ..ErrorRequest::default()
     };
-    let loaded = match crate::settings::missing_folder(&dir, &from, "--templates DIR") {
+    let renderer = match crate::settings::missing_folder(&loaded, "--templates DIR") {
         Some(message) => Err(message),
-        None => TemplateSet::load(&dir)
-            .map_err(|e| format!("template set {} does not load:\n{e}", dir.display())),
+        None => crate::settings::load_renderer(&loaded),
     };
-    let set = match loaded {
-        Ok(set) => set,
+    let renderer = match renderer {
+        Ok(renderer) => renderer,
         Err(e) => {
             if args.json {
                 let out = serde_json::json!({
@@ -92,10 +103,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    for w in set.warnings() {
-        eprintln!("warning: {w}");
-    }
-    let renderer = Renderer::new(set.into(), options);
     let rendered = renderer.render(&req).context("cannot render this error")?;
     let mut stdout = std::io::stdout().lock();
     if args.json {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use error_render::config::{Config, ConfigLayer, LimitsLayer, LogFormat, Sources};
+use error_render::config::{Config, ConfigLayer, LimitsLayer, LogFormat};
 use std::io::IsTerminal as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -62,7 +62,7 @@ pub struct HealthcheckArgs {
 
 /// `/healthz` at the address `serve` would listen on with these settings.
 fn healthz_url(config: Option<PathBuf>) -> anyhow::Result<String> {
-    let loaded = Config::load(&Sources::from_process_env(ConfigLayer::default(), config))?;
+    let loaded = crate::settings::builder(config, ConfigLayer::default()).resolve()?;
     let addr = loaded.config.listen;
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -93,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         tyk_conf: args.tyk_conf,
         ..ConfigLayer::default()
     };
-    let loaded = Config::load(&Sources::from_process_env(flags, args.config))?;
+    let loaded = crate::settings::builder(args.config, flags).resolve()?;
     init_logging(&loaded.config)?;
     for w in &loaded.warnings {
         tracing::warn!("{w}");

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use error_render::Profile;
-use error_render::overrides::TykConf;
+use error_render::config::ConfigLayer;
 use error_render::validate::{ValidateOptions, validate};
 
 /// Arguments of `validate`.
@@ -17,8 +17,8 @@ pub struct Args {
     /// ERROR_RENDER_TEMPLATES, the config file's `templates`, the tyk.conf's
     /// `template_path`, then `templates`.
     dir: Option<PathBuf>,
-    /// A config file (YAML or JSON, as for `serve`) whose `templates` names
-    /// the folder. Else ERROR_RENDER_CONFIG.
+    /// A config file (YAML or JSON, as for `serve`): its `templates`,
+    /// `overrides`, `tyk_conf` and `profile` apply. Else ERROR_RENDER_CONFIG.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// A YAML or JSON file of override_messages to check and apply.
@@ -27,9 +27,10 @@ pub struct Args {
     /// A tyk.conf whose override_messages are checked and applied.
     #[arg(long, value_name = "FILE")]
     tyk_conf: Option<PathBuf>,
-    /// Which gateway release's escaping to reproduce.
-    #[arg(long, default_value = "5.15", value_parser = ["5.15", "5.14"])]
-    profile: String,
+    /// Which gateway release's escaping to reproduce [default: 5.15, else
+    /// ERROR_RENDER_PROFILE or the config file's `profile`].
+    #[arg(long, value_parser = ["5.15", "5.14"])]
+    profile: Option<String>,
     /// The report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -54,29 +55,32 @@ enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let profile: Profile = args.profile.parse().map_err(anyhow::Error::msg)?;
-    let dir = match args.dir {
-        // A folder named outright gets the validator's own report (exit 2).
-        Some(dir) => dir,
-        None => {
-            let tyk_dir = match &args.tyk_conf {
-                Some(path) => Some((path.as_path(), TykConf::load(path)?.template_dir())),
-                None => None,
-            };
-            let (dir, from) = crate::settings::template_dir(None, args.config.as_deref(), tyk_dir)?;
-            if let Some(message) =
-                crate::settings::missing_folder(&dir, &from, "a DIR argument (validate DIR)")
-            {
-                anyhow::bail!(message);
-            }
-            dir
-        }
+    let profile = match &args.profile {
+        Some(p) => Some(p.parse::<Profile>().map_err(anyhow::Error::msg)?),
+        None => None,
     };
-    let opts = ValidateOptions {
-        dir,
+    let named = args.dir.is_some();
+    let flags = ConfigLayer {
+        templates: args.dir,
         overrides: args.overrides,
         tyk_conf: args.tyk_conf,
         profile,
+        ..ConfigLayer::default()
+    };
+    let loaded = crate::settings::resolve(&crate::settings::builder(args.config, flags))?;
+    // A folder named outright gets the validator's own report (exit 2).
+    if !named
+        && let Some(message) =
+            crate::settings::missing_folder(&loaded, "a DIR argument (validate DIR)")
+    {
+        anyhow::bail!(message);
+    }
+    let config = loaded.config;
+    let opts = ValidateOptions {
+        dir: config.templates,
+        overrides: config.overrides,
+        tyk_conf: config.tyk_conf,
+        profile: config.profile,
         strict: args.strict,
     };
     // Could not run: main prints the error and exits 2.
