@@ -32,6 +32,7 @@ mod blocks;
 pub mod catalogue;
 pub mod config;
 pub mod error;
+pub mod error_overrides;
 pub mod escape;
 pub mod export;
 mod gocompat;

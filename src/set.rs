@@ -59,6 +59,10 @@ pub struct TemplateSet {
     html: BTreeMap<String, OnceLock<gotmpl::html::Template>>,
     warnings: Vec<LoadWarning>,
     limits: RenderLimits,
+    /// Go errors on a missing field of the legacy path's struct data, and
+    /// prints `<no value>` (`""` in HTML) for a missing key of the map data
+    /// Error Overrides templates get.
+    missing_key: MissingKey,
 }
 
 impl std::fmt::Debug for TemplateSet {
@@ -160,6 +164,23 @@ impl TemplateSet {
         files: impl IntoIterator<Item = TemplateFile>,
         limits: RenderLimits,
     ) -> Result<Self, LoadError> {
+        Self::build(files, limits, MissingKey::Error)
+    }
+
+    /// The same files, executed with Go's rules for map data: a missing key
+    /// prints `<no value>` (text/template) or nothing (html/template) where
+    /// this set fails. Error Overrides give their templates a map.
+    pub(crate) fn for_map_data(&self) -> Result<Self, LoadError> {
+        let mut set = Self::build(self.files.clone(), self.limits, MissingKey::Invalid)?;
+        set.dir.clone_from(&self.dir);
+        Ok(set)
+    }
+
+    fn build(
+        files: impl IntoIterator<Item = TemplateFile>,
+        limits: RenderLimits,
+        missing_key: MissingKey,
+    ) -> Result<Self, LoadError> {
         let mut files: Vec<TemplateFile> = files
             .into_iter()
             .filter(|f| is_template_name(&f.name))
@@ -197,7 +218,7 @@ impl TemplateSet {
         }
 
         let mut text = gotmpl::Template::new("")
-            .missing_key(MissingKey::Error)
+            .missing_key(missing_key)
             .max_range_iters(limits.max_range_iterations)
             .funcs(gocompat::funcs());
         for (name, tree) in &trees {
@@ -222,6 +243,7 @@ impl TemplateSet {
             html,
             warnings,
             limits,
+            missing_key,
         };
         if let Some(max) = limits.max_template_calls {
             set.check_template_calls(max)?;
@@ -321,7 +343,7 @@ impl TemplateSet {
         let cell = self.html.get(name)?;
         Some(cell.get_or_init(|| {
             let mut t = gotmpl::html::Template::new(name)
-                .missing_key(MissingKey::Error)
+                .missing_key(self.missing_key)
                 .max_range_iters(self.limits.max_range_iterations)
                 .funcs(gocompat::funcs());
             for callee in self.call_closure(&[name.to_owned()]) {
