@@ -287,3 +287,87 @@ fn legacy_override_mode_cases_match_go() {
     assert_eq!(count, 120, "override-mode cases in the legacy corpus");
     assert!(failures.is_empty(), "{} of 120 differ:\n{}", failures.len(), failures.join("\n"));
 }
+
+mod sources {
+    use error_render::error_overrides::source::{RulesError, read_api_dir, read_tyk_conf};
+
+    fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn tyk_conf_rules_settings_and_key_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = write(
+            dir.path(),
+            "tyk.conf",
+            "{\n  \"app_path\": \"apps\",\n  \"hide_generator_header\": true,\n  \"error_overrides\": {\n    \"4xx\": [{\"response\": {\"status_code\": 418}}],\n    \"403\": [{\"match\": {\"flag\": \"AKI\"}, \"response\": {\"body\": \"x\"}}]\n  }\n}\n",
+        );
+        let g = read_tyk_conf(&conf).unwrap();
+        assert!(g.hide_generator_header && !g.close_connections);
+        assert_eq!(g.app_path.as_deref(), Some("apps"));
+        assert_eq!(g.source.rules["4xx"][0].response.status_code, 418);
+        assert_eq!(g.source.rules["403"][0].matcher.as_ref().unwrap().flag, "AKI");
+        assert_eq!(g.source.positions["4xx"], (5, 5));
+        assert_eq!(g.source.positions["403"], (6, 5));
+    }
+
+    #[test]
+    fn api_folder_reads_classic_and_oas_json_and_yaml() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "a.json",
+            r#"{"api_id": "classic", "error_overrides_disabled": true, "error_overrides": {"500": [{"response": {"body": "c"}}]}}"#,
+        );
+        write(
+            dir.path(),
+            "b.json",
+            r#"{"openapi": "3.0.3", "x-tyk-api-gateway": {"info": {"id": "oas-json"}, "errorOverrides": {"enabled": true, "value": {"403": [{"match": {"messagePattern": "^Key"}, "response": {"statusCode": 401}}]}}}}"#,
+        );
+        write(
+            dir.path(),
+            "c.yaml",
+            "openapi: 3.0.3\nx-tyk-api-gateway:\n  info:\n    id: oas-yaml\n  errorOverrides:\n    enabled: false\n    value:\n      5xx:\n        - response:\n            statusCode: 503\n            body: down\n",
+        );
+        write(dir.path(), "notes.json", r#"{"hello": "not an API"}"#);
+        let apis = read_api_dir(dir.path()).unwrap();
+        let ids: Vec<(&str, bool)> = apis.iter().map(|a| (a.id.as_str(), a.disabled)).collect();
+        assert_eq!(ids, [("classic", true), ("oas-json", false), ("oas-yaml", true)]);
+        let oas = &apis[1].source.rules["403"][0];
+        assert_eq!(oas.matcher.as_ref().unwrap().message_pattern, "^Key");
+        assert_eq!(oas.response.status_code, 401);
+        assert_eq!(apis[2].source.rules["5xx"][0].response.body, "down");
+        assert_eq!(apis[2].source.positions["5xx"], (8, 7));
+    }
+
+    #[test]
+    fn bad_files_name_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "syntax.json", "{\"api_id\": \"x\",\n  \"error_overrides\": {,}\n}");
+        write(
+            dir.path(),
+            "types.json",
+            "{\"api_id\": \"y\",\n \"error_overrides\": {\"403\": [{\"response\": {\"status_code\": \"401\"}}]}}",
+        );
+        let errors = read_api_dir(dir.path()).unwrap_err();
+        let places: Vec<(String, Option<usize>, Option<usize>)> = errors
+            .iter()
+            .map(|e| match e {
+                RulesError::Invalid(s) => (
+                    std::path::Path::new(&s.file).file_name().unwrap().to_string_lossy().into_owned(),
+                    s.line,
+                    s.column,
+                ),
+                other => panic!("{other}"),
+            })
+            .collect();
+        assert_eq!(
+            places,
+            [("syntax.json".into(), Some(2), Some(23)), ("types.json".into(), Some(2), Some(2))]
+        );
+        assert!(errors[1].to_string().contains("status keys"), "{}", errors[1]);
+    }
+}
