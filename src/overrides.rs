@@ -770,7 +770,11 @@ impl Node {
 
 /// Parses text into a [`Node`], turning syntax errors into
 /// [`OverridesError::Syntax`] with the parser's line and column.
-pub(crate) fn parse_tree(text: &str, format: FileFormat, file: &str) -> Result<Node, OverridesError> {
+pub(crate) fn parse_tree(
+    text: &str,
+    format: FileFormat,
+    file: &str,
+) -> Result<Node, OverridesError> {
     let syntax = |line: Option<usize>, column: Option<usize>, detail: String| {
         OverridesError::Syntax(SourceError {
             file: file.to_owned(),

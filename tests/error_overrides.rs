@@ -91,7 +91,8 @@ const DEVIATIONS: &[(&str, &str)] = &[(
 )];
 
 fn cases() -> Vec<Case> {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance-overrides/cases.jsonl");
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance-overrides/cases.jsonl");
     std::fs::read_to_string(file)
         .unwrap()
         .lines()
@@ -112,7 +113,10 @@ fn header_multiset(lines: &[(String, String)]) -> BTreeMap<String, Vec<String>> 
     out
 }
 
-fn run(case: &Case, sets: &mut BTreeMap<String, Arc<TemplateSet>>) -> error_render::error_overrides::Response {
+fn run(
+    case: &Case,
+    sets: &mut BTreeMap<String, Arc<TemplateSet>>,
+) -> error_render::error_overrides::Response {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance-overrides/sets");
     let set = sets
         .entry(case.set.clone())
@@ -123,9 +127,17 @@ fn run(case: &Case, sets: &mut BTreeMap<String, Arc<TemplateSet>>) -> error_rend
         hide_generator_header: case.gateway.hide_generator_header,
         close_connections: case.gateway.close_connections,
     };
-    let eo = ErrorOverrides::new(set, &case.gateway.error_overrides.clone().unwrap_or_default(), options);
+    let eo = ErrorOverrides::new(
+        set,
+        &case.gateway.error_overrides.clone().unwrap_or_default(),
+        options,
+    );
     let api = case.api.as_ref().map(|a| {
-        ApiRules::new("api", &a.error_overrides.clone().unwrap_or_default(), a.error_overrides_disabled)
+        ApiRules::new(
+            "api",
+            &a.error_overrides.clone().unwrap_or_default(),
+            a.error_overrides_disabled,
+        )
     });
     let content_type = (!case.content_type.is_empty()).then(|| case.content_type.clone());
     if case.path == "upstream" {
@@ -168,7 +180,12 @@ fn error_overrides_corpus_matches_tyk() {
         let want = &case.expect;
         let mut diffs = Vec::new();
         if got.outcome.as_str() != want.outcome {
-            diffs.push(format!("outcome {} != {} ({:?})", got.outcome.as_str(), want.outcome, got.error));
+            diffs.push(format!(
+                "outcome {} != {} ({:?})",
+                got.outcome.as_str(),
+                want.outcome,
+                got.error
+            ));
         }
         if got.route.as_str() != want.route {
             diffs.push(format!("route {} != {}", got.route.as_str(), want.route));
@@ -192,14 +209,21 @@ fn error_overrides_corpus_matches_tyk() {
             ));
         }
         if header_multiset(&got.header_lines) != header_multiset(&want.headers) {
-            diffs.push(format!("headers\n  got:  {:?}\n  want: {:?}", got.header_lines, want.headers));
+            diffs.push(format!(
+                "headers\n  got:  {:?}\n  want: {:?}",
+                got.header_lines, want.headers
+            ));
         }
         if !diffs.is_empty() {
             failures.push(format!("{} ({}): {}", case.id, case.path, diffs.join("; ")));
         }
     }
     assert_eq!(all.len(), 303, "cases in the corpus");
-    assert_eq!(checked + DEVIATIONS.len(), all.len(), "a deviation names no case");
+    assert_eq!(
+        checked + DEVIATIONS.len(),
+        all.len(),
+        "a deviation names no case"
+    );
     assert!(
         failures.is_empty(),
         "{} of {checked} cases differ from Tyk:\n{}",
@@ -247,7 +271,9 @@ fn legacy_override_mode_cases_match_go() {
         count += 1;
         let set = sets
             .entry(case.set.clone())
-            .or_insert_with(|| Arc::new(TemplateSet::load(root.join("sets").join(&case.set)).unwrap()))
+            .or_insert_with(|| {
+                Arc::new(TemplateSet::load(root.join("sets").join(&case.set)).unwrap())
+            })
             .clone();
         let rules: RuleMap = serde_json::from_value(serde_json::json!({
             case.code.to_string(): [{"response": {"template": case.template, "message": case.message}}]
@@ -285,7 +311,12 @@ fn legacy_override_mode_cases_match_go() {
         }
     }
     assert_eq!(count, 120, "override-mode cases in the legacy corpus");
-    assert!(failures.is_empty(), "{} of 120 differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of 120 differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 mod sources {
@@ -309,7 +340,10 @@ mod sources {
         assert!(g.hide_generator_header && !g.close_connections);
         assert_eq!(g.app_path.as_deref(), Some("apps"));
         assert_eq!(g.source.rules["4xx"][0].response.status_code, 418);
-        assert_eq!(g.source.rules["403"][0].matcher.as_ref().unwrap().flag, "AKI");
+        assert_eq!(
+            g.source.rules["403"][0].matcher.as_ref().unwrap().flag,
+            "AKI"
+        );
         assert_eq!(g.source.positions["4xx"], (5, 5));
         assert_eq!(g.source.positions["403"], (6, 5));
     }
@@ -335,7 +369,10 @@ mod sources {
         write(dir.path(), "notes.json", r#"{"hello": "not an API"}"#);
         let apis = read_api_dir(dir.path()).unwrap();
         let ids: Vec<(&str, bool)> = apis.iter().map(|a| (a.id.as_str(), a.disabled)).collect();
-        assert_eq!(ids, [("classic", true), ("oas-json", false), ("oas-yaml", true)]);
+        assert_eq!(
+            ids,
+            [("classic", true), ("oas-json", false), ("oas-yaml", true)]
+        );
         let oas = &apis[1].source.rules["403"][0];
         assert_eq!(oas.matcher.as_ref().unwrap().message_pattern, "^Key");
         assert_eq!(oas.response.status_code, 401);
@@ -346,7 +383,11 @@ mod sources {
     #[test]
     fn bad_files_name_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "syntax.json", "{\"api_id\": \"x\",\n  \"error_overrides\": {,}\n}");
+        write(
+            dir.path(),
+            "syntax.json",
+            "{\"api_id\": \"x\",\n  \"error_overrides\": {,}\n}",
+        );
         write(
             dir.path(),
             "types.json",
@@ -357,7 +398,11 @@ mod sources {
             .iter()
             .map(|e| match e {
                 RulesError::Invalid(s) => (
-                    std::path::Path::new(&s.file).file_name().unwrap().to_string_lossy().into_owned(),
+                    std::path::Path::new(&s.file)
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
                     s.line,
                     s.column,
                 ),
@@ -366,8 +411,15 @@ mod sources {
             .collect();
         assert_eq!(
             places,
-            [("syntax.json".into(), Some(2), Some(23)), ("types.json".into(), Some(2), Some(2))]
+            [
+                ("syntax.json".into(), Some(2), Some(23)),
+                ("types.json".into(), Some(2), Some(2))
+            ]
         );
-        assert!(errors[1].to_string().contains("status keys"), "{}", errors[1]);
+        assert!(
+            errors[1].to_string().contains("status keys"),
+            "{}",
+            errors[1]
+        );
     }
 }

@@ -310,7 +310,11 @@ impl ErrorOverrides {
             (&inline.map, INLINE_NAME.to_owned(), Route::InlineTemplate)
         } else if !response.template.is_empty() {
             let set = self.map_set();
-            (set, file_template(set, &response.template, path), Route::FileTemplate)
+            (
+                set,
+                file_template(set, &response.template, path),
+                Route::FileTemplate,
+            )
         } else if !response.message.is_empty() {
             self.write_legacy(h, err.content_type.as_deref(), &response.message, status);
             return Route::MessageOnlyLegacy;
@@ -326,7 +330,10 @@ impl ErrorOverrides {
             return route;
         }
         let mut data: BTreeMap<Arc<str>, Value> = BTreeMap::new();
-        data.insert("Message".into(), escape_for_template(&response.message, path));
+        data.insert(
+            "Message".into(),
+            escape_for_template(&response.message, path),
+        );
         data.insert("StatusCode".into(), Value::Int(status));
         for (k, v) in &err.template_data {
             let value = match v {
@@ -461,8 +468,9 @@ impl ErrorOverrides {
             return out;
         }
         let prefix = &res.body[..res.body.len().min(MAX_BODY_FOR_MATCHING)];
-        let Some(rule) = self.find(api, res.status, |rule| upstream_criteria(rule, prefix, res.status))
-        else {
+        let Some(rule) = self.find(api, res.status, |rule| {
+            upstream_criteria(rule, prefix, res.status)
+        }) else {
             out.route = Route::NoMatch;
             out.header_lines = header.sorted_lines();
             return out;
@@ -483,7 +491,10 @@ impl ErrorOverrides {
                     return Err(missing_template(name));
                 }
                 let data = Value::Map(Arc::new(BTreeMap::from([
-                    (Arc::from("Message"), escape_for_template(&response.message, path)),
+                    (
+                        Arc::from("Message"),
+                        escape_for_template(&response.message, path),
+                    ),
                     (Arc::from("StatusCode"), Value::Int(out.status)),
                 ])));
                 let mut body = String::new();

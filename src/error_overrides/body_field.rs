@@ -121,12 +121,18 @@ mod tests {
 
     #[test]
     fn crate_difference_cut_documents_read_leniently() {
-        assert_eq!(value(br#"{"p": "x", "t": tru"#, "t").as_deref(), Some("true"));
+        assert_eq!(
+            value(br#"{"p": "x", "t": tru"#, "t").as_deref(),
+            Some("true")
+        );
         assert_eq!(
             value(br#"{"p": "x", "o": {"c": "x", "d": 1"#, "o").as_deref(),
             Some(r#"{"c": "x", "d": 1"#)
         );
-        assert_eq!(value(br#"{"p": "x", "n": 1234"#, "n").as_deref(), Some("1234"));
+        assert_eq!(
+            value(br#"{"p": "x", "n": 1234"#, "n").as_deref(),
+            Some("1234")
+        );
         assert_eq!(value(br#"{"p": "x", "s": "ab"#, "s"), None);
         assert_eq!(value(br#"{"p": "x", "ke"#, "key"), None);
     }

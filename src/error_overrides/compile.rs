@@ -63,8 +63,20 @@ pub enum WarningKind {
 impl std::fmt::Display for CompileWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.index {
-            Some(i) => write!(f, "{} rule {:?}[{i}]: {}", self.scope.as_str(), self.key, self.message),
-            None => write!(f, "{} key {:?}: {}", self.scope.as_str(), self.key, self.message),
+            Some(i) => write!(
+                f,
+                "{} rule {:?}[{i}]: {}",
+                self.scope.as_str(),
+                self.key,
+                self.message
+            ),
+            None => write!(
+                f,
+                "{} key {:?}: {}",
+                self.scope.as_str(),
+                self.key,
+                self.message
+            ),
         }
     }
 }
@@ -283,7 +295,18 @@ mod tests {
         assert_eq!(parse_key("+403"), Some(KeySlot::Exact(403)));
         assert_eq!(parse_key("-1"), Some(KeySlot::Exact(-1)));
         assert_eq!(parse_key("4xx"), Some(KeySlot::Class(4)));
-        for bad in ["4XX", "40x", "4x", " 403", "403 ", "", "abc", "+", "x4xx", "99999999999999999999"] {
+        for bad in [
+            "4XX",
+            "40x",
+            "4x",
+            " 403",
+            "403 ",
+            "",
+            "abc",
+            "+",
+            "x4xx",
+            "99999999999999999999",
+        ] {
             assert_eq!(parse_key(bad), None, "{bad:?}");
         }
     }

@@ -108,8 +108,20 @@ fn translate(pattern: &str) -> Result<String, String> {
                         out.push_str(&regex::escape(&literal));
                     }
                     // Go's escapes that mean the same in regex.
-                    'a' | 'f' | 't' | 'n' | 'r' | 'v' | 'x' | 'p' | 'P' | 'A' | 'z' | 'b'
-                    | 'B' | '0'..='7' => {
+                    'a'
+                    | 'f'
+                    | 't'
+                    | 'n'
+                    | 'r'
+                    | 'v'
+                    | 'x'
+                    | 'p'
+                    | 'P'
+                    | 'A'
+                    | 'z'
+                    | 'b'
+                    | 'B'
+                    | '0'..='7' => {
                         out.push('\\');
                         out.push(e);
                     }
@@ -172,9 +184,7 @@ fn translate(pattern: &str) -> Result<String, String> {
                             chars.next();
                         }
                         if flags.is_empty() || !flags.chars().all(|f| "imsU-".contains(f)) {
-                            return Err(format!(
-                                "invalid or unsupported Perl syntax: `(?{flags}`"
-                            ));
+                            return Err(format!("invalid or unsupported Perl syntax: `(?{flags}`"));
                         }
                         out.push_str(&flags);
                     }
@@ -218,7 +228,16 @@ mod tests {
 
     #[test]
     fn go_difference_escapes_and_flags_go_rejects() {
-        for p in [r"\<a", r"a\>", r"\u0041", r"\e", r"\b{start}a", "(?x)a b", "(?u)a", "(?R)a"] {
+        for p in [
+            r"\<a",
+            r"a\>",
+            r"\u0041",
+            r"\e",
+            r"\b{start}a",
+            "(?x)a b",
+            "(?u)a",
+            "(?R)a",
+        ] {
             assert!(GoRegex::new(p).is_err(), "{p} must not compile");
         }
     }

@@ -30,16 +30,28 @@ pub struct Rule {
 #[serde(default)]
 pub struct Matcher {
     /// The error classification flag (`AKI`, `RLT`, `URS` ...), compared as text.
-    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub flag: String,
     /// A Go RE2 pattern, matched (unanchored) against the message or body.
-    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub message_pattern: String,
     /// A gjson path into the upstream body (upstream responses only).
-    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub body_field: String,
     /// The value `body_field` must have, as gjson's `String()` prints it.
-    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub body_value: String,
 }
 
@@ -51,13 +63,22 @@ pub struct RuleResponse {
     #[serde(deserialize_with = "null_as_default")]
     pub status_code: i64,
     /// A literal body, or an inline template when it contains `{{.`.
-    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub body: String,
     /// The message given to templates (and to the legacy template).
-    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub message: String,
     /// The name of a loaded template (`error_upstream`), without extension.
-    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub template: String,
     /// Headers set on the response (replacing earlier values of the name).
     #[serde(

@@ -94,7 +94,10 @@ pub fn read_tyk_conf(path: impl AsRef<Path>) -> Result<GatewayRules, RulesError>
         },
         hide_generator_header: bool_at("hide_generator_header")?,
         close_connections: bool_at("close_connections")?,
-        app_path: root.get("app_path").and_then(Json::as_str).map(str::to_owned),
+        app_path: root
+            .get("app_path")
+            .and_then(Json::as_str)
+            .map(str::to_owned),
     })
 }
 
@@ -128,7 +131,11 @@ pub fn read_api_dir(dir: impl AsRef<Path>) -> Result<Vec<ApiSource>, Vec<RulesEr
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() { Ok(apis) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(apis)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Reads one API definition; `None` when the file is not one.
@@ -195,7 +202,11 @@ fn rules_at(
         return Ok(Default::default());
     };
     let at = loc.find_key(scope, key);
-    let value = if camel { to_snake(value) } else { value.clone() };
+    let value = if camel {
+        to_snake(value)
+    } else {
+        value.clone()
+    };
     let rules: RuleMap = serde_json::from_value(value).map_err(|e| {
         invalid(
             path,
