@@ -423,3 +423,53 @@ mod sources {
         );
     }
 }
+
+/// The classification flag the gateway sets for each catalogue entry, with
+/// the Tyk line that sets it.
+#[test]
+fn catalogue_entries_know_their_flags() {
+    use error_render::error_overrides::flags;
+    let listed: Vec<String> = flags::entry_flags()
+        .iter()
+        .map(|f| format!("{} {} {}", f.entry, f.flag, f.source))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "400-attempted-access-with-malformed-header IHD internal/errors/classifier.go:406",
+            "400-authorization-field-missing AMF internal/errors/classifier.go:347",
+            "400-bearer-token-malformed IHD internal/errors/classifier.go:349",
+            "400-request-is-too-large BTL internal/errors/classifier.go:426",
+            "400-request-with-empty-authorization-header AMF internal/errors/classifier.go:385",
+            "401-authorization-field-missing AMF internal/errors/classifier.go:331",
+            "403-access-to-this-api-has-been-disallowed AKI internal/errors/classifier.go:333",
+            "403-key-not-authorised-oauth-client-access-was-revoked EAD internal/errors/classifier.go:353",
+            "403-key-not-authorised-unexpected-signing-method TKI internal/errors/classifier.go:393",
+            "403-quota-exceeded QEX internal/errors/classifier.go:377",
+            "411-content-length-is-required-for-this-request CLM internal/errors/classifier.go:424",
+            "429-api-rate-limit-exceeded RLT internal/errors/classifier.go:367",
+            "499-client-closed-request CDC internal/errors/classifier.go:71",
+            "503-service-temporarily-unavailable CBO internal/errors/classifier.go:303",
+            "504-upstream-service-reached-hard-timeout URT internal/errors/classifier.go:65",
+        ]
+    );
+    // Rendering an entry applies flag rules as the gateway would.
+    let set = Arc::new(
+        TemplateSet::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).unwrap(),
+    );
+    let rules: RuleMap = serde_json::from_str(
+        r#"{"4xx": [{"match": {"flag": "QEX"}, "response": {"status_code": 429, "body": "quota"}}]}"#,
+    )
+    .unwrap();
+    let eo = ErrorOverrides::new(set, &rules, Options::default());
+    let quota = eo.gateway_error(
+        None,
+        &flags::gateway_error_for("403-quota-exceeded").unwrap(),
+    );
+    assert_eq!((quota.status, quota.body.as_slice()), (429, &b"quota"[..]));
+    let other = eo.gateway_error(
+        None,
+        &flags::gateway_error_for("403-access-to-this-api-has-been-disallowed").unwrap(),
+    );
+    assert_eq!(other.status, 403);
+}

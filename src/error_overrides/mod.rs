@@ -25,6 +25,7 @@
 mod apply;
 mod body_field;
 mod compile;
+pub mod flags;
 mod re2;
 mod rules;
 pub mod source;
