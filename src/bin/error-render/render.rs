@@ -23,8 +23,8 @@ pub struct Args {
     #[arg(
         long,
         value_name = "N",
-        required_unless_present = "id",
-        conflicts_with = "id"
+        required_unless_present_any = ["id", "upstream_status"],
+        conflicts_with_all = ["id", "upstream_status"]
     )]
     code: Option<u16>,
     /// The error message (default: the code's default message).
@@ -47,9 +47,12 @@ pub struct Args {
     /// and close_connections are read from it.
     #[arg(long, value_name = "FILE")]
     tyk_conf: Option<PathBuf>,
-    /// Print one JSON object (status, headers, body, template, outcome, error).
+    /// Print one JSON object (status, headers, body, template, outcome,
+    /// error; with Error Overrides also header_lines, route and matched).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    eo: crate::error_overrides::Args,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -62,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let (dir, from, mut options) = crate::settings::render_options(&sources)?;
     options.profile = profile;
+    let eo = crate::error_overrides::Plan::new(&args.eo, args.tyk_conf.as_deref())?;
     let req = ErrorRequest {
         code: args.code,
         message: args.message.clone(),
@@ -94,6 +98,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     for w in set.warnings() {
         eprintln!("warning: {w}");
+    }
+    if let Some(plan) = eo {
+        let request = crate::error_overrides::Request {
+            code: args.code,
+            message: args.message.clone(),
+            id: args.id.clone(),
+            content_type: args.content_type.clone(),
+            json: args.json,
+        };
+        return plan.run(set.into(), &options, &request);
     }
     let renderer = Renderer::new(set.into(), options);
     let rendered = renderer.render(&req).context("cannot render this error")?;
