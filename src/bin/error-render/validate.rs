@@ -36,6 +36,10 @@ pub struct Args {
     /// Treat warnings as errors (exit 1 on any finding).
     #[arg(long)]
     strict: bool,
+    /// A folder of API definitions whose Error Overrides rules are checked
+    /// (the tyk.conf's are checked with --tyk-conf).
+    #[arg(long, value_name = "DIR")]
+    apis: Option<PathBuf>,
 }
 
 /// Report formats.
@@ -78,6 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         tyk_conf: args.tyk_conf,
         profile,
         strict: args.strict,
+        apis: args.apis,
     };
     // Could not run: main prints the error and exits 2.
     let report = validate(&opts)?;
