@@ -71,7 +71,10 @@ fn syntax_errors_keep_the_parsers_words_without_its_position() {
     assert_eq!((e.line, e.column), (Some(1), Some(24)));
     let err = parse("a: [1, 2\nb: 3\n", FileFormat::Yaml).unwrap_err();
     let e = &err.errors()[0];
-    assert!(e.message.contains("did not find expected ',' or ']'"), "{e}");
+    assert!(
+        e.message.contains("did not find expected ',' or ']'"),
+        "{e}"
+    );
     // The error's own place is in front, not repeated in the message.
     let own = format!(" at line {} column {}", e.line.unwrap(), e.column.unwrap());
     assert!(!e.message.contains(&own), "{e}");

@@ -52,7 +52,7 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    eo: crate::error_overrides::Args,
+    eo: Box<crate::error_overrides::Args>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
