@@ -473,3 +473,33 @@ fn catalogue_entries_know_their_flags() {
     );
     assert_eq!(other.status, 403);
 }
+
+/// Found by the property test: an upstream rule's `status_code` above 999
+/// passes the middleware's `> 0` check and makes the proxy's WriteHeader
+/// panic, so the client gets no response (not a status 1000).
+#[test]
+fn upstream_status_code_above_999_drops_the_connection() {
+    let set = Arc::new(
+        TemplateSet::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).unwrap(),
+    );
+    let rules: RuleMap =
+        serde_json::from_str(r#"{"5xx": [{"response": {"status_code": 1000, "body": "x"}}]}"#)
+            .unwrap();
+    let eo = ErrorOverrides::new(set, &rules, Options::default());
+    let r = eo.upstream(
+        None,
+        &UpstreamResponse {
+            status: 500,
+            ..UpstreamResponse::default()
+        },
+    );
+    assert_eq!((r.outcome.as_str(), r.status), ("no_response", 0));
+    assert!(
+        r.error
+            .as_deref()
+            .is_some_and(|e| e.contains("WriteHeader")),
+        "{:?}",
+        r.error
+    );
+    assert!(r.header_lines.is_empty() && r.body.is_empty());
+}

@@ -540,6 +540,22 @@ impl ErrorOverrides {
         for (name, value) in &response.headers {
             header.set(name, value);
         }
+        if !(100..=999).contains(&out.status) {
+            // The middleware passes it on; the proxy's WriteHeader then
+            // panics, as on the gateway path.
+            return Response {
+                outcome: Outcome::NoResponse,
+                status: 0,
+                header_lines: Vec::new(),
+                body: Vec::new(),
+                error: Some(format!(
+                    "status_code {} reaches the proxy's WriteHeader, which panics: the \
+                     connection is dropped; use a status_code of 100-999",
+                    out.status
+                )),
+                ..out
+            };
+        }
         out.header_lines = header.sorted_lines();
         out
     }

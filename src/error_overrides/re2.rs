@@ -9,6 +9,8 @@
 //!   and the `x`, `u` and `R` flags; such a pattern does not compile, so the
 //!   gateway drops the rule, and so does this.
 //! * Go's `\Q...\E` quoting, which `regex` lacks, is turned into escapes.
+//! * Go refuses a counted repetition above 1000 (`a{1001}`); `regex`
+//!   accepts it.
 //!
 //! Matching is on bytes (Go's `Regexp.Match`), unanchored.
 
@@ -54,10 +56,8 @@ const SPACE: &str = "\\t\\n\\x0C\\r ";
 fn translate(pattern: &str) -> Result<String, String> {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut chars = pattern.chars().peekable();
-    // Depth inside a character class (regex allows nested classes; Go does
-    // not, so only depth 0/1 arises from Go text).
+    // Go has no nested classes, so being inside one is a yes/no.
     let mut in_class = false;
-    let mut class_start = false;
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
@@ -135,7 +135,6 @@ fn translate(pattern: &str) -> Result<String, String> {
             }
             '[' if !in_class => {
                 in_class = true;
-                class_start = true;
                 out.push('[');
                 // `[^]...]` and `[]...]`: a leading `]` is literal in both.
                 if chars.peek() == Some(&'^') {
@@ -146,7 +145,6 @@ fn translate(pattern: &str) -> Result<String, String> {
                     chars.next();
                     out.push_str("\\]");
                 }
-                continue;
             }
             '[' if in_class => {
                 // `[:alpha:]` inside a class is shared syntax; a bare `[` is
@@ -190,11 +188,21 @@ fn translate(pattern: &str) -> Result<String, String> {
                     }
                 }
             }
+            '{' if !in_class => {
+                let rest: String = chars.clone().take_while(|&c| c != '}').collect();
+                let counts = rest.split(',').map(str::parse::<u64>);
+                if rest.len() < 24
+                    && chars.clone().any(|c| c == '}')
+                    && counts.clone().all(|n| n.is_ok())
+                    && counts.flatten().any(|n| n > 1000)
+                {
+                    return Err(format!("invalid repeat count: `{{{rest}}}`"));
+                }
+                out.push('{');
+            }
             c => out.push(c),
         }
-        class_start = false;
     }
-    let _ = class_start;
     Ok(out)
 }
 
@@ -240,6 +248,14 @@ mod tests {
         ] {
             assert!(GoRegex::new(p).is_err(), "{p} must not compile");
         }
+    }
+
+    #[test]
+    fn go_difference_repeat_count_limit() {
+        assert!(GoRegex::new("a{1001}").is_err());
+        assert!(GoRegex::new("a{2,1001}").is_err());
+        assert!(m("^a{2,}$", "aaa"));
+        assert!(m("^a{1000}$", &"a".repeat(1000)));
     }
 
     #[test]
