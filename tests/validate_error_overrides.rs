@@ -18,7 +18,8 @@ fn every_rule_mistake_is_found_with_its_place() {
     "401": [{"match": {"message_pattern": "(?=x)"}, "response": {"body": "x"}}],
     "400": [{"match": {"flag": "aki"}, "response": {"body": "{{ .Message }}"}}],
     "500": [{"match": {"flag": "URS"}, "response": {"template": "error_nope"}}],
-    "502": [{"match": {"flag": "URS"}, "response": {"body": "{{.Message"}}]
+    "502": [{"match": {"flag": "URS"}, "response": {"body": "{{.Message"}}],
+    "503": [{"match": {"flag": "URS"}, "response": {"status_code": 1000, "body": "x"}}]
   }
 }
 "#,
@@ -58,6 +59,7 @@ fn every_rule_mistake_is_found_with_its_place() {
         ("error-override-shadowed", "tyk.conf", Some(4)),
         ("error-override-missing-template", "tyk.conf", Some(7)),
         ("error-override-template", "tyk.conf", Some(8)),
+        ("error-override-status", "tyk.conf", Some(9)),
     ]
     .into_iter()
     .map(|(r, f, l)| (r.to_owned(), f.to_owned(), l))

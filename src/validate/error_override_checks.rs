@@ -11,7 +11,7 @@ use crate::error_overrides::{CompiledRules, Scope, WarningKind};
 use crate::set::TemplateSet;
 
 /// The rules recorded as checked on a rules file.
-const RULES: [Rule; 7] = [
+const RULES: [Rule; 8] = [
     Rule::ErrorOverrideKey,
     Rule::ErrorOverridePattern,
     Rule::ErrorOverrideTemplate,
@@ -19,6 +19,7 @@ const RULES: [Rule; 7] = [
     Rule::ErrorOverrideLiteralBody,
     Rule::ErrorOverrideShadowed,
     Rule::ErrorOverrideUnknownFlag,
+    Rule::ErrorOverrideStatus,
 ];
 
 /// Checks the rules of the tyk.conf and API folder named in `opts` against
@@ -119,6 +120,18 @@ fn check_source(
                          flags are {}",
                         m.flag,
                         KNOWN_FLAGS.join(", ")
+                    ),
+                );
+            }
+            let status = rule.response.status_code;
+            if status != 0 && !(100..=999).contains(&status) {
+                push(
+                    Rule::ErrorOverrideStatus,
+                    key,
+                    format!(
+                        "{place}: status_code {status} cannot be sent: the gateway panics in \
+                         WriteHeader and drops the connection (upstream responses keep their \
+                         status when it is 0 or below); use 100-599, or 0 to keep the original"
                     ),
                 );
             }

@@ -97,11 +97,13 @@ pub enum Rule {
     ErrorOverrideShadowed,
     /// A flag the gateway never sets.
     ErrorOverrideUnknownFlag,
+    /// A `status_code` outside 100-999: the gateway drops the connection.
+    ErrorOverrideStatus,
 }
 
 impl Rule {
     /// Every rule, in the order of the documentation's table.
-    pub const ALL: [Rule; 26] = [
+    pub const ALL: [Rule; 27] = [
         Rule::ParseError,
         Rule::NoTemplates,
         Rule::MissingErrorJson,
@@ -128,6 +130,7 @@ impl Rule {
         Rule::ErrorOverrideLiteralBody,
         Rule::ErrorOverrideShadowed,
         Rule::ErrorOverrideUnknownFlag,
+        Rule::ErrorOverrideStatus,
     ];
 
     /// The stable kebab-case id (`invalid-json`).
@@ -159,6 +162,7 @@ impl Rule {
             Rule::ErrorOverrideLiteralBody => "error-override-literal-body",
             Rule::ErrorOverrideShadowed => "error-override-shadowed",
             Rule::ErrorOverrideUnknownFlag => "error-override-unknown-flag",
+            Rule::ErrorOverrideStatus => "error-override-status",
         }
     }
 
@@ -178,7 +182,8 @@ impl Rule {
             | Rule::ErrorOverrideKey
             | Rule::ErrorOverridePattern
             | Rule::ErrorOverrideTemplate
-            | Rule::ErrorOverrideMissingTemplate => Severity::Error,
+            | Rule::ErrorOverrideMissingTemplate
+            | Rule::ErrorOverrideStatus => Severity::Error,
             Rule::NonTykField
             | Rule::UnknownCodeTemplate
             | Rule::MissingErrorXml
@@ -212,6 +217,7 @@ impl Rule {
                 | Rule::ErrorOverrideLiteralBody
                 | Rule::ErrorOverrideShadowed
                 | Rule::ErrorOverrideUnknownFlag
+                | Rule::ErrorOverrideStatus
         )
     }
 

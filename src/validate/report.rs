@@ -575,6 +575,10 @@ fn rule_help(rule: Rule) -> (&'static str, &'static str) {
             "A match flag the gateway never sets (flags are compared as written): the rule never matches by flag.",
             "Use one of the gateway's flags (AKI, RLT, QEX, URS ...).",
         ),
+        Rule::ErrorOverrideStatus => (
+            "A status_code outside 100-999: the gateway's WriteHeader panics and the connection is dropped (on the upstream path only above 999; 0 and below keep the upstream status).",
+            "Use a status_code of 100-599, or 0 to keep the original.",
+        ),
     }
 }
 
