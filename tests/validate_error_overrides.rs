@@ -12,6 +12,7 @@ fn every_rule_mistake_is_found_with_its_place() {
     std::fs::write(
         dir.path().join("tyk.conf"),
         r#"{
+  "app_path": "apps",
   "error_overrides": {
     "4XX": [{"response": {"body": "x"}}],
     "403": [{"response": {"body": "all"}}, {"match": {"flag": "AKI"}, "response": {"body": "never"}}],
@@ -31,9 +32,9 @@ fn every_rule_mistake_is_found_with_its_place() {
         "x-tyk-api-gateway:\n  info:\n    id: a\n  errorOverrides:\n    enabled: true\n    value:\n      \"0403\":\n        - response:\n            body: ok\n      \"403\":\n        - response:\n            body: ok\n",
     )
     .unwrap();
+    // The API folder is the tyk.conf's app_path.
     let report = validate(&ValidateOptions {
         tyk_conf: Some(dir.path().join("tyk.conf")),
-        apis: Some(dir.path().join("apps")),
         ..ValidateOptions::new(&templates)
     })
     .unwrap();
@@ -52,14 +53,14 @@ fn every_rule_mistake_is_found_with_its_place() {
         .collect();
     let want: Vec<(String, String, Option<usize>)> = [
         ("error-override-key", "api.yaml", Some(10)),
-        ("error-override-key", "tyk.conf", Some(3)),
-        ("error-override-unknown-flag", "tyk.conf", Some(6)),
-        ("error-override-literal-body", "tyk.conf", Some(6)),
-        ("error-override-pattern", "tyk.conf", Some(5)),
-        ("error-override-shadowed", "tyk.conf", Some(4)),
-        ("error-override-missing-template", "tyk.conf", Some(7)),
-        ("error-override-template", "tyk.conf", Some(8)),
-        ("error-override-status", "tyk.conf", Some(9)),
+        ("error-override-key", "tyk.conf", Some(4)),
+        ("error-override-unknown-flag", "tyk.conf", Some(7)),
+        ("error-override-literal-body", "tyk.conf", Some(7)),
+        ("error-override-pattern", "tyk.conf", Some(6)),
+        ("error-override-shadowed", "tyk.conf", Some(5)),
+        ("error-override-missing-template", "tyk.conf", Some(8)),
+        ("error-override-template", "tyk.conf", Some(9)),
+        ("error-override-status", "tyk.conf", Some(10)),
     ]
     .into_iter()
     .map(|(r, f, l)| (r.to_owned(), f.to_owned(), l))

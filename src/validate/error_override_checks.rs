@@ -2,6 +2,7 @@
 //! the API definitions in a folder): what the gateway logs and skips while
 //! compiling, what makes it drop a request, and what surely is not meant.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::{Collector, Finding, Rule, ValidateOptions};
@@ -27,13 +28,21 @@ const RULES: [Rule; 8] = [
 /// are skipped).
 pub(crate) fn check(opts: &ValidateOptions, set: Option<&Arc<TemplateSet>>, out: &mut Collector) {
     let mut sources = Vec::new();
+    let mut apis = opts.apis.clone();
     if let Some(conf) = &opts.tyk_conf {
         // A tyk.conf that cannot be read is reported by the overrides checks.
         if let Ok(g) = read_tyk_conf(conf) {
+            // Without --apis, the gateway's own app_path, when it is a folder.
+            if apis.is_none()
+                && let Some(app_path) = &g.app_path
+            {
+                let dir = conf.parent().unwrap_or(Path::new("")).join(app_path);
+                apis = dir.is_dir().then_some(dir);
+            }
             sources.push((Scope::Gateway, g.source));
         }
     }
-    if let Some(dir) = &opts.apis {
+    if let Some(dir) = &apis {
         match read_api_dir(dir) {
             Ok(apis) => sources.extend(apis.into_iter().map(|a| (Scope::Api, a.source))),
             Err(errors) => {

@@ -62,7 +62,8 @@ pub struct ValidateOptions {
     /// Make every warning an error.
     pub strict: bool,
     /// A folder of API definitions whose Error Overrides rules are checked
-    /// (the tyk.conf's `error_overrides` are checked whenever `tyk_conf` is
+    /// (default: the tyk.conf's `app_path`, when it is a folder; the
+    /// tyk.conf's own `error_overrides` are checked whenever `tyk_conf` is
     /// given).
     pub apis: Option<PathBuf>,
 }
