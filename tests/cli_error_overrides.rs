@@ -180,3 +180,24 @@ fn template_data_reaches_file_templates() {
         ]));
     assert_eq!((code, out.as_str()), (0, "bad: a \\\"b\\\""), "{err}");
 }
+
+#[test]
+fn validate_reports_rules_with_file_and_line() {
+    let dir = gateway();
+    let (code, out, err) = run(bin()
+        .arg("validate")
+        .arg(templates())
+        .arg("--tyk-conf")
+        .arg(dir.path().join("tyk.conf"))
+        .args(["--format", "json"]));
+    assert_eq!(code, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let found = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "error-override-missing-template")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(found["line"], 4);
+    assert!(found["file"].as_str().unwrap().ends_with("tyk.conf"));
+}

@@ -37,7 +37,8 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
     /// A folder of API definitions whose Error Overrides rules are checked
-    /// (the tyk.conf's are checked with --tyk-conf).
+    /// (default: the tyk.conf's app_path; the tyk.conf's own rules are
+    /// checked with --tyk-conf).
     #[arg(long, value_name = "DIR")]
     apis: Option<PathBuf>,
 }
