@@ -503,3 +503,34 @@ fn upstream_status_code_above_999_drops_the_connection() {
     );
     assert!(r.header_lines.is_empty() && r.body.is_empty());
 }
+
+/// The response serialises for the CLI and the service: body as text,
+/// header lines as pairs, route and outcome as their corpus names.
+#[test]
+fn response_serialises_with_corpus_names() {
+    let set = Arc::new(
+        TemplateSet::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).unwrap(),
+    );
+    let rules: RuleMap =
+        serde_json::from_str(r#"{"403": [{"response": {"body": "nope"}}]}"#).unwrap();
+    let eo = ErrorOverrides::new(set, &rules, Options::default());
+    let r = eo.gateway_error(
+        None,
+        &GatewayError {
+            code: 403,
+            ..GatewayError::default()
+        },
+    );
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["body"], "nope");
+    assert_eq!(v["route"], "direct");
+    assert_eq!(v["outcome"], "ok");
+    assert_eq!(
+        v["matched"],
+        serde_json::json!({"scope": "gateway", "key": "403", "index": 0})
+    );
+    assert_eq!(
+        v["header_lines"][0],
+        serde_json::json!(["Content-Type", "application/json"])
+    );
+}

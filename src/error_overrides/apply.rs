@@ -154,7 +154,8 @@ pub struct Response {
     /// net/http writes them (names sorted, then the framing header; no
     /// `Date`). Upstream: the middleware's header map, names sorted.
     pub header_lines: Vec<(String, String)>,
-    /// The body, byte for byte.
+    /// The body, byte for byte (serialised as text, invalid UTF-8 replaced).
+    #[serde(serialize_with = "body_as_text")]
     pub body: Vec<u8>,
     /// The branch that wrote it.
     pub route: Route,
@@ -164,6 +165,10 @@ pub struct Response {
     pub legacy_template: Option<String>,
     /// The template error (`exec`) or why there is no response.
     pub error: Option<String>,
+}
+
+fn body_as_text<S: serde::Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(body))
 }
 
 impl Response {
