@@ -44,6 +44,7 @@ pub(crate) fn funcs() -> FuncMap {
     map.insert(EVAL_ARGS.into(), Arc::new(go_eval_args));
     map.insert(EVAL_ARGS_HTML.into(), Arc::new(go_eval_args_html));
     map.insert(PRINT_DATA.into(), Arc::new(go_print_data));
+    map.insert(PRINT_MAP_DATA.into(), Arc::new(go_print_map_data));
     map
 }
 
@@ -109,6 +110,33 @@ fn go_print_data(args: &[Value]) -> gotmpl::Result<Value> {
             });
         }
     })
+}
+
+/// As [`PRINT`] and [`PRINT_DATA`] (on either path), for sets whose data
+/// is a Go map, as Error Overrides give their templates: a map prints as Go
+/// prints a map (`map[Message:x StatusCode:403]`, keys sorted), not as the
+/// legacy handler's struct.
+pub(crate) const PRINT_MAP_DATA: &str = "_error_render_print_map_data";
+
+fn go_print_map_data(args: &[Value]) -> gotmpl::Result<Value> {
+    match args {
+        [Value::Map(m)] => {
+            let mut keys: Vec<_> = m.keys().collect();
+            keys.sort();
+            let mut out = String::from("map[");
+            for (n, k) in keys.into_iter().enumerate() {
+                if n > 0 {
+                    out.push(' ');
+                }
+                out.push_str(k);
+                out.push(':');
+                out.push_str(&crate::gofmt::print_value(&m[k]));
+            }
+            out.push(']');
+            Ok(Value::String(out.into()))
+        }
+        _ => go_print_data(args),
+    }
 }
 
 fn go_print_action(args: &[Value]) -> gotmpl::Result<Value> {
@@ -252,6 +280,7 @@ pub(crate) fn is_own_function(name: &str) -> bool {
             | TEMPLATE_CALL
             | PRINT
             | PRINT_DATA
+            | PRINT_MAP_DATA
             | FAIL
             | RANGEABLE
             | EVAL_ARGS

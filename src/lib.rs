@@ -85,6 +85,7 @@ pub mod builder;
 pub mod catalogue;
 pub mod config;
 pub mod error;
+pub mod error_overrides;
 pub mod escape;
 pub mod export;
 mod gocompat;

@@ -689,7 +689,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// A parsed document, the same for JSON and YAML, so one checker serves
 /// both and can report every wrong value (serde's typed decoding would stop
 /// at the first).
-enum Node {
+pub(crate) enum Node {
     Null,
     Bool(bool),
     Int(i128),
@@ -702,7 +702,7 @@ enum Node {
 
 /// A map key: a string, or whatever else YAML allows (described, plus its
 /// source text when it is a plain scalar, for locating it).
-enum Key {
+pub(crate) enum Key {
     Str(String),
     Other { found: String, raw: Option<String> },
 }
@@ -791,7 +791,11 @@ impl Node {
 
 /// Parses text into a [`Node`], turning syntax errors into
 /// [`OverridesError::Syntax`] with the parser's line and column.
-fn parse_tree(text: &str, format: FileFormat, file: &str) -> Result<Node, OverridesError> {
+pub(crate) fn parse_tree(
+    text: &str,
+    format: FileFormat,
+    file: &str,
+) -> Result<Node, OverridesError> {
     let syntax = |line: Option<usize>, column: Option<usize>, detail: String| {
         OverridesError::Syntax(SourceError {
             file: file.to_owned(),
@@ -840,18 +844,18 @@ fn strip_position(message: &str, line: usize, column: usize) -> String {
 /// Finds where keys are in the source text. The parsers do not keep
 /// positions, so this scans for the key as a quoted or plain map key
 /// followed by `:`; good enough to point a person at the right line.
-struct Locator<'a> {
+pub(crate) struct Locator<'a> {
     text: &'a str,
     format: FileFormat,
 }
 
 impl<'a> Locator<'a> {
-    fn new(text: &'a str, format: FileFormat) -> Self {
+    pub(crate) fn new(text: &'a str, format: FileFormat) -> Self {
         Locator { text, format }
     }
 
     /// The byte offset of the first `key:` at or after `from`.
-    fn find_key(&self, from: usize, key: &str) -> Option<usize> {
+    pub(crate) fn find_key(&self, from: usize, key: &str) -> Option<usize> {
         if key.is_empty() {
             return None;
         }
@@ -890,7 +894,7 @@ impl<'a> Locator<'a> {
     }
 
     /// The 1-based line and column (in characters) of a byte offset.
-    fn line_col(&self, at: Option<usize>) -> (Option<usize>, Option<usize>) {
+    pub(crate) fn line_col(&self, at: Option<usize>) -> (Option<usize>, Option<usize>) {
         let Some(at) = at else { return (None, None) };
         let Some(before) = self.text.get(..at) else {
             return (None, None);

@@ -59,6 +59,10 @@ pub struct TemplateSet {
     html: BTreeMap<String, OnceLock<gotmpl::html::Template>>,
     warnings: Vec<LoadWarning>,
     limits: RenderLimits,
+    /// Go errors on a missing field of the legacy path's struct data, and
+    /// prints `<no value>` (`""` in HTML) for a missing key of the map data
+    /// Error Overrides templates get.
+    missing_key: MissingKey,
 }
 
 impl std::fmt::Debug for TemplateSet {
@@ -185,6 +189,23 @@ impl TemplateSet {
         files: impl IntoIterator<Item = TemplateFile>,
         limits: RenderLimits,
     ) -> Result<Self, LoadError> {
+        Self::build(files, limits, MissingKey::Error)
+    }
+
+    /// The same files, executed with Go's rules for map data: a missing key
+    /// prints `<no value>` (text/template) or nothing (html/template) where
+    /// this set fails. Error Overrides give their templates a map.
+    pub(crate) fn for_map_data(&self) -> Result<Self, LoadError> {
+        let mut set = Self::build(self.files.clone(), self.limits, MissingKey::Invalid)?;
+        set.dir.clone_from(&self.dir);
+        Ok(set)
+    }
+
+    fn build(
+        files: impl IntoIterator<Item = TemplateFile>,
+        limits: RenderLimits,
+        missing_key: MissingKey,
+    ) -> Result<Self, LoadError> {
         let mut files: Vec<TemplateFile> = files
             .into_iter()
             .filter(|f| is_template_name(&f.name))
@@ -222,12 +243,12 @@ impl TemplateSet {
         }
 
         let mut text = gotmpl::Template::new("")
-            .missing_key(MissingKey::Error)
+            .missing_key(missing_key)
             .max_range_iters(limits.max_range_iterations)
             .funcs(gocompat::funcs());
         for (name, tree) in &trees {
             let mut tree = (**tree).clone();
-            gocompat::rewrite_actions(&mut tree, gocompat::PRINT);
+            gocompat::rewrite_actions(&mut tree, print_action(missing_key));
             text = text.add_parse_tree(name, tree);
         }
         let html = trees.keys().map(|n| (n.clone(), OnceLock::new())).collect();
@@ -249,6 +270,7 @@ impl TemplateSet {
             html,
             warnings,
             limits,
+            missing_key,
         };
         if let Some(max) = limits.max_template_calls {
             set.check_template_calls(max)?;
@@ -348,12 +370,18 @@ impl TemplateSet {
         let cell = self.html.get(name)?;
         Some(cell.get_or_init(|| {
             let mut t = gotmpl::html::Template::new(name)
-                .missing_key(MissingKey::Error)
+                .missing_key(self.missing_key)
                 .max_range_iters(self.limits.max_range_iterations)
                 .funcs(gocompat::funcs());
             for callee in self.call_closure(&[name.to_owned()]) {
                 let mut tree = (*self.trees[&callee]).clone();
-                gocompat::rewrite_actions(&mut tree, gocompat::PRINT_DATA);
+                gocompat::rewrite_actions(
+                    &mut tree,
+                    match self.missing_key {
+                        MissingKey::Invalid => gocompat::PRINT_MAP_DATA,
+                        _ => gocompat::PRINT_DATA,
+                    },
+                );
                 gocompat::html_eval_args(&mut tree);
                 t = match t.add_parse_tree(&callee, tree) {
                     Ok(t) => t,
@@ -675,6 +703,15 @@ fn unassembled_template(name: &str) -> gotmpl::html::Template {
 
 /// Parses one file into its named trees: the file's own body under its base
 /// name, plus its `define`s, with gotmpl applying Go's in-file rules.
+/// The function every action's value goes through on the XML path: map
+/// data (Error Overrides, [`TemplateSet::for_map_data`]) prints as a Go map.
+fn print_action(missing_key: MissingKey) -> &'static str {
+    match missing_key {
+        MissingKey::Invalid => gocompat::PRINT_MAP_DATA,
+        _ => gocompat::PRINT,
+    }
+}
+
 fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceError> {
     let to_source_error = |e: TemplateError| gocompat::parse_error(&file.name, e);
     if let Some(u) = crate::blocks::check_blocks(&file.text) {

@@ -82,11 +82,28 @@ pub enum Rule {
     /// An `override_messages` entry with a field other than `code` and
     /// `message` (a typo such as `mesage`).
     OverrideUnknownField,
+    /// An Error Overrides key the gateway skips (not `403` or `4xx`), two
+    /// keys for one status, or a rules file that does not load.
+    ErrorOverrideKey,
+    /// A `message_pattern` Go's RE2 rejects: the gateway skips the rule.
+    ErrorOverridePattern,
+    /// An inline body template that does not parse: the gateway skips the rule.
+    ErrorOverrideTemplate,
+    /// A rule whose template is not loaded: the gateway drops the request.
+    ErrorOverrideMissingTemplate,
+    /// A body that looks like a template but lacks `{{.`: sent literally.
+    ErrorOverrideLiteralBody,
+    /// A rule after one without criteria in the same list: never used.
+    ErrorOverrideShadowed,
+    /// A flag the gateway never sets.
+    ErrorOverrideUnknownFlag,
+    /// A `status_code` outside 100-999: the gateway drops the connection.
+    ErrorOverrideStatus,
 }
 
 impl Rule {
     /// Every rule, in the order of the documentation's table.
-    pub const ALL: [Rule; 19] = [
+    pub const ALL: [Rule; 27] = [
         Rule::ParseError,
         Rule::NoTemplates,
         Rule::MissingErrorJson,
@@ -106,6 +123,14 @@ impl Rule {
         Rule::OverrideEmpty,
         Rule::OverrideType,
         Rule::OverrideUnknownField,
+        Rule::ErrorOverrideKey,
+        Rule::ErrorOverridePattern,
+        Rule::ErrorOverrideTemplate,
+        Rule::ErrorOverrideMissingTemplate,
+        Rule::ErrorOverrideLiteralBody,
+        Rule::ErrorOverrideShadowed,
+        Rule::ErrorOverrideUnknownFlag,
+        Rule::ErrorOverrideStatus,
     ];
 
     /// The stable kebab-case id (`invalid-json`).
@@ -130,6 +155,14 @@ impl Rule {
             Rule::OverrideEmpty => "override-empty",
             Rule::OverrideType => "override-type",
             Rule::OverrideUnknownField => "override-unknown-field",
+            Rule::ErrorOverrideKey => "error-override-key",
+            Rule::ErrorOverridePattern => "error-override-pattern",
+            Rule::ErrorOverrideTemplate => "error-override-template",
+            Rule::ErrorOverrideMissingTemplate => "error-override-missing-template",
+            Rule::ErrorOverrideLiteralBody => "error-override-literal-body",
+            Rule::ErrorOverrideShadowed => "error-override-shadowed",
+            Rule::ErrorOverrideUnknownFlag => "error-override-unknown-flag",
+            Rule::ErrorOverrideStatus => "error-override-status",
         }
     }
 
@@ -145,7 +178,12 @@ impl Rule {
             | Rule::InvalidXml
             | Rule::OverrideUnknownId
             | Rule::OverrideCodeRange
-            | Rule::OverrideType => Severity::Error,
+            | Rule::OverrideType
+            | Rule::ErrorOverrideKey
+            | Rule::ErrorOverridePattern
+            | Rule::ErrorOverrideTemplate
+            | Rule::ErrorOverrideMissingTemplate
+            | Rule::ErrorOverrideStatus => Severity::Error,
             Rule::NonTykField
             | Rule::UnknownCodeTemplate
             | Rule::MissingErrorXml
@@ -155,12 +193,15 @@ impl Rule {
             | Rule::NotLoadedByGateway
             | Rule::EditorLeftover
             | Rule::OverrideEmpty
-            | Rule::OverrideUnknownField => Severity::Warning,
+            | Rule::OverrideUnknownField
+            | Rule::ErrorOverrideLiteralBody
+            | Rule::ErrorOverrideShadowed
+            | Rule::ErrorOverrideUnknownFlag => Severity::Warning,
         }
     }
 
     /// Whether the rule is about the overrides file (`--overrides` or
-    /// `--tyk-conf`) rather than the template folder.
+    /// `--tyk-conf`) or an API definition, rather than the template folder.
     pub fn is_about_overrides(self) -> bool {
         matches!(
             self,
@@ -169,6 +210,14 @@ impl Rule {
                 | Rule::OverrideEmpty
                 | Rule::OverrideType
                 | Rule::OverrideUnknownField
+                | Rule::ErrorOverrideKey
+                | Rule::ErrorOverridePattern
+                | Rule::ErrorOverrideTemplate
+                | Rule::ErrorOverrideMissingTemplate
+                | Rule::ErrorOverrideLiteralBody
+                | Rule::ErrorOverrideShadowed
+                | Rule::ErrorOverrideUnknownFlag
+                | Rule::ErrorOverrideStatus
         )
     }
 

@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod error_override_checks;
 mod finding;
 mod folder;
 mod override_checks;
@@ -60,6 +61,11 @@ pub struct ValidateOptions {
     pub profile: Profile,
     /// Make every warning an error.
     pub strict: bool,
+    /// A folder of API definitions whose Error Overrides rules are checked
+    /// (default: the tyk.conf's `app_path`, when it is a folder; the
+    /// tyk.conf's own `error_overrides` are checked whenever `tyk_conf` is
+    /// given).
+    pub apis: Option<PathBuf>,
 }
 
 impl ValidateOptions {
@@ -134,7 +140,11 @@ pub fn validate(opts: &ValidateOptions) -> Result<Report, ValidateError> {
             names_checked: true,
             failed_files: &loaded.failed,
         };
-        check_set(&Arc::new(set), &options, &scope, &mut out);
+        let set = Arc::new(set);
+        check_set(&set, &options, &scope, &mut out);
+        error_override_checks::check(opts, Some(&set), &mut out);
+    } else {
+        error_override_checks::check(opts, None, &mut out);
     }
     let mut findings = out.findings;
     if opts.strict {

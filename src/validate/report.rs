@@ -547,6 +547,38 @@ fn rule_help(rule: Rule) -> (&'static str, &'static str) {
             "An override field other than code and message (a typo such as mesage): the gateway ignores it.",
             "Fix the field name.",
         ),
+        Rule::ErrorOverrideKey => (
+            "An error_overrides key the gateway skips (not a status such as 403 or a class such as 4xx), two keys for one status (the gateway keeps one at random), or a rules file that does not load.",
+            "Write the key as 403 or 4xx (lower-case x); merge duplicate keys; fix the file at the line given.",
+        ),
+        Rule::ErrorOverridePattern => (
+            "A message_pattern Go's RE2 rejects (look-ahead, back-references, a syntax error): the gateway skips the rule.",
+            "Fix the pattern; RE2 has no look-around or back-references.",
+        ),
+        Rule::ErrorOverrideTemplate => (
+            "An inline body template that does not parse: the gateway skips the rule.",
+            "Fix the template syntax in the body.",
+        ),
+        Rule::ErrorOverrideMissingTemplate => (
+            "A rule names a template that is not loaded (or a message-only rule finds no error.<ext> upstream): the gateway panics and drops the connection.",
+            "Add the template file (its name must start with error) or fix the name.",
+        ),
+        Rule::ErrorOverrideLiteralBody => (
+            "A body that looks like a template but has no {{. (a space or trim marker after the braces): the gateway sends it literally.",
+            "Write {{.Message}} with no space after the braces.",
+        ),
+        Rule::ErrorOverrideShadowed => (
+            "A rule after a rule without match criteria in the same list: it is never used.",
+            "Move the catch-all rule last, or give it criteria.",
+        ),
+        Rule::ErrorOverrideUnknownFlag => (
+            "A match flag the gateway never sets (flags are compared as written): the rule never matches by flag.",
+            "Use one of the gateway's flags (AKI, RLT, QEX, URS ...).",
+        ),
+        Rule::ErrorOverrideStatus => (
+            "A status_code outside 100-999: the gateway's WriteHeader panics and the connection is dropped (on the upstream path only above 999; 0 and below keep the upstream status).",
+            "Use a status_code of 100-599, or 0 to keep the original.",
+        ),
     }
 }
 

@@ -2,6 +2,7 @@
 //! results to exit codes (0 ok, 1 a finding or fallback, 2 could not run).
 
 mod catalogue;
+mod error_overrides;
 mod export;
 mod render;
 mod serve;

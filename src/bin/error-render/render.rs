@@ -25,8 +25,8 @@ pub struct Args {
     #[arg(
         long,
         value_name = "N",
-        required_unless_present = "id",
-        conflicts_with = "id"
+        required_unless_present_any = ["id", "upstream_status"],
+        conflicts_with_all = ["id", "upstream_status"]
     )]
     code: Option<u16>,
     /// The error message (default: the code's default message).
@@ -54,9 +54,12 @@ pub struct Args {
     /// and close_connections are read from it.
     #[arg(long, value_name = "FILE")]
     tyk_conf: Option<PathBuf>,
-    /// Print one JSON object (status, headers, body, template, outcome, error).
+    /// Print one JSON object (status, headers, body, template, outcome,
+    /// error; with Error Overrides also header_lines, route and matched).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    eo: Box<crate::error_overrides::Args>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -74,6 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..ConfigLayer::default()
     };
     let loaded = crate::settings::resolve(&crate::settings::builder(args.config.clone(), flags))?;
+    let eo = crate::error_overrides::Plan::new(&args.eo, loaded.config.tyk_conf.as_deref())?;
     let req = ErrorRequest {
         code: args.code,
         message: args.message.clone(),
@@ -103,6 +107,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if let Some(plan) = eo {
+        let request = crate::error_overrides::Request {
+            code: args.code,
+            message: args.message.clone(),
+            id: args.id.clone(),
+            content_type: args.content_type.clone(),
+            json: args.json,
+        };
+        return plan.run(renderer.set().clone(), renderer.options(), &request);
+    }
     let rendered = renderer.render(&req).context("cannot render this error")?;
     let mut stdout = std::io::stdout().lock();
     if args.json {

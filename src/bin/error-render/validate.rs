@@ -37,6 +37,11 @@ pub struct Args {
     /// Treat warnings as errors (exit 1 on any finding).
     #[arg(long)]
     strict: bool,
+    /// A folder of API definitions whose Error Overrides rules are checked
+    /// (default: the tyk.conf's app_path; the tyk.conf's own rules are
+    /// checked with --tyk-conf).
+    #[arg(long, value_name = "DIR")]
+    apis: Option<PathBuf>,
 }
 
 /// Report formats.
@@ -82,6 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         tyk_conf: config.tyk_conf,
         profile: config.profile,
         strict: args.strict,
+        apis: args.apis,
     };
     // Could not run: main prints the error and exits 2.
     let report = validate(&opts)?;
