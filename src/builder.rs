@@ -106,7 +106,23 @@ impl Renderer {
                 .into_iter()
                 .map(|p| format!("override_messages: {p}")),
         );
-        let renderer = Renderer::new(Arc::new(set), config.render_options(overrides));
+        let set = Arc::new(set);
+        let rules = crate::error_overrides::service::LiveRules::load(
+            Arc::clone(&set),
+            config.tyk_conf.as_deref(),
+            config.apis_dir().as_deref(),
+            config.profile,
+            config.hide_generator_header,
+            config.close_connections,
+        )
+        .map_err(ReloadError::new)?;
+        warnings.extend(rules.warnings().iter().cloned());
+        let mut options = config.render_options(overrides);
+        // A tyk.conf with rules describes a 5.13+ gateway, which ignores
+        // `override_messages`.
+        options.ignore_overrides =
+            config.ignores_overrides(rules.overrides().gateway_rules().is_some());
+        let renderer = Renderer::new(set, options).with_error_overrides(Arc::new(rules));
         Ok((renderer, warnings))
     }
 }
@@ -122,6 +138,13 @@ impl RendererBuilder {
     /// `close_connections` and `override_messages` from.
     pub fn tyk_conf(mut self, path: impl Into<PathBuf>) -> Self {
         self.sources.flags.tyk_conf = Some(path.into());
+        self
+    }
+
+    /// The API definitions folder whose Error Overrides apply by API id
+    /// (default: the tyk.conf's `app_path` when it names a folder).
+    pub fn apis(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.sources.flags.apis = Some(dir.into());
         self
     }
 

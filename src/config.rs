@@ -298,6 +298,9 @@ layer! {
         /// `close_connections` and `override_messages` from.
         tyk_conf: PathBuf = env "TYK_CONF", default "none",
             "A tyk.conf: `template_path` (relative to the tyk.conf's folder), `hide_generator_header`, `close_connections`, `override_messages`.";
+        /// The API definitions folder (Error Overrides per API).
+        apis: PathBuf = env "APIS", default "tyk.conf `app_path` when it names a folder, else none",
+            "A folder of API definitions (classic JSON, OAS JSON or YAML) whose Error Overrides the service applies by API id (`api` parameter). See [Error Overrides](error-overrides.md#service).";
         /// The gateway release whose escaping to reproduce.
         profile: Profile = env "PROFILE", default "`5.15`",
             "The gateway release whose escaping to reproduce: `5.15` or `5.14`.";
@@ -312,8 +315,8 @@ layer! {
         strict_tyk: bool = env "STRICT_TYK", default "`false`",
             "Templates get only `{{.Message}}` (no `StatusCode`, catalogue fields or request context).";
         /// Ignore override messages, as recent gateway releases do.
-        ignore_overrides: bool = env "IGNORE_OVERRIDES", default "`false`",
-            "Ignore `override_messages`, as gateway 5.0.9-5.0.15, 5.2.4-5.2.6 and 5.3.0+ do.";
+        ignore_overrides: bool = env "IGNORE_OVERRIDES", default "`false`; `true` when the tyk.conf has `error_overrides`",
+            "Ignore `override_messages`, as gateway 5.0.9-5.0.15, 5.2.4-5.2.6 and 5.3.0+ do. A tyk.conf with `error_overrides` (gateway 5.13+) ignores them unless this is set to `false` explicitly.";
         /// Messages for codes rendered without one: code → message.
         default_messages: BTreeMap<Scalar, String> = env "DEFAULT_MESSAGES",
             default "catalogue, then reason phrase",
@@ -681,6 +684,9 @@ pub struct Config {
     pub overrides: Option<PathBuf>,
     /// The tyk.conf, if any.
     pub tyk_conf: Option<PathBuf>,
+    /// The API definitions folder given (`apis`), if any; see
+    /// [`Config::apis_dir`] for the tyk.conf's `app_path` default.
+    pub apis: Option<PathBuf>,
     /// Escaping profile.
     pub profile: Profile,
     /// Leave out `X-Generator`.
@@ -691,6 +697,10 @@ pub struct Config {
     pub strict_tyk: bool,
     /// Ignore override messages.
     pub ignore_overrides: bool,
+    /// Whether `ignore_overrides` was set explicitly (by a config file, the
+    /// environment or a flag) rather than left to its default: a tyk.conf
+    /// with `error_overrides` turns the default to `true`.
+    pub ignore_overrides_explicit: bool,
     /// Messages for codes rendered without one.
     pub default_messages: BTreeMap<u16, String>,
     /// Status rewrite rules.
@@ -717,11 +727,13 @@ impl Default for Config {
             templates: PathBuf::from(DEFAULT_TEMPLATES),
             overrides: None,
             tyk_conf: None,
+            apis: None,
             profile: Profile::default(),
             hide_generator_header: false,
             close_connections: false,
             strict_tyk: false,
             ignore_overrides: false,
+            ignore_overrides_explicit: false,
             default_messages: BTreeMap::new(),
             status_rewrites: StatusRewrites::default(),
             headers: ExtraHeaders::default(),
@@ -1130,11 +1142,13 @@ impl Config {
             templates: layer.templates.unwrap_or(d.templates),
             overrides: layer.overrides,
             tyk_conf: layer.tyk_conf,
+            apis: layer.apis,
             profile: layer.profile.unwrap_or(d.profile),
             hide_generator_header: layer.hide_generator_header.unwrap_or(false),
             close_connections: layer.close_connections.unwrap_or(false),
             strict_tyk: layer.strict_tyk.unwrap_or(false),
             ignore_overrides: layer.ignore_overrides.unwrap_or(false),
+            ignore_overrides_explicit: layer.ignore_overrides.is_some(),
             default_messages,
             status_rewrites: rewrites,
             headers: ExtraHeaders {
@@ -1162,12 +1176,32 @@ impl Config {
     }
 
     /// The files and folders whose changes call for a reload: the template
-    /// folder, the overrides file and the tyk.conf.
+    /// folder, the overrides file, the tyk.conf and the API definitions
+    /// folder.
     pub fn watch_paths(&self) -> Vec<PathBuf> {
         let mut paths = vec![self.templates.clone()];
         paths.extend(self.overrides.clone());
         paths.extend(self.tyk_conf.clone());
+        paths.extend(self.apis_dir());
         paths
+    }
+
+    /// The API definitions folder: `apis`, else the tyk.conf's `app_path`
+    /// (relative to the tyk.conf's folder) when it names a folder.
+    pub fn apis_dir(&self) -> Option<PathBuf> {
+        crate::error_overrides::service::apis_dir(self.apis.as_deref(), self.tyk_conf.as_deref())
+    }
+
+    /// Whether `override_messages` are ignored for a load whose tyk.conf
+    /// has (`true`) or lacks Error Overrides rules: a 5.13+ gateway ignores
+    /// them, so a tyk.conf with rules does too unless `ignore_overrides`
+    /// was set explicitly.
+    pub fn ignores_overrides(&self, tyk_conf_has_rules: bool) -> bool {
+        if self.ignore_overrides_explicit {
+            self.ignore_overrides
+        } else {
+            self.ignore_overrides || tyk_conf_has_rules
+        }
     }
 }
 

@@ -269,6 +269,8 @@ pub struct Renderer {
     set: Arc<TemplateSet>,
     options: RenderOptions,
     compiled: Arc<Compiled>,
+    /// This generation's Error Overrides rules, loaded with the templates.
+    error_overrides: Option<Arc<crate::error_overrides::service::LiveRules>>,
 }
 
 /// The bundled templates, parsed once for the whole process (they never
@@ -503,7 +505,24 @@ impl Renderer {
             set,
             options,
             compiled,
+            error_overrides: None,
         }
+    }
+
+    /// This renderer with the Error Overrides rules loaded beside its
+    /// templates (so a reload swaps both together).
+    #[must_use]
+    pub fn with_error_overrides(
+        mut self,
+        rules: Arc<crate::error_overrides::service::LiveRules>,
+    ) -> Self {
+        self.error_overrides = Some(rules);
+        self
+    }
+
+    /// The Error Overrides rules of this generation, if loaded.
+    pub fn error_overrides(&self) -> Option<&Arc<crate::error_overrides::service::LiveRules>> {
+        self.error_overrides.as_ref()
     }
 
     /// Loads the set in `dir` and renders with default options.

@@ -197,10 +197,23 @@ impl Rule {
     }
 }
 
-/// Whether the loader reads an entry of the template folder by this name:
-/// a template (`error*`) or Kubernetes' `..data` link.
+/// Whether the loader reads an entry of a watched folder by this name: a
+/// template (`error*`), an API definition (`*.json`, `*.yaml`, `*.yml`, for
+/// the API folder; in the template folder such a file costs one needless
+/// reload at most) or Kubernetes' `..data` link.
 fn is_loaded_name(name: &OsStr) -> bool {
-    name == OsStr::new("..data") || name.to_str().is_some_and(crate::set::is_template_name)
+    name == OsStr::new("..data")
+        || name.to_str().is_some_and(|n| {
+            crate::set::is_template_name(n) || is_api_definition_name(n)
+        })
+}
+
+/// Whether the API folder's loader reads a file by this name.
+fn is_api_definition_name(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .and_then(OsStr::to_str)
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "json" | "yaml" | "yml"))
 }
 
 /// Whether a file name is an editor's or tool's temporary, whose changes

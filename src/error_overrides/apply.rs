@@ -133,7 +133,7 @@ impl Route {
 }
 
 /// The rule that applied.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Matched {
     /// `api` or `gateway`.
     pub scope: super::Scope,

@@ -28,6 +28,7 @@ mod compile;
 pub mod flags;
 mod re2;
 mod rules;
+pub mod service;
 pub mod source;
 mod wire;
 

@@ -41,7 +41,11 @@ pub async fn status(State(state): State<AppState>) -> Response {
     let set = snap.renderer.set();
     let counts = state.store.counts();
     let files: Vec<&str> = set.files().iter().map(|f| f.name.as_str()).collect();
-    let warnings: Vec<String> = set.warnings().iter().map(ToString::to_string).collect();
+    let mut warnings: Vec<String> = set.warnings().iter().map(ToString::to_string).collect();
+    // Error Overrides compile warnings are load warnings too.
+    if let Some(rules) = snap.renderer.error_overrides() {
+        warnings.extend(rules.warnings().iter().cloned());
+    }
     json_response(&json!({
         "generation": snap.generation,
         "loaded_at": rfc3339(snap.loaded_at),

@@ -41,6 +41,10 @@ pub struct Args {
     /// and override_messages are read from it.
     #[arg(long, value_name = "FILE")]
     tyk_conf: Option<PathBuf>,
+    /// A folder of API definitions whose Error Overrides apply by API id
+    /// [default: the tyk.conf's app_path when it names a folder].
+    #[arg(long, value_name = "DIR")]
+    apis: Option<PathBuf>,
     /// A config file (.yaml, .yml or .json) [env: ERROR_RENDER_CONFIG].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -91,6 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         templates: args.templates,
         overrides: args.overrides,
         tyk_conf: args.tyk_conf,
+        apis: args.apis,
         ..ConfigLayer::default()
     };
     let loaded = crate::settings::builder(args.config, flags).resolve()?;
