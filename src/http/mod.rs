@@ -18,6 +18,8 @@ pub mod negotiate;
 pub mod ops;
 pub mod preview;
 pub mod routes;
+mod rules;
+mod upstream;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,7 +27,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::response::IntoResponse;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -154,6 +156,7 @@ fn build_router(state: AppState, ops_routes: bool, rendering: bool) -> Router {
     router = if rendering {
         router
             .route("/render", any(routes::render_root))
+            .route("/render/upstream", op(post(upstream::render_upstream)))
             .route("/render/{code}", any(routes::render_code))
             .fallback(routes::fallback)
     } else {

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::ApiError;
 use super::negotiate::{Format, is_indifferent, negotiate};
+use super::rules::{Decision, RuleAsk};
 use crate::escape::Profile;
 use crate::render::{ErrorRequest, RenderError};
 use crate::store::Snapshot;
@@ -34,10 +35,10 @@ pub async fn render_code(State(state): State<AppState>, req: Request) -> Respons
             .path()
             .strip_prefix("/render/")
             .ok_or(ApiError::NotFound)?;
-        let mut ask = query_ask(req.uri().query())?;
+        let (mut ask, rules) = query_ask(req.uri().query())?;
         ask.code = Some(parse_code(raw)?);
         ask.content_type = render_content_type(ask.content_type, req.headers());
-        finish(&state, &state.store.current(), ask, req.headers(), route)
+        finish(&state, &state.store.current(), ask, &rules, req.headers(), route)
     })();
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -48,17 +49,17 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
     let route = "render";
     let result = async {
         let (parts, body) = req.into_parts();
-        let mut ask = if parts.method == Method::POST {
+        let (mut ask, rules) = if parts.method == Method::POST {
             json_ask(&state, body).await?
         } else {
-            let ask = query_ask(parts.uri.query())?;
+            let (ask, rules) = query_ask(parts.uri.query())?;
             if ask.code.is_none() && ask.id.is_none() {
                 return Err(ApiError::NoCode);
             }
-            ask
+            (ask, rules)
         };
         ask.content_type = render_content_type(ask.content_type, &parts.headers);
-        finish(&state, &state.store.current(), ask, &parts.headers, route)
+        finish(&state, &state.store.current(), ask, &rules, &parts.headers, route)
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -99,7 +100,7 @@ fn ingress_nginx(
         content_type: format.request_content_type().map(str::to_owned),
         ..ErrorRequest::default()
     };
-    finish(state, &snap, ask, headers, "ingress-nginx")
+    finish(state, &snap, ask, &RuleAsk::default(), headers, "ingress-nginx")
 }
 
 fn traefik(
@@ -133,7 +134,7 @@ fn traefik(
         content_type: format.request_content_type().map(str::to_owned),
         ..ErrorRequest::default()
     };
-    finish(state, &snap, ask, headers, "traefik")
+    finish(state, &snap, ask, &RuleAsk::default(), headers, "traefik")
 }
 
 /// `/{status}` or `/{status}.{ext}`: a path of one segment starting with a
@@ -194,8 +195,9 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// `/render`'s parameters from a query string.
-fn query_ask(query: Option<&str>) -> Result<ErrorRequest, ApiError> {
+fn query_ask(query: Option<&str>) -> Result<(ErrorRequest, RuleAsk), ApiError> {
     let mut ask = ErrorRequest::default();
+    let mut rules = RuleAsk::default();
     for (name, value) in parse_query(query.unwrap_or(""))? {
         match name.as_str() {
             "code" => ask.code = Some(parse_code(&value)?),
@@ -203,11 +205,13 @@ fn query_ask(query: Option<&str>) -> Result<ErrorRequest, ApiError> {
             "id" => ask.id = Some(value),
             "content_type" => ask.content_type = Some(value),
             "profile" => ask.profile = Some(parse_profile(&value)?),
+            "api" => rules.api = Some(value),
+            "flag" => rules.flag = Some(value),
             // Proxies add their own parameters (Traefik's `{url}`): ignore.
             _ => {}
         }
     }
-    Ok(ask)
+    Ok((ask, rules))
 }
 
 fn parse_profile(value: &str) -> Result<Profile, ApiError> {
@@ -247,9 +251,12 @@ struct RenderBody {
     id: Option<String>,
     content_type: Option<String>,
     profile: Option<String>,
+    api: Option<String>,
+    flag: Option<String>,
+    template_data: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
-async fn json_ask(state: &AppState, body: Body) -> Result<ErrorRequest, ApiError> {
+async fn json_ask(state: &AppState, body: Body) -> Result<(ErrorRequest, RuleAsk), ApiError> {
     let bytes = super::read_body(state, body, state.config.limits.max_body_bytes).await?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
     let body: RenderBody = serde_json::from_str(text)
@@ -261,14 +268,20 @@ async fn json_ask(state: &AppState, body: Body) -> Result<ErrorRequest, ApiError
     if code.is_none() && body.id.is_none() {
         return Err(ApiError::NoCode);
     }
-    Ok(ErrorRequest {
+    let rules = RuleAsk {
+        api: body.api,
+        flag: body.flag,
+        template_data: body.template_data.unwrap_or_default(),
+    };
+    let ask = ErrorRequest {
         code,
         id: body.id,
         message: body.message,
         content_type: body.content_type,
         profile: body.profile.as_deref().map(parse_profile).transpose()?,
         fields: Vec::new(),
-    })
+    };
+    Ok((ask, rules))
 }
 
 /// The request-context fields and the headers they come from. Authorization
@@ -289,6 +302,7 @@ fn finish(
     state: &AppState,
     snap: &Snapshot,
     mut req: ErrorRequest,
+    rules: &RuleAsk,
     headers: &HeaderMap,
     route: &'static str,
 ) -> Result<Response, ApiError> {
@@ -316,6 +330,12 @@ fn finish(
             .collect();
     }
 
+    let no_response = match super::rules::gateway_error(state, snap, &req, rules, route)? {
+        Decision::Answered(response) => return Ok(response),
+        Decision::Legacy => false,
+        Decision::NoResponse => true,
+    };
+
     let started = Instant::now();
     let mut rendered = snap.renderer.reply(&req).map_err(|e| match e {
         RenderError::UnknownId { id } => ApiError::UnknownId(truncate(&id)),
@@ -325,9 +345,14 @@ fn finish(
     let took = started.elapsed();
 
     let status = config.status_rewrites.apply(rendered.status);
-    state
-        .metrics
-        .record_render(status, rendered.outcome.as_str(), took);
+    // Where a rule makes the gateway drop the connection, the service
+    // answers the legacy render, counted apart.
+    let outcome = if no_response {
+        "no_response"
+    } else {
+        rendered.outcome.as_str()
+    };
+    state.metrics.record_render(status, outcome, took);
     if let Some(error) = &rendered.error {
         tracing::warn!(
             route,

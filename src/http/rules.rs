@@ -1,0 +1,216 @@
+//! Error Overrides in the service: the render routes' `api`, `flag` and
+//! `template_data`, a rule's response written to HTTP (every header line in
+//! order, duplicates kept), and `no_response` turned into the legacy render
+//! of the original error, since a service must answer where the gateway
+//! drops the connection.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::error_overrides::service::LiveRules;
+use crate::error_overrides::{self, ApiRules, GatewayError, Outcome, Route, flags};
+use crate::render::ErrorRequest;
+use crate::store::Snapshot;
+
+/// What the render routes take for Error Overrides.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct RuleAsk {
+    /// The API whose rules apply (its id in the API folder).
+    pub api: Option<String>,
+    /// The classification flag (`AKI`, `RLT` ...); any text.
+    pub flag: Option<String>,
+    /// The classification's template data (`InvalidParams`).
+    pub template_data: BTreeMap<String, serde_json::Value>,
+}
+
+/// What applying the rules to a gateway error decided.
+pub(crate) enum Decision {
+    /// A rule answered: send this.
+    Answered(Response),
+    /// No rules, or none matched: render the legacy way.
+    Legacy,
+    /// The gateway would drop the connection: render the legacy way, and
+    /// count the outcome as `no_response`.
+    NoResponse,
+}
+
+/// The API's rules for `ask.api`; an unknown id is the caller's mistake.
+pub(crate) fn api_rules<'a>(
+    rules: &'a LiveRules,
+    api: Option<&str>,
+) -> Result<Option<&'a ApiRules>, ApiError> {
+    let Some(id) = api else {
+        return Ok(None);
+    };
+    rules.api(id).map(Some).ok_or_else(|| {
+        let known: Vec<&str> = rules.api_ids().collect();
+        ApiError::BadParameter {
+            name: "api",
+            message: if known.is_empty() {
+                format!(
+                    "no API {:?}: no API definitions are loaded (set `apis`, or `app_path` in the tyk.conf)",
+                    truncate(id)
+                )
+            } else {
+                format!(
+                    "no API {:?} in the API folder; the ids there are {}",
+                    truncate(id),
+                    known.join(", ")
+                )
+            },
+        }
+    })
+}
+
+/// Applies the generation's rules to a gateway error, as a 5.13+ gateway.
+pub(crate) fn gateway_error(
+    state: &AppState,
+    snap: &Snapshot,
+    req: &ErrorRequest,
+    ask: &RuleAsk,
+    route: &'static str,
+) -> Result<Decision, ApiError> {
+    let Some(rules) = snap.renderer.error_overrides().filter(|r| r.active()) else {
+        if ask.api.is_some() {
+            return Err(ApiError::BadParameter {
+                name: "api",
+                message: "no Error Overrides rules are loaded: give a tyk.conf with \
+                          error_overrides or an API folder (`apis`)"
+                    .into(),
+            });
+        }
+        return Ok(Decision::Legacy);
+    };
+    let api = api_rules(rules, ask.api.as_deref())?;
+    // Unknown ids and bad codes are answered by the legacy path's errors.
+    let Ok(resolved) = snap.renderer.resolve(req) else {
+        return Ok(Decision::Legacy);
+    };
+    let flag = ask.flag.clone().or_else(|| {
+        let id = req
+            .id
+            .clone()
+            .or_else(|| resolved.entry.as_ref().map(|e| e.id.clone()))?;
+        flags::flag_for(&id).map(|f| f.flag.clone())
+    });
+    let err = GatewayError {
+        code: i64::from(resolved.code),
+        message: resolved.message,
+        flag,
+        template_data: ask.template_data.clone(),
+        preset_headers: Vec::new(),
+        content_type: req.content_type.clone(),
+    };
+    let started = Instant::now();
+    let response = rules.overrides().gateway_error(api, &err);
+    let took = started.elapsed();
+    if response.route == Route::Legacy && response.outcome == Outcome::Ok {
+        return Ok(Decision::Legacy);
+    }
+    match to_http(&response) {
+        Some(http) => {
+            state
+                .metrics
+                .record_render(http.status().as_u16(), response.outcome.as_str(), took);
+            log_exec(&response, route);
+            Ok(Decision::Answered(http))
+        }
+        None => {
+            warn_no_response(rules, &response, route);
+            Ok(Decision::NoResponse)
+        }
+    }
+}
+
+/// A rule's response as HTTP, or `None` where the gateway sends none (the
+/// outcome `no_response`, or a status HTTP cannot carry as a final one).
+pub(crate) fn to_http(response: &error_overrides::Response) -> Option<Response> {
+    if response.outcome == Outcome::NoResponse {
+        return None;
+    }
+    // A 1xx status is informational in HTTP, never a final response.
+    let status = u16::try_from(response.status)
+        .ok()
+        .filter(|s| (200..=999).contains(s))
+        .and_then(|s| StatusCode::from_u16(s).ok())?;
+    let mut out = Response::new(Body::from(response.body.clone()));
+    *out.status_mut() = status;
+    let headers = out.headers_mut();
+    for (name, value) in &response.header_lines {
+        // Framing and hop-by-hop headers belong to this connection, which
+        // hyper frames itself.
+        if ["connection", "content-length", "transfer-encoding"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
+        {
+            continue;
+        }
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            // `append`: a rule's duplicate lines (Tyk's second
+            // `X-Generator`) are all sent.
+            (Ok(name), Ok(value)) => {
+                headers.append(name, value);
+            }
+            _ => tracing::debug!(name, "a rule's header cannot be sent over HTTP; left out"),
+        }
+    }
+    Some(out)
+}
+
+fn log_exec(response: &error_overrides::Response, route: &'static str) {
+    if let Some(error) = &response.error {
+        tracing::warn!(
+            route,
+            status = response.status,
+            outcome = response.outcome.as_str(),
+            rule_route = response.route.as_str(),
+            error = %error,
+            "an Error Overrides template failed part-way"
+        );
+    }
+}
+
+/// Logs, once per rule and generation, that a rule makes the gateway drop
+/// the connection.
+pub(crate) fn warn_no_response(
+    rules: &LiveRules,
+    response: &error_overrides::Response,
+    route: &'static str,
+) {
+    let why = response
+        .error
+        .clone()
+        .unwrap_or_else(|| format!("status {} is not a final HTTP status", response.status));
+    let first = response
+        .matched
+        .as_ref()
+        .is_none_or(|m| rules.first_no_response(m));
+    let rule = response
+        .matched
+        .as_ref()
+        .map(|m| format!("{:?} {} #{}", m.scope, m.key, m.index))
+        .unwrap_or_default();
+    if first {
+        tracing::warn!(
+            route,
+            rule,
+            reason = %why,
+            "the gateway drops the connection for this rule (no_response); answering the legacy render of the original error"
+        );
+    } else {
+        tracing::debug!(route, rule, reason = %why, "no_response; legacy render");
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(64).collect()
+}
