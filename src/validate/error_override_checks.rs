@@ -39,6 +39,7 @@ pub(crate) fn check(opts: &ValidateOptions, set: Option<&Arc<TemplateSet>>, out:
                 let dir = conf.parent().unwrap_or(Path::new("")).join(app_path);
                 apis = dir.is_dir().then_some(dir);
             }
+            ignored_messages(conf, &g, out);
             sources.push((Scope::Gateway, g.source));
         }
     }
@@ -66,6 +67,46 @@ pub(crate) fn check(opts: &ValidateOptions, set: Option<&Arc<TemplateSet>>, out:
     for (scope, source) in &sources {
         check_source(*scope, source, set, out);
     }
+}
+
+/// `override_messages` beside `error_overrides`: the gateway that reads the
+/// rules (5.13+) does not apply the messages.
+fn ignored_messages(
+    conf: &Path,
+    g: &crate::error_overrides::source::GatewayRules,
+    out: &mut Collector,
+) {
+    let file = conf.display().to_string();
+    out.checked(Rule::ErrorOverrideIgnoredMessages, Some(&file));
+    if g.source.rules.is_empty() {
+        return;
+    }
+    let Ok(text) = std::fs::read_to_string(conf) else {
+        return;
+    };
+    let Ok(serde_json::Value::Object(root)) = serde_json::from_str::<serde_json::Value>(&text)
+    else {
+        return;
+    };
+    let has_messages = root
+        .get("override_messages")
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|m| !m.is_empty());
+    if !has_messages {
+        return;
+    }
+    let loc = crate::overrides::Locator::new(&text, crate::overrides::FileFormat::Json);
+    let (line, column) = loc.line_col(loc.find_key(0, "override_messages"));
+    out.push(
+        Finding::new(
+            Rule::ErrorOverrideIgnoredMessages,
+            Some(file),
+            "override_messages beside error_overrides: a 5.13+ gateway does not apply them \
+             (and error-render ignores them unless ignore_overrides: false is set); write them \
+             as message-only error_overrides rules instead",
+        )
+        .at(line, column),
+    );
 }
 
 fn check_source(

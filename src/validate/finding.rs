@@ -99,11 +99,14 @@ pub enum Rule {
     ErrorOverrideUnknownFlag,
     /// A `status_code` outside 100-999: the gateway drops the connection.
     ErrorOverrideStatus,
+    /// `override_messages` beside `error_overrides`: a 5.13+ gateway does
+    /// not apply them.
+    ErrorOverrideIgnoredMessages,
 }
 
 impl Rule {
     /// Every rule, in the order of the documentation's table.
-    pub const ALL: [Rule; 27] = [
+    pub const ALL: [Rule; 28] = [
         Rule::ParseError,
         Rule::NoTemplates,
         Rule::MissingErrorJson,
@@ -131,6 +134,7 @@ impl Rule {
         Rule::ErrorOverrideShadowed,
         Rule::ErrorOverrideUnknownFlag,
         Rule::ErrorOverrideStatus,
+        Rule::ErrorOverrideIgnoredMessages,
     ];
 
     /// The stable kebab-case id (`invalid-json`).
@@ -163,6 +167,7 @@ impl Rule {
             Rule::ErrorOverrideShadowed => "error-override-shadowed",
             Rule::ErrorOverrideUnknownFlag => "error-override-unknown-flag",
             Rule::ErrorOverrideStatus => "error-override-status",
+            Rule::ErrorOverrideIgnoredMessages => "error-override-ignored-messages",
         }
     }
 
@@ -196,7 +201,8 @@ impl Rule {
             | Rule::OverrideUnknownField
             | Rule::ErrorOverrideLiteralBody
             | Rule::ErrorOverrideShadowed
-            | Rule::ErrorOverrideUnknownFlag => Severity::Warning,
+            | Rule::ErrorOverrideUnknownFlag
+            | Rule::ErrorOverrideIgnoredMessages => Severity::Warning,
         }
     }
 
@@ -218,6 +224,7 @@ impl Rule {
                 | Rule::ErrorOverrideShadowed
                 | Rule::ErrorOverrideUnknownFlag
                 | Rule::ErrorOverrideStatus
+                | Rule::ErrorOverrideIgnoredMessages
         )
     }
 

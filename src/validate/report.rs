@@ -579,6 +579,10 @@ fn rule_help(rule: Rule) -> (&'static str, &'static str) {
             "A status_code outside 100-999: the gateway's WriteHeader panics and the connection is dropped (on the upstream path only above 999; 0 and below keep the upstream status).",
             "Use a status_code of 100-599, or 0 to keep the original.",
         ),
+        Rule::ErrorOverrideIgnoredMessages => (
+            "override_messages in a tyk.conf that has error_overrides: that is a 5.13+ gateway, which does not apply override_messages (error-render ignores them too unless ignore_overrides: false is set explicitly).",
+            "Move the messages into error_overrides rules (a message-only rule per code), or remove them.",
+        ),
     }
 }
 
