@@ -18,7 +18,7 @@ pub mod negotiate;
 pub mod ops;
 pub mod preview;
 pub mod routes;
-mod rules;
+pub(crate) mod rules;
 mod upstream;
 
 use std::future::Future;

@@ -302,7 +302,7 @@ enum Prepared {
 
 /// Runs `work` on a blocking thread under the preview's render permit, and
 /// answers within `timeout`.
-async fn run_limited<T: Send + 'static>(
+pub(super) async fn run_limited<T: Send + 'static>(
     state: &AppState,
     timeout: Duration,
     work: impl FnOnce() -> T + Send + 'static,
@@ -408,7 +408,7 @@ fn parse_profile(value: &str) -> Result<Profile, ApiError> {
     })
 }
 
-fn bad_query(e: QueryRejection) -> ApiError {
+pub(super) fn bad_query(e: QueryRejection) -> ApiError {
     ApiError::BadParameter {
         name: "query",
         message: e.body_text(),

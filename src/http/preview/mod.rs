@@ -13,6 +13,8 @@
 //! | `POST /preview/signin` | Form `token=...`: sets the sign-in cookie. |
 //! | `GET /preview/assets/{file}` | `app.js`, `style.css`. |
 //! | `GET /preview/api/catalogue` | Every entry rendered as JSON and XML, the findings, the files. |
+//! | `GET /preview/api/rules[?api=ID]` | The Error Overrides rules in order, and every catalogue entry through them. |
+//! | `POST /preview/api/rules` | Pasted rules tried on an error or an upstream response. |
 //! | `GET /preview/events` | Server-sent events: the generation and last reload failure, on change. |
 //! | `GET /preview/render?code=...` | The `render --json` envelope from the live set. |
 //! | `POST /preview/render` | The envelope from inline templates, under strict limits. |
@@ -23,6 +25,7 @@ mod auth;
 mod events;
 mod guard;
 mod inline;
+mod rules;
 
 use std::sync::Arc;
 
@@ -81,6 +84,12 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/preview/assets/{file}", get(assets::asset))
         .route("/preview/api/catalogue", get(api::catalogue))
+        .route(
+            "/preview/api/rules",
+            get(rules::view)
+                .post(rules::test)
+                .fallback(|m: Method| not_allowed(m, "GET, HEAD, POST")),
+        )
         .route("/preview/events", get(events::events))
         .route(
             "/preview/render",
