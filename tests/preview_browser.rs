@@ -318,6 +318,7 @@ async fn preview_page_in_headless_chromium() {
             hostile_message_and_template_do_not_run(&browser).await;
             template_saved_on_disk_shows_without_reload(&server, &browser).await;
             dark_mode_and_phone_screenshots(&server, &browser).await;
+            rule_view_and_rule_tester(&browser).await;
         })
     };
     let result = steps.await;
@@ -664,4 +665,57 @@ async fn dark_mode_and_phone_screenshots(server: &Server, browser: &Browser) {
     browser.screenshot("catalogue-phone.png").await;
     open(server, browser, "#playground").await;
     browser.screenshot("playground-phone.png").await;
+}
+
+/// The Error Overrides view lists the live rules and what each catalogue
+/// entry gets; the playground's rule tester answers pasted rules.
+async fn rule_view_and_rule_tester(browser: &Browser) {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("tyk.conf");
+    std::fs::write(
+        &conf,
+        r#"{"error_overrides": {"403": [{"match": {"flag": "AKI"}, "response": {"status_code": 418, "body": "teapot"}}]}}"#,
+    )
+    .unwrap();
+    let server = Server::start(
+        &format!("tyk_conf: {}\n", conf.display()),
+        &[("error.json", BUNDLED_ERROR_JSON)],
+        false,
+    )
+    .await;
+    open(&server, browser, "#rules").await;
+    browser
+        .wait_for(
+            "the rule view to list the rule and the entries",
+            "document.querySelectorAll('#rules-list li').length === 1 \
+             && document.querySelectorAll('#rules-entries li').length > 100",
+        )
+        .await;
+    assert!(browser.text("#rules-list").await.contains("\"403\"[0]"));
+    let aki = browser
+        .text("#rules-entries li[data-id='403-access-to-this-api-has-been-disallowed']")
+        .await;
+    assert!(aki.contains("418"), "{aki}");
+    assert!(aki.contains("gateway \"403\"[0]"), "{aki}");
+    browser.screenshot("rules").await;
+
+    open(&server, browser, "#playground").await;
+    browser.clear("#rt-rules").await;
+    browser
+        .type_into(
+            "#rt-rules",
+            r#"{"404": [{"response": {"status_code": 410, "body": "gone"}}]}"#,
+        )
+        .await;
+    browser.clear("#rt-code").await;
+    browser.type_into("#rt-code", "404").await;
+    browser.click("#rt-run").await;
+    browser
+        .wait_for(
+            "the rule tester's answer",
+            "document.querySelector('#rt-status').textContent === '410'",
+        )
+        .await;
+    assert_eq!(browser.text("#rt-body-out").await, "gone");
+    assert!(browser.text("#rt-match").await.contains("\"404\"[0]"));
 }

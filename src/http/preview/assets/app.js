@@ -412,6 +412,14 @@
       (e.kind === 'override_id' ? ids : published).append(o);
     }
     select.append(published, ids);
+    // The rule tester takes published entries (each with the flag the
+    // gateway sets for it).
+    for (const e of entries) {
+      if (e.kind === 'override_id') continue;
+      const o = el('option', null, `${e.code} ${e.message}`);
+      o.value = e.id;
+      $('rt-entry').append(o);
+    }
   }
 
   function entryById(id) {
@@ -583,12 +591,113 @@
   // ---------------------------------------------------------------- views
 
   function showView() {
-    const playground = location.hash === '#playground';
-    $('catalogue-view').hidden = playground;
-    $('playground-view').hidden = !playground;
-    $('tab-catalogue').removeAttribute('aria-current');
-    $('tab-playground').removeAttribute('aria-current');
-    $(playground ? 'tab-playground' : 'tab-catalogue').setAttribute('aria-current', 'page');
+    const view = location.hash === '#playground' ? 'playground' : location.hash === '#rules' ? 'rules' : 'catalogue';
+    for (const name of ['catalogue', 'playground', 'rules']) {
+      $(`${name}-view`).hidden = name !== view;
+      $(`tab-${name}`).removeAttribute('aria-current');
+    }
+    $(`tab-${view}`).setAttribute('aria-current', 'page');
+    if (view === 'rules') loadRules();
+  }
+
+  // ---------------------------------------------------------------- rules
+
+  /** The rule that answered, or why none did. */
+  function matchText(matched, why) {
+    if (matched) return `rule ${matched.scope} "${matched.key}"[${matched.index}]`;
+    return why || 'no rule';
+  }
+
+  async function loadRules() {
+    const apiId = $('rules-api').value;
+    let data;
+    try {
+      data = await api(`/preview/api/rules${apiId ? `?api=${encodeURIComponent(apiId)}` : ''}`);
+    } catch (e) {
+      $('rules-state').textContent = e.message;
+      return;
+    }
+    $('rules-state').textContent = `generation ${data.generation}`;
+    $('rules-none').hidden = Boolean(data.active);
+    const select = $('rules-api');
+    if (select.options.length === 1) {
+      for (const a of data.apis || []) select.append(new Option(a.id + (a.disabled ? ' (rules off)' : ''), a.id));
+    }
+    const chosen = (data.apis || []).find((a) => a.id === apiId);
+    const rules = [...(chosen ? chosen.rules : []), ...(data.gateway || [])];
+    $('rules-list').replaceChildren(...rules.map((r) => {
+      const li = el('li', 'rule');
+      li.append(el('code', 'rule-key', `${r.scope} "${r.key}"[${r.index}]`), ' ', el('span', 'pill', r.slot));
+      if (r.match) li.append(' ', el('code', 'rule-match', JSON.stringify(r.match)));
+      if (r.response) li.append(' → ', el('code', 'rule-response', JSON.stringify(r.response)));
+      return li;
+    }));
+    $('rules-entries').replaceChildren(...(data.entries || []).map((e) => {
+      const li = el('li', 'rule-entry');
+      const r = e.response;
+      li.dataset.id = e.id;
+      li.append(
+        el('span', 'code', String(e.code)),
+        ' ', el('code', 'entry-id', e.id),
+        ' ', el('span', 'pill', e.flag || 'no flag'),
+        ' → ', el('span', 'status', r.outcome === 'no_response' ? 'no response' : String(r.status)),
+        ' ', el('span', outcomeClass(r.outcome === 'ok' ? 'ok' : 'exec'), r.route),
+        ' ', el('span', 'muted small rule-why', matchText(r.matched, e.why_no_match)),
+      );
+      return li;
+    }));
+  }
+
+  async function runRuleTest() {
+    let rules;
+    let apiRules = {};
+    try {
+      rules = JSON.parse($('rt-rules').value || '{}');
+      if ($('rt-api-rules').value.trim()) apiRules = JSON.parse($('rt-api-rules').value);
+    } catch (e) {
+      showRuleError(`The rules are not JSON: ${e.message}`);
+      return;
+    }
+    const code = Number($('rt-code').value);
+    const body = { rules, api_rules: apiRules };
+    if ($('rt-kind').value === 'upstream') {
+      body.upstream = { status: code, body: $('rt-body').value };
+    } else {
+      const entry = $('rt-entry').value;
+      body.error = entry ? { id: entry } : { code, message: $('rt-message').value };
+      if ($('rt-flag').value) body.error.flag = $('rt-flag').value;
+    }
+    let out;
+    try {
+      out = await api('/preview/api/rules', { method: 'POST', body: JSON.stringify(body) });
+    } catch (e) {
+      showRuleError(e.message);
+      return;
+    }
+    const r = out.response;
+    $('rt-error').hidden = !r.error;
+    $('rt-error-text').textContent = r.error || '';
+    $('rt-status').textContent = r.outcome === 'no_response' ? 'no response' : String(r.status);
+    const outcome = $('rt-outcome');
+    outcome.textContent = r.outcome;
+    outcome.className = outcomeClass(r.outcome === 'ok' ? 'ok' : 'exec');
+    $('rt-route').textContent = r.route;
+    $('rt-match').textContent = matchText(r.matched, out.why_no_match);
+    $('rt-warnings').replaceChildren(...(out.warnings || []).map((w) => el('li', '', w)));
+    const dl = $('rt-headers');
+    dl.replaceChildren();
+    for (const [name, value] of r.header_lines) dl.append(el('dt', '', name), el('dd', '', value));
+    $('rt-body-out').textContent = r.body;
+  }
+
+  function showRuleError(message) {
+    $('rt-error').hidden = false;
+    $('rt-error-text').textContent = message;
+  }
+
+  function setupRules() {
+    $('rules-api').addEventListener('change', loadRules);
+    $('rt-run').addEventListener('click', runRuleTest);
   }
 
   // ---------------------------------------------------------------- live
@@ -621,6 +730,7 @@
   function start() {
     setupCatalogue();
     setupPlayground();
+    setupRules();
     window.addEventListener('hashchange', showView);
     showView();
     loadCatalogue().then(() => scheduleRender(0));
