@@ -203,9 +203,9 @@ impl Rule {
 /// reload at most) or Kubernetes' `..data` link.
 fn is_loaded_name(name: &OsStr) -> bool {
     name == OsStr::new("..data")
-        || name.to_str().is_some_and(|n| {
-            crate::set::is_template_name(n) || is_api_definition_name(n)
-        })
+        || name
+            .to_str()
+            .is_some_and(|n| crate::set::is_template_name(n) || is_api_definition_name(n))
 }
 
 /// Whether the API folder's loader reads a file by this name.

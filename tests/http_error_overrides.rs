@@ -136,7 +136,9 @@ async fn render_routes_apply_an_apis_rules_by_api() {
 
     let r = client()
         .post(server.url("/render"))
-        .json(&serde_json::json!({"code": 404, "api": "a1", "template_data": {"InvalidParams": "x"}}))
+        .json(
+            &serde_json::json!({"code": 404, "api": "a1", "template_data": {"InvalidParams": "x"}}),
+        )
         .send()
         .await
         .unwrap();
@@ -148,7 +150,10 @@ async fn render_routes_apply_an_apis_rules_by_api() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    assert!(r.text().await.unwrap().contains("a1"), "names the known ids");
+    assert!(
+        r.text().await.unwrap().contains("a1"),
+        "names the known ids"
+    );
 }
 
 #[tokio::test]
@@ -187,8 +192,9 @@ async fn no_response_rule_answers_the_legacy_render_and_is_counted() {
     }
     let m = metrics(&server).await;
     assert!(
-        m.lines()
-            .any(|l| l.contains("outcome=\"no_response\"") && l.contains("409") && l.ends_with(" 2")),
+        m.lines().any(|l| l.contains("outcome=\"no_response\"")
+            && l.contains("409")
+            && l.ends_with(" 2")),
         "{m}"
     );
 }
@@ -309,12 +315,7 @@ async fn a_reload_swaps_rules_and_a_broken_rule_file_keeps_the_last_good_set() {
 #[tokio::test]
 async fn the_watcher_follows_the_api_folder() {
     let (dir, conf) = gateway(GATEWAY_RULES, "");
-    let server = Server::start(
-        &format!("tyk_conf: {}\n", conf.display()),
-        &TEMPLATES,
-        true,
-    )
-    .await;
+    let server = Server::start(&format!("tyk_conf: {}\n", conf.display()), &TEMPLATES, true).await;
     let mut reloads = server.state.store.subscribe();
     let before = *reloads.borrow_and_update();
     let api = dir.path().join("apis/a1.json");
@@ -362,7 +363,8 @@ async fn compile_warnings_are_load_warnings_at_status() {
 /// ignores `override_messages`.
 #[test]
 fn override_messages_beside_rules_are_ignored_unless_asked_for() {
-    let extra = r#""override_messages": {"auth.key_not_found": {"code": 401, "message": "Invalid key"}}, "#;
+    let extra =
+        r#""override_messages": {"auth.key_not_found": {"code": 401, "message": "Invalid key"}}, "#;
     let (_dir, conf) = gateway(GATEWAY_RULES, extra);
     let req = ErrorRequest::id("auth.key_not_found");
     let message = |r: Renderer| r.resolve(&req).unwrap().message;

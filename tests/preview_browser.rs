@@ -697,7 +697,7 @@ async fn rule_view_and_rule_tester(browser: &Browser) {
         .await;
     assert!(aki.contains("418"), "{aki}");
     assert!(aki.contains("gateway \"403\"[0]"), "{aki}");
-    browser.screenshot("rules").await;
+    browser.screenshot("rules.png").await;
 
     open(&server, browser, "#playground").await;
     browser.clear("#rt-rules").await;

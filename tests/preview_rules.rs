@@ -17,7 +17,8 @@ const TYK_CONF: &str = r#"{
     }
 }"#;
 
-const API: &str = r#"{"api_id": "a1", "error_overrides": {"4xx": [{"response": {"status_code": 451}}]}}"#;
+const API: &str =
+    r#"{"api_id": "a1", "error_overrides": {"4xx": [{"response": {"status_code": 451}}]}}"#;
 
 async fn start(extra: &str) -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -65,7 +66,12 @@ async fn rules_view_lists_rules_in_order_and_every_entry_through_them() {
     let gateway = view["gateway"].as_array().unwrap();
     let order: Vec<(String, i64)> = gateway
         .iter()
-        .map(|r| (r["key"].as_str().unwrap().to_owned(), r["index"].as_i64().unwrap()))
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                r["index"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         order,
@@ -96,7 +102,10 @@ async fn rules_view_lists_rules_in_order_and_every_entry_through_them() {
     // A 404 entry: no rule for it.
     let nf = entries.iter().find(|e| e["code"] == 404).unwrap();
     assert!(
-        nf["why_no_match"].as_str().unwrap().contains("no rule for 404"),
+        nf["why_no_match"]
+            .as_str()
+            .unwrap()
+            .contains("no rule for 404"),
         "{nf}"
     );
 
@@ -154,7 +163,10 @@ async fn rule_tester_applies_pasted_rules_and_explains_misses() {
     .await;
     assert_eq!(out["response"]["route"], "legacy");
     assert!(
-        out["why_no_match"].as_str().unwrap().contains("flag \"AKI\""),
+        out["why_no_match"]
+            .as_str()
+            .unwrap()
+            .contains("flag \"AKI\""),
         "{out}"
     );
     assert!(out["warnings"].to_string().contains("4XX"), "{out}");
@@ -171,7 +183,9 @@ async fn rule_tester_applies_pasted_rules_and_explains_misses() {
 
     let r = test(json!({"rules": {}})).await;
     assert_eq!(r.status().as_u16(), 400);
-    let many: Vec<Value> = (0..300).map(|_| json!({"response": {"status_code": 401}})).collect();
+    let many: Vec<Value> = (0..300)
+        .map(|_| json!({"response": {"status_code": 401}}))
+        .collect();
     let r = test(json!({"rules": {"403": many}, "error": {"code": 403}})).await;
     assert_eq!(r.status().as_u16(), 400);
 }

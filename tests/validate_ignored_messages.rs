@@ -44,5 +44,8 @@ fn override_messages_alone_or_rules_alone_are_fine() {
         )
         .is_empty()
     );
-    assert!(findings(r#"{"error_overrides": {"403": [{"response": {"status_code": 401}}]}}"#).is_empty());
+    assert!(
+        findings(r#"{"error_overrides": {"403": [{"response": {"status_code": 401}}]}}"#)
+            .is_empty()
+    );
 }

@@ -38,7 +38,14 @@ pub async fn render_code(State(state): State<AppState>, req: Request) -> Respons
         let (mut ask, rules) = query_ask(req.uri().query())?;
         ask.code = Some(parse_code(raw)?);
         ask.content_type = render_content_type(ask.content_type, req.headers());
-        finish(&state, &state.store.current(), ask, &rules, req.headers(), route)
+        finish(
+            &state,
+            &state.store.current(),
+            ask,
+            &rules,
+            req.headers(),
+            route,
+        )
     })();
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -59,7 +66,14 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
             (ask, rules)
         };
         ask.content_type = render_content_type(ask.content_type, &parts.headers);
-        finish(&state, &state.store.current(), ask, &rules, &parts.headers, route)
+        finish(
+            &state,
+            &state.store.current(),
+            ask,
+            &rules,
+            &parts.headers,
+            route,
+        )
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -100,7 +114,14 @@ fn ingress_nginx(
         content_type: format.request_content_type().map(str::to_owned),
         ..ErrorRequest::default()
     };
-    finish(state, &snap, ask, &RuleAsk::default(), headers, "ingress-nginx")
+    finish(
+        state,
+        &snap,
+        ask,
+        &RuleAsk::default(),
+        headers,
+        "ingress-nginx",
+    )
 }
 
 fn traefik(

@@ -40,8 +40,8 @@ struct UpstreamBody {
 /// `POST /render/upstream` `{api?, status, headers?, body?, content_type?}`.
 pub async fn render_upstream(State(state): State<AppState>, req: Request) -> Response {
     let result = async {
-        let bytes = super::read_body(&state, req.into_body(), state.config.limits.max_body_bytes)
-            .await?;
+        let bytes =
+            super::read_body(&state, req.into_body(), state.config.limits.max_body_bytes).await?;
         let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
         let ask: UpstreamBody = serde_json::from_str(text)
             .map_err(|e| ApiError::MalformedJson(super::error::json_problem(&e)))?;

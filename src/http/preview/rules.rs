@@ -225,7 +225,12 @@ pub(crate) async fn test(
         let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidUtf8("the body"))?;
         let t: TestBody = serde_json::from_str(text)
             .map_err(|e| ApiError::MalformedJson(crate::http::error::json_problem(&e)))?;
-        let count: usize = t.rules.values().chain(t.api_rules.values()).map(Vec::len).sum();
+        let count: usize = t
+            .rules
+            .values()
+            .chain(t.api_rules.values())
+            .map(Vec::len)
+            .sum();
         if count > MAX_TEST_RULES {
             return Err(ApiError::BadParameter {
                 name: "rules",
@@ -253,9 +258,8 @@ pub(crate) async fn test(
         let (response, why) = match (t.error, t.upstream) {
             (Some(e), None) => {
                 let mut err = match &e.id {
-                    Some(id) => flags::gateway_error_for(id).ok_or_else(|| {
-                        ApiError::UnknownId(id.chars().take(64).collect())
-                    })?,
+                    Some(id) => flags::gateway_error_for(id)
+                        .ok_or_else(|| ApiError::UnknownId(id.chars().take(64).collect()))?,
                     None => GatewayError {
                         code: e.code.ok_or(ApiError::NoCode)?,
                         message: e.message.clone().unwrap_or_default(),
