@@ -315,7 +315,7 @@ layer! {
         strict_tyk: bool = env "STRICT_TYK", default "`false`",
             "Templates get only `{{.Message}}` (no `StatusCode`, catalogue fields or request context).";
         /// Ignore override messages, as recent gateway releases do.
-        ignore_overrides: bool = env "IGNORE_OVERRIDES", default "`false`; `true` when the tyk.conf has `error_overrides`",
+        ignore_overrides: bool = env "IGNORE_OVERRIDES", default "false; true when the tyk.conf has `error_overrides`",
             "Ignore `override_messages`, as gateway 5.0.9-5.0.15, 5.2.4-5.2.6 and 5.3.0+ do. A tyk.conf with `error_overrides` (gateway 5.13+) ignores them unless this is set to `false` explicitly.";
         /// Messages for codes rendered without one: code → message.
         default_messages: BTreeMap<Scalar, String> = env "DEFAULT_MESSAGES",

@@ -142,6 +142,20 @@ impl ErrorOverrides {
         }
     }
 
+    /// No rules at all: every gateway error gets the legacy templates and
+    /// every upstream response passes unchanged. Cheaper than
+    /// [`new`](Self::new) with empty rules: the templates are not parsed a
+    /// second time for map data, which only a rule's template needs.
+    pub fn without_rules(set: Arc<TemplateSet>, options: Options) -> ErrorOverrides {
+        ErrorOverrides {
+            set,
+            map_set: None,
+            options,
+            gateway: RuleList::default(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// The templates.
     pub fn set(&self) -> &Arc<TemplateSet> {
         &self.set

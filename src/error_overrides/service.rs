@@ -63,16 +63,19 @@ impl LiveRules {
             .transpose()
             .map_err(|e| LiveRulesError::TykConf(e.to_string()))?;
         let rules = gateway.map(|g| g.source.rules).unwrap_or_default();
-        let mut active = !rules.is_empty();
-        let eo = ErrorOverrides::new(
-            set,
-            &rules,
-            Options {
-                profile,
-                hide_generator_header,
-                close_connections,
-            },
-        );
+        let active = !rules.is_empty() || apis.is_some();
+        let options = Options {
+            profile,
+            hide_generator_header,
+            close_connections,
+        };
+        // Without rules, skip compiling anything (a service that does not
+        // use Error Overrides pays nothing per reload).
+        let eo = if active {
+            ErrorOverrides::new(set, &rules, options)
+        } else {
+            ErrorOverrides::without_rules(set, options)
+        };
         let mut warnings: Vec<String> = eo
             .warnings()
             .iter()
@@ -80,7 +83,6 @@ impl LiveRules {
             .collect();
         let mut by_id = BTreeMap::new();
         if let Some(dir) = apis {
-            active = true;
             let sources = read_api_dir(dir).map_err(|errors| LiveRulesError::Apis {
                 dir: dir.to_owned(),
                 errors: errors
