@@ -146,6 +146,15 @@ fn traefik_and_ingress_nginx_recipes_use_the_protocols() {
         Some(10001)
     );
     assert_eq!(values["defaultBackend"]["enabled"].as_bool(), Some(true));
+    // The operations routes leave the port every unmatched request reaches.
+    let envs = values["defaultBackend"]["extraEnvs"]
+        .as_sequence()
+        .expect("extraEnvs is a list");
+    assert!(
+        envs.iter()
+            .any(|e| e["name"].as_str() == Some("ERROR_RENDER_ADMIN_LISTEN")),
+        "the ingress-nginx recipe moves /metrics and /status off the traffic port"
+    );
 }
 
 /// docs/recipes.md names, for every recipe under examples/, the test that
