@@ -80,32 +80,29 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod blocks;
-pub mod builder;
-pub mod catalogue;
 pub mod config;
+mod engine;
 pub mod error;
 pub mod error_overrides;
-pub mod escape;
 pub mod export;
-mod gocompat;
-mod gofmt;
 #[cfg(feature = "server")]
 pub mod http;
-#[cfg(feature = "server")]
-pub mod layer;
-pub mod limits;
-#[cfg(feature = "watch")]
 pub mod live;
-pub mod overrides;
 pub mod render;
-pub mod select;
-pub mod set;
-pub mod store;
-mod tree;
+mod sources;
 pub mod validate;
+
+// The module paths from before the folders, so that code written against
+// them keeps compiling while the crate moves to the new layout.
+use engine::{blocks, gocompat, gofmt, tree};
+pub use engine::{escape, limits, set};
+#[cfg(feature = "server")]
+pub use http::layer;
+pub use live::{builder, store};
 #[cfg(feature = "watch")]
-pub mod watch;
+pub use live::watch;
+pub use render::select;
+pub use sources::{catalogue, overrides};
 
 /// docs/embedding.md, whose examples run as doctests.
 #[cfg(all(doctest, feature = "server"))]

@@ -238,7 +238,7 @@ fn settings_table_is_the_declared_settings() {
         .filter(|row| !declared.contains(&(**row).to_owned()))
         .collect();
     panic!(
-        "docs/settings.md's settings table is not the declared one (src/config.rs).\n\
+        "docs/settings.md's settings table is not the declared one (src/config/mod.rs).\n\
          Declared but not documented so:\n{missing:#?}\n\
          Documented but not declared so:\n{stale:#?}\n\
          (Both empty: the rows are in another order.)\n\

@@ -13,6 +13,7 @@
 
 mod conn;
 pub mod error;
+pub mod layer;
 pub mod metrics;
 pub mod negotiate;
 pub mod ops;

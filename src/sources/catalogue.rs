@@ -58,7 +58,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The catalogue data compiled into this build (`data/catalogue.json`).
-pub const BUILTIN_JSON: &str = include_str!("../data/catalogue.json");
+pub const BUILTIN_JSON: &str = include_str!("../../data/catalogue.json");
 
 /// One published error: a status code and message with guidance.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -1,6 +1,8 @@
 //! Rendering an error into the response the gateway would send: status,
 //! headers and body, with an outcome that says how it went.
 
+pub mod select;
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -16,13 +18,13 @@ use crate::catalogue::{self, Catalogue, Entry};
 use crate::error::LoadError;
 use crate::escape::{self, Path, Profile};
 use crate::overrides::Overrides;
-use crate::select::{self, JSON_CONTENT_TYPE, Selector};
+use select::{JSON_CONTENT_TYPE, Selector};
 use crate::set::{TemplateFile, TemplateSet};
 
 /// The gateway's shipped `error.json`, byte for byte.
-pub const BUNDLED_ERROR_JSON: &str = include_str!("../templates/error.json");
+pub const BUNDLED_ERROR_JSON: &str = include_str!("../../templates/error.json");
 /// The gateway's shipped `error.xml`, byte for byte.
-pub const BUNDLED_ERROR_XML: &str = include_str!("../templates/error.xml");
+pub const BUNDLED_ERROR_XML: &str = include_str!("../../templates/error.xml");
 
 /// How a render went. The same words appear in the CLI, logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
