@@ -98,9 +98,9 @@ use engine::{blocks, gocompat, gofmt, tree};
 pub use engine::{escape, limits, set};
 #[cfg(feature = "server")]
 pub use http::layer;
-pub use live::{builder, store};
 #[cfg(feature = "watch")]
 pub use live::watch;
+pub use live::{builder, store};
 pub use render::select;
 pub use sources::{catalogue, overrides};
 

@@ -18,8 +18,8 @@ use crate::catalogue::{self, Catalogue, Entry};
 use crate::error::LoadError;
 use crate::escape::{self, Path, Profile};
 use crate::overrides::Overrides;
-use select::{JSON_CONTENT_TYPE, Selector};
 use crate::set::{TemplateFile, TemplateSet};
+use select::{JSON_CONTENT_TYPE, Selector};
 
 /// The gateway's shipped `error.json`, byte for byte.
 pub const BUNDLED_ERROR_JSON: &str = include_str!("../../templates/error.json");

@@ -16,7 +16,7 @@ use error_render::{RenderLimits, Renderer, TemplateFile, TemplateSet};
 use tower::ServiceExt as _;
 
 #[allow(dead_code)]
-#[path = "../examples/axum_layer.rs"]
+#[path = "../../examples/axum_layer.rs"]
 mod example;
 
 const JSON_404: &str = "{\n    \"error\": \"Not Found\"\n}";

@@ -8,16 +8,15 @@
 //! Needs nginx (`/usr/sbin/nginx`); `scripts/ci-deps.sh` installs it. The
 //! test fails, rather than skips, without it.
 
-mod common;
-mod recipe_support;
+use crate::common::recipe_support;
 
 use std::path::{Path, PathBuf};
 
 use error_render::Renderer;
 use recipe_support::{Response, documented_block, expected, free_port, request, run_documented};
 
-const RECIPE: &str = include_str!("../examples/nginx/nginx.conf");
-const README: &str = include_str!("../examples/nginx/README.md");
+const RECIPE: &str = include_str!("../../examples/nginx/nginx.conf");
+const README: &str = include_str!("../../examples/nginx/README.md");
 /// The documented prefix line, which the test points at a temp folder.
 const PREFIX_LINE: &str = "prefix=/var/lib/error-render-nginx";
 

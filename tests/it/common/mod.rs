@@ -1,6 +1,46 @@
-//! Helpers shared by the integration tests: raw HTTP/1.1, and the service
-//! running in-process.
-#![allow(dead_code)] // each test binary uses a part of these helpers
+//! Helpers shared by the integration tests: the binary and its outputs, free
+//! ports, raw HTTP/1.1, the service running in-process, and the proxy
+//! recipes' processes (`recipe_support`).
+#![allow(dead_code)] // each module (and the browser test) uses a part of these helpers
+
+#[cfg(feature = "cli")]
+pub mod recipe_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `error-render` binary cargo built for these tests.
+#[cfg(feature = "cli")]
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_error-render"))
+}
+
+/// The bundled template folder.
+pub fn templates() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")
+}
+
+/// Runs `cmd` to completion: exit code (-1 when killed by a signal), stdout
+/// and stderr, which must be UTF-8.
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("the command runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8(stdout).expect("stdout is UTF-8"),
+        String::from_utf8(stderr).expect("stderr is UTF-8"),
+    )
+}
+
+/// A port nothing listens on at the moment of the call, for a child
+/// process to bind.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("the bound address").port()
+}
 
 /// The body of a `Transfer-Encoding: chunked` response, chunks joined.
 pub fn dechunk(mut s: &str) -> String {
@@ -18,6 +58,7 @@ pub fn dechunk(mut s: &str) -> String {
 
 /// The service running in-process on 127.0.0.1:0 over a temp template
 /// folder; stopped (gracefully) when dropped.
+#[cfg(feature = "server")]
 pub struct TestServer {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
@@ -33,12 +74,14 @@ pub struct TestServer {
     _watch: Option<error_render::watch::WatchHandle>,
 }
 
+#[cfg(feature = "server")]
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
     }
 }
 
+#[cfg(feature = "server")]
 impl TestServer {
     /// Starts the service with settings from YAML (the template folder is a
     /// fresh temp folder holding `files`), reloading on file changes when

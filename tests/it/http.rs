@@ -16,9 +16,11 @@ use error_render::{ErrorRequest, Renderer};
 /// A per-code template that prints every request-context field.
 const CONTEXT_451: &str = r#"{"id":"{{.RequestID}}","uri":"{{.OriginalURI}}","ns":"{{.Namespace}}","ing":"{{.IngressName}}","svc":"{{.ServiceName}}","port":"{{.ServicePort}}","m":"{{.Message}}"}"#;
 
-mod common;
+use crate::common;
 
 use common::TestServer as Server;
+
+use crate::common::free_port;
 
 /// The bundled templates and a per-code template printing the context.
 const TEMPLATES: [(&str, &str); 3] = [
@@ -604,15 +606,6 @@ async fn status_reports_generation_and_last_reload_error() {
     assert_eq!(err["problems"][0]["line"], 3, "{v}");
     assert_eq!(v["reloads"]["failed"], 1);
     assert_eq!(get(&s.url("/render/404")).await.status().as_u16(), 404);
-}
-
-/// A port that was free a moment ago (the binary cannot report port 0).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Whether `GET /readyz` answers 200, with short timeouts.

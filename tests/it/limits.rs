@@ -3,7 +3,7 @@
 //! (preview) sets refuse recursion and oversized files before running; the
 //! service refuses slow and oversized requests with a 4xx, never a hang.
 
-mod common;
+use crate::common;
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};

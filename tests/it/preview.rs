@@ -2,7 +2,7 @@
 //! renders with their limits, the event stream, the optional token, and the
 //! page's security headers.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -3,8 +3,10 @@
 //! `./templates`), and that a missing folder is named with the ways to give
 //! one, through the real binary.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{run, templates};
 
 /// The binary run from `cwd`, with none of the settings that could name a
 /// folder inherited from the environment running the tests.
@@ -14,23 +16,6 @@ fn bin_in(cwd: &Path) -> Command {
         .env_remove("ERROR_RENDER_TEMPLATES")
         .env_remove("ERROR_RENDER_CONFIG");
     cmd
-}
-
-fn templates() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("the binary runs");
-    (
-        status.code().expect("an exit code"),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
 }
 
 /// The message names the folder (as given and in full) and every way to

@@ -7,8 +7,7 @@
 //! Needs Caddy (`/usr/bin/caddy`); `scripts/ci-deps.sh` installs it. The
 //! test fails, rather than skips, without it.
 
-mod common;
-mod recipe_support;
+use crate::common::recipe_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,8 +16,8 @@ use recipe_support::{
     Guard, Response, documented_block, expected, free_port, request, run_documented, spawn,
 };
 
-const RECIPE: &str = include_str!("../examples/caddy/Caddyfile");
-const README: &str = include_str!("../examples/caddy/README.md");
+const RECIPE: &str = include_str!("../../examples/caddy/Caddyfile");
+const README: &str = include_str!("../../examples/caddy/README.md");
 /// Where the demo site starts: the README says to delete from there on.
 const DEMO: &str = "# Demo only";
 

@@ -2,25 +2,10 @@
 //! gateway-error and upstream forms, `--json`'s header lines, route and
 //! match, and exit 1 when the gateway would drop the connection.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_error-render"))
-}
-
-fn templates() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::common::{bin, run, templates};
 
 /// A tyk.conf with gateway rules and an API folder beside it.
 fn gateway() -> tempfile::TempDir {

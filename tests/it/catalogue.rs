@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use error_render::catalogue::{Catalogue, reason_phrase};
 use error_render::overrides::GATEWAY_ERROR_IDS;
 
-const SEED: &str = include_str!("data/tyk-error-status-codes.txt");
+const SEED: &str = include_str!("../data/tyk-error-status-codes.txt");
 
 /// The seed's table rows: `code | message | action |`.
 fn seed_rows() -> Vec<(u16, String, String)> {

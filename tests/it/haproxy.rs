@@ -9,8 +9,7 @@
 //! Needs HAProxy (`/usr/sbin/haproxy`); `scripts/ci-deps.sh` installs it.
 //! The test fails, rather than skips, without it.
 
-mod common;
-mod recipe_support;
+use crate::common::recipe_support;
 
 use std::path::Path;
 use std::process::Command;
@@ -19,8 +18,8 @@ use recipe_support::{
     Response, documented_block, free_port, parse_response, request, run_documented, spawn,
 };
 
-const RECIPE: &str = include_str!("../examples/haproxy/haproxy.cfg");
-const README: &str = include_str!("../examples/haproxy/README.md");
+const RECIPE: &str = include_str!("../../examples/haproxy/haproxy.cfg");
+const README: &str = include_str!("../../examples/haproxy/README.md");
 /// The documented variable lines, which the test points at temp folders.
 const TEMPLATES_LINE: &str = "templates=/etc/tyk/templates";
 const OUT_LINE: &str = "out=/etc/haproxy/error-render";

@@ -2,10 +2,10 @@
 //! store's snapshot swap under concurrent renders, and SIGHUP on the real
 //! `error-render serve` binary.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use error_render::store::{ReloadError, Store};
 use error_render::watch::{self, ReloadEvent, WatchHandle};
 use error_render::{ErrorRequest, Renderer, TemplateFile, TemplateSet};
+
+use crate::common::free_port;
 
 /// How long any single wait for the watcher may take before the test fails.
 const WAIT: Duration = Duration::from_secs(10);
@@ -304,11 +306,6 @@ impl Server {
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
 }
 
 /// A minimal HTTP/1.1 GET; returns status and body.

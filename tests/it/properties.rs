@@ -11,7 +11,7 @@ use error_render::{
     ErrorRequest, Outcome, Profile, RenderOptions, Renderer, TemplateFile, TemplateSet,
 };
 
-#[path = "deviations/mod.rs"]
+#[path = "../deviations/mod.rs"]
 mod deviations;
 use deviations::{DEVIATIONS, Patch};
 use proptest::prelude::*;

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use error_render::config::{Config, ConfigLayer, Sources};
 use error_render::{LoadError, RenderLimits, TemplateSet};
 
+use crate::common::free_port;
+
 /// How long a load may take before the test calls it stuck.
 const STUCK: Duration = Duration::from_secs(5);
 
@@ -262,11 +264,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
 }
 
 fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {

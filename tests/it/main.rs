@@ -1,0 +1,53 @@
+//! The integration tests, one binary so that a change to the library links
+//! once: a module per concern, each behind the features the code it drives
+//! needs (`cli` for the `error-render` binary and the service over sockets,
+//! `server` for the tower layer). `tests/conformance.rs`,
+//! `tests/preview_browser.rs` and `tests/alloc.rs` (a counting global
+//! allocator) stay binaries of their own.
+
+mod common;
+
+#[cfg(feature = "cli")]
+mod caddy;
+mod catalogue;
+#[cfg(feature = "cli")]
+mod cli;
+#[cfg(feature = "cli")]
+mod cli_error_overrides;
+#[cfg(feature = "cli")]
+mod cli_templates;
+mod docs;
+mod error_overrides;
+mod error_overrides_properties;
+#[cfg(feature = "cli")]
+mod exposure;
+mod features;
+mod fuzz_regressions;
+#[cfg(feature = "cli")]
+mod haproxy;
+#[cfg(feature = "cli")]
+mod http;
+mod kubernetes;
+#[cfg(feature = "server")]
+mod layer;
+#[cfg(feature = "cli")]
+mod limits;
+#[cfg(feature = "cli")]
+mod loading;
+#[cfg(feature = "cli")]
+mod nginx;
+mod overrides;
+mod overrides_reader;
+#[cfg(feature = "cli")]
+mod preview;
+mod properties;
+#[cfg(feature = "cli")]
+mod readme;
+mod recipes;
+#[cfg(feature = "cli")]
+mod reload;
+#[cfg(feature = "cli")]
+mod sarif;
+#[cfg(feature = "cli")]
+mod validate;
+mod validate_error_overrides;
