@@ -2,8 +2,10 @@
 //! once: a module per concern, each behind the features the code it drives
 //! needs (`cli` for the `error-render` binary and the service over sockets,
 //! `server` for the tower layer). `tests/conformance.rs`,
-//! `tests/preview_browser.rs` and `tests/alloc.rs` (a counting global
-//! allocator) stay binaries of their own.
+//! `tests/preview_browser.rs`, `tests/alloc.rs` (a counting global
+//! allocator) and `tests/exposure.rs` (it times `/healthz` while the service
+//! parses hostile templates, so it must not share the process's cores with
+//! other modules' heavy tests) stay binaries of their own.
 
 mod common;
 
@@ -19,8 +21,6 @@ mod cli_templates;
 mod docs;
 mod error_overrides;
 mod error_overrides_properties;
-#[cfg(feature = "cli")]
-mod exposure;
 mod features;
 mod fuzz_regressions;
 #[cfg(feature = "cli")]

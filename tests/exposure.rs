@@ -17,7 +17,10 @@ use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::common::free_port;
+#[path = "it/common/mod.rs"]
+mod common;
+
+use common::free_port;
 
 /// How long any wait for the service may take before the test fails.
 const WAIT: Duration = Duration::from_secs(20);
