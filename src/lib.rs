@@ -85,6 +85,7 @@ mod engine;
 pub mod error;
 pub mod error_overrides;
 pub mod export;
+mod format;
 #[cfg(feature = "server")]
 pub mod http;
 pub mod live;
@@ -112,7 +113,8 @@ pub struct EmbeddingDocs;
 pub use builder::{BuildError, RendererBuilder};
 pub use catalogue::Catalogue;
 pub use error::{ExecError, LoadError, SourceError};
-pub use escape::{Path, Profile};
+pub use escape::Profile;
+pub use format::Format;
 #[cfg(feature = "server")]
 pub use layer::{ErrorLayer, RenderAs};
 pub use limits::RenderLimits;

@@ -75,41 +75,26 @@ impl<'de> serde::Deserialize<'de> for Profile {
     }
 }
 
-/// Which engine path a request takes: html/template for JSON, text/template
-/// for XML. Also decides which escaper the message goes through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Path {
-    /// The JSON path (html/template).
-    Json,
-    /// The XML path (text/template).
-    Xml,
-}
-
-impl Path {
-    /// The file extension of templates on this path.
-    pub fn ext(self) -> &'static str {
-        match self {
-            Path::Json => "json",
-            Path::Xml => "xml",
-        }
-    }
-}
+// The engine path a message is escaped for is the output format; the old
+// name stays for the code that still says `Path`.
+pub(crate) use crate::format::Format as Path;
+use crate::format::Format;
 
 /// Escapes a message for `path` the way `profile`'s gateway does for legacy
 /// templates.
-pub fn escape_message(message: &str, path: Path, profile: Profile) -> String {
+pub fn escape_message(message: &str, path: Format, profile: Profile) -> String {
     let mut out = String::with_capacity(message.len());
     escape_message_into(&mut out, message, path, profile);
     out
 }
 
 /// [`escape_message`], appended to `out` (no allocation of its own).
-pub fn escape_message_into(out: &mut String, message: &str, path: Path, profile: Profile) {
+pub fn escape_message_into(out: &mut String, message: &str, path: Format, profile: Profile) {
     match (path, profile) {
-        (Path::Json, Profile::V5_15) => json_escape_into(out, message),
-        (Path::Json, Profile::V5_14) => js_escape_into(out, message),
-        (Path::Xml, Profile::V5_15) => escape_html_into(out, message, true),
-        (Path::Xml, Profile::V5_14) => out.push_str(message),
+        (Format::Json, Profile::V5_15) => json_escape_into(out, message),
+        (Format::Json, Profile::V5_14) => js_escape_into(out, message),
+        (Format::Xml, Profile::V5_15) => escape_html_into(out, message, true),
+        (Format::Xml, Profile::V5_14) => out.push_str(message),
     }
 }
 
@@ -319,16 +304,16 @@ mod tests {
     #[test]
     fn profile_selects_escaper() {
         let m = "it's <b>";
-        assert_eq!(escape_message(m, Path::Json, Profile::V5_15), "it's <b>");
+        assert_eq!(escape_message(m, Format::Json, Profile::V5_15), "it's <b>");
         assert_eq!(
-            escape_message(m, Path::Json, Profile::V5_14),
+            escape_message(m, Format::Json, Profile::V5_14),
             "it\\'s \\u003Cb\\u003E"
         );
         assert_eq!(
-            escape_message(m, Path::Xml, Profile::V5_15),
+            escape_message(m, Format::Xml, Profile::V5_15),
             "it&#39;s &lt;b&gt;"
         );
-        assert_eq!(escape_message(m, Path::Xml, Profile::V5_14), m);
+        assert_eq!(escape_message(m, Format::Xml, Profile::V5_14), m);
     }
 
     #[test]

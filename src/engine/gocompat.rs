@@ -865,10 +865,10 @@ mod tests {
     use gotmpl::Value;
     use gotmpl::html::HTML;
 
-    use crate::escape::Path;
+    use crate::format::Format;
     use crate::set::{TemplateFile, TemplateSet};
 
-    fn render(text: &str, path: Path, message: &str) -> Result<String, String> {
+    fn render(text: &str, path: Format, message: &str) -> Result<String, String> {
         let set = TemplateSet::from_files([TemplateFile {
             name: "error.json".into(),
             text: text.into(),
@@ -888,27 +888,30 @@ mod tests {
     #[test]
     fn gotmpl_difference_template_call_without_data_gets_nil() {
         let text = r#"{{define "x"}}[{{.}}|{{.Message}}]{{end}}{{template "x"}}{{template "x" .}}"#;
-        assert_eq!(render(text, Path::Json, "m").unwrap(), "[|][{m}|m]");
+        assert_eq!(render(text, Format::Json, "m").unwrap(), "[|][{m}|m]");
         assert_eq!(
-            render(text, Path::Xml, "m").unwrap(),
+            render(text, Format::Xml, "m").unwrap(),
             "[<no value>|<no value>][{m}|m]"
         );
     }
 
     #[test]
     fn gotmpl_difference_len_rejects_trusted_html() {
-        assert_eq!(render("{{len .Message}}", Path::Json, "<b>").unwrap(), "3");
+        assert_eq!(
+            render("{{len .Message}}", Format::Json, "<b>").unwrap(),
+            "3"
+        );
     }
 
     #[test]
     fn gotmpl_difference_printf_q_rejects_trusted_html() {
         assert_eq!(
-            render(r#"{{printf "%q" .Message}}"#, Path::Xml, "a\"b").unwrap(),
+            render(r#"{{printf "%q" .Message}}"#, Format::Xml, "a\"b").unwrap(),
             r#""a\"b""#
         );
         // On the JSON path the result is a plain string, escaped again.
         assert_eq!(
-            render(r#"{{.Message | printf "%q"}}"#, Path::Json, "<b>").unwrap(),
+            render(r#"{{.Message | printf "%q"}}"#, Format::Json, "<b>").unwrap(),
             "&#34;&lt;b&gt;&#34;"
         );
     }
@@ -916,15 +919,15 @@ mod tests {
     #[test]
     fn gotmpl_difference_index_needs_an_index() {
         assert_eq!(
-            render("{{index .Message}}", Path::Json, "<b>").unwrap(),
+            render("{{index .Message}}", Format::Json, "<b>").unwrap(),
             "<b>"
         );
         assert_eq!(
-            render("{{.Message | index}}", Path::Xml, "<b>").unwrap(),
+            render("{{.Message | index}}", Format::Xml, "<b>").unwrap(),
             "<b>"
         );
         assert_eq!(
-            render("{{index .Message 0}}", Path::Xml, "<b>").unwrap(),
+            render("{{index .Message 0}}", Format::Xml, "<b>").unwrap(),
             "60"
         );
     }
@@ -933,7 +936,7 @@ mod tests {
     fn gotmpl_difference_slice_drops_trusted_html() {
         // Go keeps the named string type, so the slice is not escaped again.
         assert_eq!(
-            render("{{slice .Message 0 2}}", Path::Json, "<b>").unwrap(),
+            render("{{slice .Message 0 2}}", Format::Json, "<b>").unwrap(),
             "<b"
         );
     }
@@ -941,20 +944,20 @@ mod tests {
     #[test]
     fn gotmpl_difference_slice_inside_a_utf8_sequence_fails() {
         assert_eq!(
-            render("{{slice .Message 1 3}}", Path::Xml, "é日").unwrap(),
+            render("{{slice .Message 1 3}}", Format::Xml, "é日").unwrap(),
             "\u{FFFD}\u{FFFD}"
         );
     }
 
     #[test]
     fn gotmpl_difference_missing_field_prints_no_value() {
-        let err = render("{{.Nope}}", Path::Xml, "m").unwrap_err();
+        let err = render("{{.Nope}}", Format::Xml, "m").unwrap_err();
         assert!(err.contains("can't evaluate field Nope"), "{err}");
     }
 
     #[test]
     fn gotmpl_difference_undefined_function_found_only_at_execution() {
-        let err = render("{{shout .Message}}", Path::Json, "m").unwrap_err();
+        let err = render("{{shout .Message}}", Format::Json, "m").unwrap_err();
         assert!(err.contains("function \"shout\" not defined"), "{err}");
     }
 
@@ -974,8 +977,8 @@ mod tests {
     fn deviation_template_calls_nest_at_most_200_deep() {
         let text = r#"{{define "r"}}{{if .}}{{template "r" (slice . 1)}}{{end}}{{end}}{{template "r" .Message}}"#;
         // Each level is a call and an {{if}}: two of the 200.
-        assert!(render(text, Path::Xml, &"x".repeat(90)).is_ok());
-        let err = render(text, Path::Xml, &"x".repeat(250)).unwrap_err();
+        assert!(render(text, Format::Xml, &"x".repeat(90)).is_ok());
+        let err = render(text, Format::Xml, &"x".repeat(250)).unwrap_err();
         assert!(err.contains("nested deeper than 200 levels"), "{err}");
     }
 
@@ -994,7 +997,7 @@ mod tests {
         assert_eq!(
             render(
                 "<script>var e = {{.}};</script><p>{{.}}</p>",
-                Path::Json,
+                Format::Json,
                 "m"
             )
             .unwrap(),
@@ -1004,7 +1007,7 @@ mod tests {
 
     #[test]
     fn deviation_data_is_not_comparable() {
-        let err = render("{{eq . .}}", Path::Xml, "m").unwrap_err();
+        let err = render("{{eq . .}}", Format::Xml, "m").unwrap_err();
         assert!(err.contains("non-comparable"), "{err}");
     }
 
@@ -1012,7 +1015,7 @@ mod tests {
     fn deviation_cut_utf8_sequence_is_replaced() {
         let text = r#"{{$s := slice .Message 0 3}}{{len $s}} {{urlquery $s}} {{printf "%q" $s}}"#;
         assert_eq!(
-            render(text, Path::Xml, "é日").unwrap(),
+            render(text, Format::Xml, "é日").unwrap(),
             // Go: 3 %C3%A9%E6 "é\xe6" (its bytes).
             "5 %C3%A9%EF%BF%BD \"é\u{FFFD}\""
         );
@@ -1020,10 +1023,10 @@ mod tests {
 
     #[test]
     fn deviation_predefined_escaper_in_range_fails() {
-        let err = render("{{range $i := 2}}{{urlquery $i}}{{end}}", Path::Json, "m").unwrap_err();
+        let err = render("{{range $i := 2}}{{urlquery $i}}{{end}}", Format::Json, "m").unwrap_err();
         assert!(err.contains("on range loop re-entry"), "{err}");
         assert_eq!(
-            render("{{range $i := 2}}{{urlquery $i}}{{end}}", Path::Xml, "m").unwrap(),
+            render("{{range $i := 2}}{{urlquery $i}}{{end}}", Format::Xml, "m").unwrap(),
             "01"
         );
     }
@@ -1043,11 +1046,11 @@ mod tests {
     fn gotmpl_difference_printf_formats_floats_as_rust() {
         let text = r#"{{printf "%v %.2f %e %g %x" 1e6 3.14159 123.456 0.00001 3.5}}|{{1e21}}"#;
         assert_eq!(
-            render(text, Path::Xml, "m").unwrap(),
+            render(text, Format::Xml, "m").unwrap(),
             "1e+06 3.14 1.234560e+02 1e-05 0x1.cp+01|1e+21"
         );
         assert_eq!(
-            render(text, Path::Json, "m").unwrap(),
+            render(text, Format::Json, "m").unwrap(),
             "1e&#43;06 3.14 1.234560e&#43;02 1e-05 0x1.cp&#43;01|1e&#43;21"
         );
     }
@@ -1056,7 +1059,7 @@ mod tests {
     fn gotmpl_difference_printf_verbs_flags_and_errors() {
         let text = r#"{{printf "%T|%5.1q|%#x|% x|%-4d|%c|%U|%d|%" .Message "abc" "hi" "hi" 7 65 8232 .Message}}"#;
         assert_eq!(
-            render(text, Path::Xml, "m").unwrap(),
+            render(text, Format::Xml, "m").unwrap(),
             "template.HTML|  \"a\"|0x6869|68 69|7   |A|U+2028|%!d(template.HTML=m)|%!(NOVERB)"
         );
     }
@@ -1064,14 +1067,19 @@ mod tests {
     #[test]
     fn gotmpl_difference_printf_q_writes_non_printable_runes() {
         assert_eq!(
-            render(r#"{{printf "%q" .Message}}"#, Path::Xml, "a\u{2028}\u{a0}b").unwrap(),
+            render(
+                r#"{{printf "%q" .Message}}"#,
+                Format::Xml,
+                "a\u{2028}\u{a0}b"
+            )
+            .unwrap(),
             r#""a\u2028\u00a0b""#
         );
     }
 
     #[test]
     fn gotmpl_difference_printf_takes_a_trusted_format() {
-        let err = render("{{.Message | printf}}", Path::Xml, "m").unwrap_err();
+        let err = render("{{.Message | printf}}", Format::Xml, "m").unwrap_err();
         assert!(err.contains("expected string; got template.HTML"), "{err}");
     }
 
@@ -1079,12 +1087,12 @@ mod tests {
     fn gotmpl_difference_data_prints_as_a_map() {
         let text = "{{.}}|{{print .}}|{{printf \"%+v\" .}}";
         assert_eq!(
-            render(text, Path::Xml, "m").unwrap(),
+            render(text, Format::Xml, "m").unwrap(),
             "{m}|&{m}|&{Message:m}"
         );
-        assert_eq!(render("{{.}}", Path::Json, "m").unwrap(), "{m}");
+        assert_eq!(render("{{.}}", Format::Json, "m").unwrap(), "{m}");
         for text in ["{{len .}}", "{{index . \"Message\"}}", "{{range .}}{{end}}"] {
-            assert!(render(text, Path::Xml, "m").is_err(), "{text}");
+            assert!(render(text, Format::Xml, "m").is_err(), "{text}");
         }
     }
 
@@ -1093,7 +1101,7 @@ mod tests {
         assert_eq!(
             render(
                 r#"{{js .Message}}|{{html 1 2 "a"}}|{{urlquery}}|{{js "<\ufeff>"}}"#,
-                Path::Xml,
+                Format::Xml,
                 "\u{a0}\u{200b}"
             )
             .unwrap(),
@@ -1105,7 +1113,7 @@ mod tests {
     fn gotmpl_difference_trim_markers_strip_unicode_space() {
         let text = "a\u{a0} {{- .Message -}} \u{b}b {{- /* c */}}\u{a0}";
         assert_eq!(
-            render(text, Path::Xml, "m").unwrap(),
+            render(text, Format::Xml, "m").unwrap(),
             "a\u{a0}m\u{b}b\u{a0}"
         );
     }
@@ -1140,10 +1148,10 @@ mod tests {
 
     #[test]
     fn gotmpl_difference_assignment_to_undeclared_variable_runs() {
-        let err = render("a{{$x = 1}}b", Path::Xml, "m").unwrap_err();
+        let err = render("a{{$x = 1}}b", Format::Xml, "m").unwrap_err();
         assert!(err.contains("undefined variable: $x"), "{err}");
         assert_eq!(
-            render("{{$x := 0}}{{$x = 1}}{{$x}}", Path::Xml, "m").unwrap(),
+            render("{{$x := 0}}{{$x = 1}}{{$x}}", Format::Xml, "m").unwrap(),
             "1"
         );
     }

@@ -16,7 +16,7 @@ use gotmpl::parse::{ListNode, Parser};
 use gotmpl::{MissingKey, TemplateError, Value};
 
 use crate::error::{ExecError, LoadError, SourceError};
-use crate::escape::Path;
+use crate::format::Format;
 use crate::gocompat;
 use crate::limits::{LimitedWriter, RenderLimits, RenderScope};
 use crate::tree::{self, UseKind};
@@ -323,15 +323,15 @@ impl TemplateSet {
     pub(crate) fn execute(
         &self,
         name: &str,
-        path: Path,
+        path: Format,
         data: &Value,
         out: &mut String,
     ) -> Result<(), ExecError> {
         let scope = RenderScope::enter(&self.limits);
         let mut writer = LimitedWriter::new(out, &self.limits);
         let result = match path {
-            Path::Xml => self.text.execute_template_fmt(&mut writer, name, data),
-            Path::Json => match self.html_template(name) {
+            Format::Xml => self.text.execute_template_fmt(&mut writer, name, data),
+            Format::Json => match self.html_template(name) {
                 Some(t) => t.execute_fmt(&mut writer, data),
                 None => Err(TemplateError::UndefinedTemplate(name.to_owned())),
             },
@@ -789,7 +789,7 @@ mod tests {
         }
     }
 
-    fn render(set: &TemplateSet, name: &str, path: Path, msg: &str) -> Result<String, ExecError> {
+    fn render(set: &TemplateSet, name: &str, path: Format, msg: &str) -> Result<String, ExecError> {
         let data = Value::Map(Arc::new(
             [(Arc::from("Message"), gotmpl::html::HTML::from(msg).into())].into(),
         ));
@@ -805,7 +805,10 @@ mod tests {
             file("error_c.json", r#"{{define "x"}}{{end}}{{template "x"}}"#),
         ])
         .unwrap();
-        assert_eq!(render(&set, "error_c.json", Path::Json, "m").unwrap(), "B");
+        assert_eq!(
+            render(&set, "error_c.json", Format::Json, "m").unwrap(),
+            "B"
+        );
     }
 
     #[test]
@@ -861,8 +864,11 @@ mod tests {
     fn gotmpl_difference_empty_template_renders_its_whitespace() {
         let set =
             TemplateSet::from_files([file("error.json", " \n"), file("error.xml", "")]).unwrap();
-        assert_eq!(render(&set, "error.json", Path::Json, "m").unwrap(), " \n");
-        assert_eq!(render(&set, "error.xml", Path::Xml, "m").unwrap(), "");
+        assert_eq!(
+            render(&set, "error.json", Format::Json, "m").unwrap(),
+            " \n"
+        );
+        assert_eq!(render(&set, "error.xml", Format::Xml, "m").unwrap(), "");
     }
 
     #[test]
@@ -872,9 +878,9 @@ mod tests {
             file("error_403.json", r#"<a href=\"{{.Message}}\">"#),
         ])
         .unwrap();
-        assert!(render(&set, "error_403.json", Path::Json, "m").is_err());
+        assert!(render(&set, "error_403.json", Format::Json, "m").is_err());
         assert_eq!(
-            render(&set, "error.json", Path::Json, "m").unwrap(),
+            render(&set, "error.json", Format::Json, "m").unwrap(),
             "fine m"
         );
     }

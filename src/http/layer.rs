@@ -34,7 +34,7 @@ use std::task::{Context, Poll};
 
 use axum::body::{Body, HttpBody};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 use crate::config::{Config, ExtraHeaders, StatusRewrites};
 use crate::http::negotiate::{Format, is_indifferent, negotiate};
@@ -210,10 +210,10 @@ impl Wish {
         }
     }
 
-    /// The content type to hand the renderer: the format the `Accept`
-    /// names among those the set has for `code`, else the request's own
+    /// Sets how `ask` picks its format: the one the `Accept` names among
+    /// those the set has for its code, else the request's own
     /// `Content-Type` (the gateway's rule), as the Traefik route does.
-    fn content_type(&self, renderer: &Renderer, ask: &ErrorRequest) -> Option<String> {
+    fn choose_format(&self, renderer: &Renderer, ask: &mut ErrorRequest) {
         let text =
             |v: &Option<HeaderValue>| v.as_ref().and_then(|v| v.to_str().ok()).map(str::to_owned);
         match text(&self.accept).filter(|a| !is_indifferent(a)) {
@@ -228,11 +228,13 @@ impl Wish {
                 } else {
                     &[Format::Json]
                 };
-                negotiate(&accept, available)
-                    .request_content_type()
-                    .map(str::to_owned)
+                ask.format = Some(negotiate(&accept, available));
+                ask.content_type = None;
             }
-            None => text(&self.content_type),
+            None => {
+                ask.format = None;
+                ask.content_type = text(&self.content_type);
+            }
         }
     }
 }
@@ -307,7 +309,7 @@ impl Shared {
         // One snapshot decides the format and renders, so a reload between
         // the two cannot pair one set's formats with another's templates.
         let snap = self.store.current();
-        ask.content_type = wish.content_type(&snap.renderer, &ask);
+        wish.choose_format(&snap.renderer, &mut ask);
         if let Some(fields) = &wish.fields {
             ask.fields.clone_from(fields);
         }
@@ -320,20 +322,7 @@ impl Shared {
         let headers = &mut parts.headers;
         // The handler's body is gone: its length and type go with it.
         headers.remove(CONTENT_LENGTH);
-        for (name, value) in reply.headers() {
-            // Hop-by-hop: belongs to one connection, never to a response
-            // another service may relay.
-            if name == "connection" {
-                continue;
-            }
-            headers.insert(
-                HeaderName::from_static(name),
-                HeaderValue::from_static(value),
-            );
-        }
-        for (name, value) in self.headers.for_status(status) {
-            headers.insert(name, value);
-        }
+        super::response::put_headers(headers, &reply, &self.headers, status);
         Response::from_parts(parts, Body::from(reply.body))
     }
 }
@@ -349,6 +338,7 @@ fn reply(renderer: &Renderer, ask: &ErrorRequest, status: u16) -> Option<Reply> 
             tracing::warn!(error = %e, status, "the handler's error does not render; rendering its status");
             let fallback = ErrorRequest {
                 content_type: ask.content_type.clone(),
+                format: ask.format,
                 ..ErrorRequest::code(status)
             };
             renderer.reply(&fallback).ok()

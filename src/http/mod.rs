@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod negotiate;
 pub mod ops;
 pub mod preview;
+mod response;
 pub mod routes;
 
 use std::future::Future;

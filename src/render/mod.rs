@@ -16,7 +16,8 @@ use gotmpl::{SafeKind, Value};
 
 use crate::catalogue::{self, Catalogue, Entry};
 use crate::error::LoadError;
-use crate::escape::{self, Path, Profile};
+use crate::escape::{self, Profile};
+use crate::format::Format;
 use crate::overrides::Overrides;
 use crate::set::{TemplateFile, TemplateSet};
 use select::{JSON_CONTENT_TYPE, Selector};
@@ -88,8 +89,12 @@ pub struct ErrorRequest {
     pub message: Option<String>,
     /// A catalogue entry id or gateway error ID, instead of code and message.
     pub id: Option<String>,
-    /// The failing request's `Content-Type` header.
+    /// The failing request's `Content-Type` header, which picks the format
+    /// by the gateway's rule when `format` is not set.
     pub content_type: Option<String>,
+    /// The format to answer in, when the caller chose it (by `Accept`
+    /// negotiation, a file extension, a flag): it wins over `content_type`.
+    pub format: Option<Format>,
     /// A profile for this render only.
     pub profile: Option<Profile>,
     /// Extra string fields for the template (request context), escaped like
@@ -127,6 +132,22 @@ impl ErrorRequest {
     pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
         self.content_type = Some(content_type.into());
         self
+    }
+
+    /// Sets the format to answer in, over the gateway's `Content-Type` rule.
+    #[must_use]
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = Some(format);
+        self
+    }
+
+    /// The format to answer in and its bare content type: the chosen one,
+    /// else the gateway's rule on the request's `Content-Type`.
+    pub fn answer_format(&self) -> (Format, &'static str) {
+        match self.format {
+            Some(format) => (format, format.content_type()),
+            None => Format::from_request_content_type(self.content_type.as_deref()),
+        }
     }
 
     /// Sets the profile for this render.
@@ -224,14 +245,24 @@ impl Reply {
     /// Response headers, names in lower case, in the order the gateway sets
     /// them (the same as [`Rendered::headers`]).
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
-        [
-            Some(("content-type", self.content_type)),
-            self.generator.then_some(("x-generator", "tyk.io")),
-            self.close.then_some(("connection", "close")),
-        ]
-        .into_iter()
-        .flatten()
+        header_lines(self.content_type, self.generator, self.close)
     }
+}
+
+/// The gateway's header lines for an answer, in its order: the one place
+/// both [`Reply`] and [`Rendered`] take them from.
+fn header_lines(
+    content_type: &'static str,
+    generator: bool,
+    close: bool,
+) -> impl Iterator<Item = (&'static str, &'static str)> {
+    [
+        Some(("content-type", content_type)),
+        generator.then_some(("x-generator", "tyk.io")),
+        close.then_some(("connection", "close")),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 impl Rendered {
@@ -308,17 +339,17 @@ static ENTRY_VALUES: LazyLock<Vec<[[Value; 3]; 4]>> = LazyLock::new(|| {
         .collect()
 });
 
-const VARIANTS: [(Path, Profile); 4] = [
-    (Path::Json, Profile::V5_15),
-    (Path::Json, Profile::V5_14),
-    (Path::Xml, Profile::V5_15),
-    (Path::Xml, Profile::V5_14),
+const VARIANTS: [(Format, Profile); 4] = [
+    (Format::Json, Profile::V5_15),
+    (Format::Json, Profile::V5_14),
+    (Format::Xml, Profile::V5_15),
+    (Format::Xml, Profile::V5_14),
 ];
 
-fn variant(path: Path, profile: Profile) -> usize {
+fn variant(path: Format, profile: Profile) -> usize {
     let p = match path {
-        Path::Json => 0,
-        Path::Xml => 2,
+        Format::Json => 0,
+        Format::Xml => 2,
     };
     p + usize::from(profile == Profile::V5_14)
 }
@@ -395,7 +426,7 @@ impl Compiled {
             .names()
             .iter()
             .map(|name| match set.tree(name) {
-                Some(tree) => [Plan::new(tree, Path::Json), Plan::new(tree, Path::Xml)],
+                Some(tree) => [Plan::new(tree, Format::Json), Plan::new(tree, Format::Xml)],
                 None => [None, None],
             })
             .collect();
@@ -437,13 +468,13 @@ enum Field {
 }
 
 impl Plan {
-    fn new(tree: &ListNode, path: Path) -> Option<Plan> {
+    fn new(tree: &ListNode, path: Format) -> Option<Plan> {
         let mut pieces = Vec::with_capacity(tree.nodes.len());
         let mut text_len = 0;
         for node in &tree.nodes {
             match node {
                 Node::Text(t) => {
-                    if path == Path::Json && t.text.contains('<') {
+                    if path == Format::Json && t.text.contains('<') {
                         return None;
                     }
                     text_len += t.text.len();
@@ -663,7 +694,7 @@ impl Renderer {
     /// (`exec`), are rendered every time.
     pub fn reply(&self, req: &ErrorRequest) -> Result<Reply, RenderError> {
         let profile = req.profile.unwrap_or(self.options.profile);
-        let (path, ct) = select::request_format(req.content_type.as_deref());
+        let (path, ct) = req.answer_format();
         let Some(slot) = self.cache_slot(req, path, profile) else {
             let resolved = self.resolve_ref(req)?;
             return Ok(self.reply_from(self.render_out(&resolved, req), false));
@@ -702,7 +733,7 @@ impl Renderer {
     /// error. Every key names one (code, message, catalogue entry) before
     /// resolving, and resolving is fixed for a renderer, so a slot always
     /// holds the same body.
-    fn cache_slot(&self, req: &ErrorRequest, path: Path, profile: Profile) -> Option<usize> {
+    fn cache_slot(&self, req: &ErrorRequest, path: Format, profile: Profile) -> Option<usize> {
         if !self.options.strict_tyk && !req.fields.is_empty() {
             return None;
         }
@@ -763,14 +794,13 @@ impl Renderer {
     }
 
     fn rendered(&self, out: Out) -> Rendered {
-        let mut headers = Vec::with_capacity(3);
-        headers.push(("content-type".to_owned(), out.content_type.to_owned()));
-        if !self.options.hide_generator_header {
-            headers.push(("x-generator".to_owned(), "tyk.io".to_owned()));
-        }
-        if self.options.close_connections {
-            headers.push(("connection".to_owned(), "close".to_owned()));
-        }
+        let headers = header_lines(
+            out.content_type,
+            !self.options.hide_generator_header,
+            self.options.close_connections,
+        )
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
         Rendered {
             status: out.status,
             headers,
@@ -783,7 +813,7 @@ impl Renderer {
 
     fn render_out(&self, resolved: &Resolved<'_>, req: &ErrorRequest) -> Out {
         let profile = req.profile.unwrap_or(self.options.profile);
-        let (path, ct) = select::request_format(req.content_type.as_deref());
+        let (path, ct) = req.answer_format();
         let code = resolved.code;
         let Some(choice) = self.compiled.selector.select(code, path, ct) else {
             return Out {
@@ -800,7 +830,7 @@ impl Renderer {
             };
         };
         let template = &self.compiled.selector.names()[choice.template];
-        let plan = &self.compiled.plans[choice.template][usize::from(choice.path == Path::Xml)];
+        let plan = &self.compiled.plans[choice.template][usize::from(choice.path == Format::Xml)];
         // Room for the usual body, so the engine's writes do not regrow it.
         let mut body = String::with_capacity(
             plan.as_ref().map_or(256, |p| p.text_len + 16) + resolved.message.len(),
@@ -846,9 +876,9 @@ impl Renderer {
             Ok(()) => rendered(body),
             Err(e) => {
                 let fallback_path = if choice.content_type == JSON_CONTENT_TYPE {
-                    Path::Json
+                    Format::Json
                 } else {
-                    Path::Xml
+                    Format::Xml
                 };
                 Out {
                     status: code,
@@ -868,7 +898,7 @@ impl Renderer {
     fn run_plan(
         &self,
         plan: &Plan,
-        path: Path,
+        path: Format,
         profile: Profile,
         resolved: &Resolved<'_>,
         req: &ErrorRequest,
@@ -916,14 +946,14 @@ impl Renderer {
 
     fn bundled_body(
         &self,
-        path: Path,
+        path: Format,
         resolved: &Resolved<'_>,
         req: &ErrorRequest,
         profile: Profile,
     ) -> String {
         let name = match path {
-            Path::Json => "error.json",
-            Path::Xml => "error.xml",
+            Format::Json => "error.json",
+            Format::Xml => "error.xml",
         };
         let data = self.data(path, profile, resolved, req);
         let mut body = String::new();
@@ -937,7 +967,7 @@ impl Renderer {
     /// unless `strict_tyk`.
     fn data(
         &self,
-        path: Path,
+        path: Format,
         profile: Profile,
         resolved: &Resolved<'_>,
         req: &ErrorRequest,
@@ -1003,11 +1033,42 @@ mod tests {
         Renderer::new(Arc::new(set), options)
     }
 
+    /// A format chosen by the caller (negotiation) wins over the request's
+    /// `Content-Type`, with no content type made up for the renderer to
+    /// parse back; the cache keeps the two answers apart.
+    #[test]
+    fn a_chosen_format_wins_over_the_content_type() {
+        let r = renderer(
+            &[
+                ("error.json", "{\"e\":\"{{.Message}}\"}"),
+                ("error.xml", "<e>{{.Message}}</e>"),
+            ],
+            RenderOptions::default(),
+        );
+        let xml = ErrorRequest::code(404).format(Format::Xml);
+        let json = ErrorRequest::code(404)
+            .content_type("text/xml")
+            .format(Format::Json);
+        for _ in 0..2 {
+            let a = r.reply(&xml).unwrap();
+            assert_eq!(
+                (a.content_type, &a.body[..]),
+                ("application/xml", &b"<e>Not Found</e>"[..])
+            );
+            let b = r.reply(&json).unwrap();
+            assert_eq!(
+                (b.content_type, &b.body[..]),
+                ("application/json", &b"{\"e\":\"Not Found\"}"[..])
+            );
+        }
+        assert_eq!(r.render(&xml).unwrap().content_type(), "application/xml");
+    }
+
     /// What the engine alone makes of a request, bypassing any plan.
     fn engine_body(r: &Renderer, req: &ErrorRequest) -> Result<String, String> {
         let resolved = r.resolve_ref(req).unwrap();
         let profile = req.profile.unwrap_or(r.options.profile);
-        let (path, ct) = select::request_format(req.content_type.as_deref());
+        let (path, ct) = req.answer_format();
         let choice = r.compiled.selector.select(resolved.code, path, ct).unwrap();
         let name = &r.compiled.selector.names()[choice.template];
         let data = r.data(choice.path, profile, &resolved, req);
@@ -1182,7 +1243,7 @@ mod tests {
                         assert_eq!(headers, want.headers, "{label}");
                         // application/xml and text/xml share a slot (the
                         // XML path); the answered content type is each's own.
-                        let (path, _) = select::request_format(req.content_type.as_deref());
+                        let (path, _) = req.answer_format();
                         let slot =
                             r.cache_slot(&req, path, req.profile.unwrap_or(r.options.profile));
                         let filled = slot.is_some_and(|s| !seen.insert(s));

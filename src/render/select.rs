@@ -4,28 +4,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::escape::Path;
+use crate::format::Format;
 use crate::set::TemplateSet;
 
-/// The request content types (before `;`, exact, case-sensitive) that take
-/// the XML path.
-pub const XML_CONTENT_TYPES: [&str; 3] = ["application/xml", "text/xml", "application/soap+xml"];
+pub use crate::format::{JSON_CONTENT_TYPE, XML_CONTENT_TYPES};
 
-/// The response content type of every JSON answer.
-pub const JSON_CONTENT_TYPE: &str = "application/json";
-
-/// The format a request asks for, from its `Content-Type` alone.
-///
-/// Returns the engine path and the bare content type to answer with. The
-/// `Accept` header is never consulted, as on the gateway.
-pub fn request_format(content_type: Option<&str>) -> (Path, &'static str) {
-    let bare = content_type
-        .map(|ct| ct.split(';').next().unwrap_or(""))
-        .unwrap_or("");
-    match XML_CONTENT_TYPES.iter().find(|&&t| t == bare) {
-        Some(xml) => (Path::Xml, xml),
-        None => (Path::Json, JSON_CONTENT_TYPE),
-    }
+/// The format a request asks for, from its `Content-Type` alone: see
+/// [`Format::from_request_content_type`].
+pub fn request_format(content_type: Option<&str>) -> (Format, &'static str) {
+    Format::from_request_content_type(content_type)
 }
 
 /// The template chosen for a request.
@@ -34,7 +21,7 @@ pub struct Selection {
     /// The template's name (a file of the set).
     pub template: String,
     /// The engine path, which also decides how the message is escaped.
-    pub path: Path,
+    pub path: Format,
     /// The response's bare content type.
     pub content_type: &'static str,
 }
@@ -89,15 +76,15 @@ pub struct Choice {
     /// The template, a position in [`Selector::names`].
     pub template: usize,
     /// The engine path.
-    pub path: Path,
+    pub path: Format,
     /// The response's bare content type.
     pub content_type: &'static str,
 }
 
-fn slot(path: Path) -> usize {
+fn slot(path: Format) -> usize {
     match path {
-        Path::Json => 0,
-        Path::Xml => 1,
+        Format::Json => 0,
+        Format::Xml => 1,
     }
 }
 
@@ -133,7 +120,7 @@ impl Selector {
 
     /// The same choice as [`select`], for a request already classified by
     /// [`request_format`].
-    pub fn select(&self, code: u16, path: Path, content_type: &'static str) -> Option<Choice> {
+    pub fn select(&self, code: u16, path: Format, content_type: &'static str) -> Option<Choice> {
         let own = self
             .per_code
             .get(&code)
@@ -161,11 +148,11 @@ impl Selector {
 
 /// `<code>.json` or `<code>.xml`, with the code written as `format!` writes
 /// a `u16` (so `error_0404.json` is, as for the gateway, no code's template).
-fn per_code_name(rest: &str) -> Option<(u16, Path)> {
+fn per_code_name(rest: &str) -> Option<(u16, Format)> {
     let (digits, path) = if let Some(d) = rest.strip_suffix(".json") {
-        (d, Path::Json)
+        (d, Format::Json)
     } else {
-        (rest.strip_suffix(".xml")?, Path::Xml)
+        (rest.strip_suffix(".xml")?, Format::Xml)
     };
     let code: u16 = digits.parse().ok()?;
     (digits.bytes().all(|b| b.is_ascii_digit()) && code.to_string() == digits)
@@ -187,7 +174,10 @@ mod tests {
 
     #[test]
     fn xml_only_for_exact_types_before_semicolon() {
-        assert_eq!(request_format(Some("text/xml; charset=utf-8")).0, Path::Xml);
+        assert_eq!(
+            request_format(Some("text/xml; charset=utf-8")).0,
+            Format::Xml
+        );
         assert_eq!(
             request_format(Some("application/soap+xml")).1,
             "application/soap+xml"
@@ -200,11 +190,11 @@ mod tests {
         ] {
             assert_eq!(
                 request_format(Some(json)),
-                (Path::Json, JSON_CONTENT_TYPE),
+                (Format::Json, JSON_CONTENT_TYPE),
                 "{json}"
             );
         }
-        assert_eq!(request_format(None).0, Path::Json);
+        assert_eq!(request_format(None).0, Format::Json);
     }
 
     #[test]
@@ -219,7 +209,7 @@ mod tests {
                 fallback.path,
                 fallback.content_type
             ),
-            ("error.json", Path::Xml, JSON_CONTENT_TYPE)
+            ("error.json", Format::Xml, JSON_CONTENT_TYPE)
         );
         assert_eq!(select(&set(&["error.xml"]), 401, None), None);
     }
