@@ -88,21 +88,24 @@ pub mod export;
 mod format;
 #[cfg(feature = "server")]
 pub mod http;
-pub mod live;
+mod live;
 pub mod render;
 mod sources;
 pub mod validate;
 
 // The module paths from before the folders, so that code written against
-// them keeps compiling while the crate moves to the new layout.
-use engine::{blocks, gocompat, gofmt, tree};
-pub use engine::{escape, limits, set};
+// them keeps compiling: those an embedder names stay public (Go's escapers
+// in `escape` among them); the rest are implementation, whose items the
+// root re-exports where an embedder needs them.
+pub(crate) use engine::{blocks, gocompat, gofmt, limits, tree};
+pub use engine::{escape, set};
 #[cfg(feature = "server")]
 pub use http::layer;
+pub(crate) use live::builder;
+pub use live::store;
 #[cfg(feature = "watch")]
 pub use live::watch;
-pub use live::{builder, store};
-pub use render::select;
+pub(crate) use render::select;
 pub use sources::{catalogue, overrides};
 
 /// docs/embedding.md, whose examples run as doctests.

@@ -1,7 +1,7 @@
 //! Rendering an error into the response the gateway would send: status,
 //! headers and body, with an outcome that says how it went.
 
-pub mod select;
+pub(crate) mod select;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::format::Format;
 use crate::set::TemplateSet;
 
-pub use crate::format::{JSON_CONTENT_TYPE, XML_CONTENT_TYPES};
+pub use crate::format::JSON_CONTENT_TYPE;
 
 /// The format a request asks for, from its `Content-Type` alone: see
 /// [`Format::from_request_content_type`].

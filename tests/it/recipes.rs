@@ -177,7 +177,11 @@ fn recipes_doc_names_every_recipe_and_existing_tests() {
         .split('`')
         .filter(|s| s.starts_with("tests/") && s.ends_with(".rs"))
         .collect();
-    for test in ["tests/it/nginx.rs", "tests/it/caddy.rs", "tests/it/haproxy.rs"] {
+    for test in [
+        "tests/it/nginx.rs",
+        "tests/it/caddy.rs",
+        "tests/it/haproxy.rs",
+    ] {
         assert!(
             tests.contains(&test),
             "docs/recipes.md does not name {test}"
