@@ -1,24 +1,32 @@
 //! Rendering an error into the response the gateway would send: status,
 //! headers and body, with an outcome that says how it went.
 
+mod output;
+mod plan;
+mod request;
 pub(crate) mod select;
+
+use output::header_lines;
+pub use output::{Rendered, Reply};
+use plan::{Plan, PlanRun};
+pub use request::{ErrorRequest, Outcome, RenderError, RenderOptions, ResolvedError};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt::{self, Write as _};
+
 use std::path::Path as FsPath;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use bytes::Bytes;
-use gotmpl::parse::{Expr, ListNode, Node};
+
 use gotmpl::{SafeKind, Value};
 
 use crate::catalogue::{self, Catalogue, Entry};
 use crate::error::LoadError;
 use crate::escape::{self, Profile};
 use crate::format::Format;
-use crate::overrides::Overrides;
+
 use crate::set::{TemplateFile, TemplateSet};
 use select::{JSON_CONTENT_TYPE, Selector};
 
@@ -26,259 +34,6 @@ use select::{JSON_CONTENT_TYPE, Selector};
 pub const BUNDLED_ERROR_JSON: &str = include_str!("../../templates/error.json");
 /// The gateway's shipped `error.xml`, byte for byte.
 pub const BUNDLED_ERROR_XML: &str = include_str!("../../templates/error.xml");
-
-/// How a render went. The same words appear in the CLI, logs and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// Rendered by the set's template.
-    Ok,
-    /// The template failed while executing; the body is the bundled default.
-    Exec,
-    /// The set has no template for the request; the body is the bundled default.
-    Missing,
-    /// The set does not load; nothing is rendered.
-    Load,
-}
-
-impl Outcome {
-    /// `ok`, `exec`, `missing` or `load`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Exec => "exec",
-            Outcome::Missing => "missing",
-            Outcome::Load => "load",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Settings that shape every render of a [`Renderer`].
-#[derive(Debug, Clone, Default)]
-pub struct RenderOptions {
-    /// Which gateway release's escaping to reproduce.
-    pub profile: Profile,
-    /// Leave out `X-Generator: tyk.io` (tyk.conf `hide_generator_header`).
-    pub hide_generator_header: bool,
-    /// Add `Connection: close` (tyk.conf `close_connections`).
-    pub close_connections: bool,
-    /// Give templates exactly the gateway's data, `{Message}`, and nothing
-    /// more (no `StatusCode` or catalogue fields).
-    pub strict_tyk: bool,
-    /// `override_messages` to apply to the gateway's error IDs.
-    pub overrides: Overrides,
-    /// Ignore `overrides`, as gateway releases 5.0.9-5.0.15, 5.2.4-5.2.6 and
-    /// 5.3.0 onwards do (a start-up ordering bug).
-    pub ignore_overrides: bool,
-    /// Per-code messages used when a caller gives only a status.
-    pub default_messages: BTreeMap<u16, String>,
-}
-
-/// What to render: which error, for which request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ErrorRequest {
-    /// The status code (ignored when `id` is set).
-    pub code: Option<u16>,
-    /// The message; without one, the code's default message.
-    pub message: Option<String>,
-    /// A catalogue entry id or gateway error ID, instead of code and message.
-    pub id: Option<String>,
-    /// The failing request's `Content-Type` header, which picks the format
-    /// by the gateway's rule when `format` is not set.
-    pub content_type: Option<String>,
-    /// The format to answer in, when the caller chose it (by `Accept`
-    /// negotiation, a file extension, a flag): it wins over `content_type`.
-    pub format: Option<Format>,
-    /// A profile for this render only.
-    pub profile: Option<Profile>,
-    /// Extra string fields for the template (request context), escaped like
-    /// the message. Ignored under `strict_tyk`.
-    pub fields: Vec<(String, String)>,
-}
-
-impl ErrorRequest {
-    /// An error with this status code.
-    pub fn code(code: u16) -> Self {
-        ErrorRequest {
-            code: Some(code),
-            ..Self::default()
-        }
-    }
-
-    /// A catalogue entry or gateway error ID (`403-quota-exceeded`,
-    /// `auth.key_not_found`).
-    pub fn id(id: impl Into<String>) -> Self {
-        ErrorRequest {
-            id: Some(id.into()),
-            ..Self::default()
-        }
-    }
-
-    /// Sets the message.
-    #[must_use]
-    pub fn message(mut self, message: impl Into<String>) -> Self {
-        self.message = Some(message.into());
-        self
-    }
-
-    /// Sets the failing request's `Content-Type`.
-    #[must_use]
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.content_type = Some(content_type.into());
-        self
-    }
-
-    /// Sets the format to answer in, over the gateway's `Content-Type` rule.
-    #[must_use]
-    pub fn format(mut self, format: Format) -> Self {
-        self.format = Some(format);
-        self
-    }
-
-    /// The format to answer in and its bare content type: the chosen one,
-    /// else the gateway's rule on the request's `Content-Type`.
-    pub fn answer_format(&self) -> (Format, &'static str) {
-        match self.format {
-            Some(format) => (format, format.content_type()),
-            None => Format::from_request_content_type(self.content_type.as_deref()),
-        }
-    }
-
-    /// Sets the profile for this render.
-    #[must_use]
-    pub fn profile(mut self, profile: Profile) -> Self {
-        self.profile = Some(profile);
-        self
-    }
-}
-
-/// Why a request could not be rendered at all (the caller's mistake).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RenderError {
-    /// Neither a code nor an id was given.
-    #[error("no error given: pass a status code or an id")]
-    NoError,
-    /// The code is not an HTTP status.
-    #[error("status code {0} is not an HTTP status: use 100-999 (errors are 400-599)")]
-    InvalidCode(u16),
-    /// The id is in neither the catalogue nor the gateway's error IDs.
-    #[error(
-        "unknown error id {id:?}: use a catalogue id (`error-render catalogue` lists them) \
-         or a gateway error ID ({})",
-        known_ids()
-    )]
-    UnknownId {
-        /// The id given.
-        id: String,
-    },
-}
-
-fn known_ids() -> String {
-    Catalogue::builtin()
-        .override_ids()
-        .iter()
-        .map(|o| o.id.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The error after resolving ids, default messages and overrides.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedError {
-    /// The status to answer with.
-    pub code: u16,
-    /// The message to render.
-    pub message: String,
-    /// The catalogue entry the error belongs to, if any.
-    pub entry: Option<Entry>,
-    /// The gateway error ID whose override changed the error, if any.
-    pub overridden_by: Option<String>,
-}
-
-/// A rendered response.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Rendered {
-    /// The HTTP status.
-    pub status: u16,
-    /// Response headers, names in lower case, in the order the gateway sets them.
-    pub headers: Vec<(String, String)>,
-    /// The body, byte for byte.
-    pub body: String,
-    /// The template file used (`None` when the set had none).
-    pub template: Option<String>,
-    /// How it went.
-    pub outcome: Outcome,
-    /// The error, for `exec` and `missing`.
-    pub error: Option<String>,
-}
-
-/// A rendered response as the service sends it: the body is shared (a
-/// cached body is not copied) and the headers are static.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    /// The HTTP status.
-    pub status: u16,
-    /// The bare response content type.
-    pub content_type: &'static str,
-    /// The body, byte for byte.
-    pub body: Bytes,
-    /// The template file used (`None` when the set had none).
-    pub template: Option<Arc<str>>,
-    /// How it went.
-    pub outcome: Outcome,
-    /// The error, for `exec` and `missing`.
-    pub error: Option<Arc<str>>,
-    /// Whether the body came from the generation's cache.
-    pub cached: bool,
-    generator: bool,
-    close: bool,
-}
-
-impl Reply {
-    /// Response headers, names in lower case, in the order the gateway sets
-    /// them (the same as [`Rendered::headers`]).
-    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
-        header_lines(self.content_type, self.generator, self.close)
-    }
-}
-
-/// The gateway's header lines for an answer, in its order: the one place
-/// both [`Reply`] and [`Rendered`] take them from.
-fn header_lines(
-    content_type: &'static str,
-    generator: bool,
-    close: bool,
-) -> impl Iterator<Item = (&'static str, &'static str)> {
-    [
-        Some(("content-type", content_type)),
-        generator.then_some(("x-generator", "tyk.io")),
-        close.then_some(("connection", "close")),
-    ]
-    .into_iter()
-    .flatten()
-}
-
-impl Rendered {
-    /// The value of header `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The bare response content type.
-    pub fn content_type(&self) -> &str {
-        self.header("content-type").unwrap_or(JSON_CONTENT_TYPE)
-    }
-}
 
 /// Renders errors from one loaded template set, as the gateway would.
 ///
@@ -436,74 +191,6 @@ impl Compiled {
             cache: (0..slots().total).map(|_| OnceLock::new()).collect(),
             cached_bytes: AtomicUsize::new(0),
         }
-    }
-}
-
-/// A template that is only text and `{{.Field}}` actions, run without the
-/// template engine: text copied, fields spliced in escaped. On the JSON path
-/// only when the text has no `<`, so html/template's context is plain text
-/// throughout, where a trusted HTML value and a number print unchanged, as
-/// here.
-#[derive(Debug)]
-struct Plan {
-    pieces: Vec<Piece>,
-    text_len: usize,
-}
-
-#[derive(Debug)]
-enum Piece {
-    Text(Arc<str>),
-    Field(Arc<str>, Field),
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Field {
-    Message,
-    StatusCode,
-    Title,
-    Action,
-    Id,
-    /// A request field, or nothing (which fails: the engine reports it).
-    Other,
-}
-
-impl Plan {
-    fn new(tree: &ListNode, path: Format) -> Option<Plan> {
-        let mut pieces = Vec::with_capacity(tree.nodes.len());
-        let mut text_len = 0;
-        for node in &tree.nodes {
-            match node {
-                Node::Text(t) => {
-                    if path == Format::Json && t.text.contains('<') {
-                        return None;
-                    }
-                    text_len += t.text.len();
-                    pieces.push(Piece::Text(Arc::clone(&t.text)));
-                }
-                Node::Action(a) if a.pipe.decl.is_empty() => {
-                    let [command] = a.pipe.commands.as_slice() else {
-                        return None;
-                    };
-                    let [Expr::Field(_, names)] = command.args.as_slice() else {
-                        return None;
-                    };
-                    let [name] = names.as_slice() else {
-                        return None;
-                    };
-                    let field = match name.as_str() {
-                        "Message" => Field::Message,
-                        "StatusCode" => Field::StatusCode,
-                        "Title" => Field::Title,
-                        "Action" => Field::Action,
-                        "ID" => Field::Id,
-                        _ => Field::Other,
-                    };
-                    pieces.push(Piece::Field(name.as_str().into(), field));
-                }
-                _ => return None,
-            }
-        }
-        Some(Plan { pieces, text_len })
     }
 }
 
@@ -892,58 +579,6 @@ impl Renderer {
         }
     }
 
-    /// Runs a plan into `out`, stopping as soon as it passes the output
-    /// limit (a huge message repeated by a large template would otherwise
-    /// build hundreds of megabytes before the check).
-    fn run_plan(
-        &self,
-        plan: &Plan,
-        path: Format,
-        profile: Profile,
-        resolved: &Resolved<'_>,
-        req: &ErrorRequest,
-        out: &mut String,
-    ) -> PlanRun {
-        let strict = self.options.strict_tyk;
-        let entry = resolved.entry;
-        let max = self.set.limits().max_output_bytes;
-        for piece in &plan.pieces {
-            if out.len() > max {
-                return PlanRun::TooLong;
-            }
-            let (name, field) = match piece {
-                Piece::Text(text) => {
-                    out.push_str(text);
-                    continue;
-                }
-                Piece::Field(name, field) => (name, *field),
-            };
-            // Request fields are inserted last into the data, so they win.
-            if !strict && let Some((_, v)) = req.fields.iter().rev().find(|(k, _)| **k == **name) {
-                escape::escape_message_into(out, v, path, profile);
-                continue;
-            }
-            let text = match field {
-                Field::Message => resolved.message.as_ref(),
-                _ if strict => return PlanRun::NeedsEngine,
-                Field::StatusCode => {
-                    let _ = write!(out, "{}", resolved.code);
-                    continue;
-                }
-                Field::Title => entry.map_or("", |e| e.title.as_str()),
-                Field::Action => entry.map_or("", |e| e.action.as_str()),
-                Field::Id => entry.map_or("", |e| e.id.as_str()),
-                Field::Other => return PlanRun::NeedsEngine,
-            };
-            escape::escape_message_into(out, text, path, profile);
-        }
-        if out.len() > max {
-            PlanRun::TooLong
-        } else {
-            PlanRun::Done
-        }
-    }
-
     fn bundled_body(
         &self,
         path: Format,
@@ -1009,20 +644,10 @@ fn bundled_set() -> TemplateSet {
     .unwrap_or_else(|e| panic!("the bundled templates are the gateway's own and parse: {e}"))
 }
 
-/// How running a plan ended.
-enum PlanRun {
-    /// The body is complete and within the output limit.
-    Done,
-    /// A field the plan cannot fill: run the engine for its exact error.
-    NeedsEngine,
-    /// The body passed the output limit.
-    TooLong,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::overrides::OverrideMessage;
+    use crate::overrides::{OverrideMessage, Overrides};
 
     fn renderer(files: &[(&str, &str)], options: RenderOptions) -> Renderer {
         let set = TemplateSet::from_files(files.iter().map(|(n, t)| TemplateFile {
