@@ -67,6 +67,7 @@ impl Format {
 
     /// The media types that name this format exactly, for `Accept`
     /// negotiation.
+    #[cfg(feature = "server")]
     pub(crate) fn media_types(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Format::Json => &[("application", "json"), ("text", "json")],
