@@ -41,7 +41,7 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// Settings that shape every render of a [`Renderer`].
+/// Settings that shape every render of a [`Renderer`](super::Renderer).
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     /// Which gateway release's escaping to reproduce.
