@@ -242,6 +242,6 @@ fn settings_table_is_the_declared_settings() {
          Declared but not documented so:\n{missing:#?}\n\
          Documented but not declared so:\n{stale:#?}\n\
          (Both empty: the rows are in another order.)\n\
-         Run `UPDATE_SETTINGS_DOCS=1 cargo test --test docs` to regenerate it."
+         Run `UPDATE_SETTINGS_DOCS=1 cargo test --test it docs::` to regenerate it."
     );
 }
