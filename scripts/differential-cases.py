@@ -4,7 +4,7 @@
 Writes tests/differential/cases.jsonl: one generated template a line, with the
 requests it was rendered for and Go 1.26.5's result for each, made by the
 reference program ../shared/conformance/reference/tykrender.go on the
-gateway's legacy code path. tests/properties.rs renders the same templates
+gateway's legacy code path. tests/it/properties.rs renders the same templates
 with error-render and compares byte for byte.
 
 The grammar covers what a template author writes in an error body: text with

@@ -7,7 +7,7 @@
 #   scripts/perf-reload.sh
 #   EDITS=50 ERROR_RENDER_BIN=target/release/error-render scripts/perf-reload.sh
 #
-# The watcher's 100 ms quiet period (src/watch.rs DEBOUNCE) is part of the
+# The watcher's 100 ms quiet period (src/live/watch.rs DEBOUNCE) is part of the
 # figure: a write is acted on once the folder has been quiet that long.
 set -euo pipefail
 

@@ -66,7 +66,7 @@ OVERRIDES = {
 }
 
 # How long the service wants a file left alone before reading it
-# (src/watch.rs SETTLE): an in-place write pausing longer than this midway
+# (src/live/watch.rs SETTLE): an in-place write pausing longer than this midway
 # can be loaded half-written (an emptied file waits EMPTY_SETTLE, 5 s).
 SLOW_WRITE = 0.25
 

@@ -28,6 +28,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::catalogue::{self, Catalogue};
+use crate::format::Format;
 use crate::render::{ErrorRequest, Outcome, RenderError, Renderer};
 
 /// The URI prefix the nginx snippet serves bodies under.
@@ -95,8 +96,8 @@ pub struct ExportSummary {
     pub snippets: Vec<String>,
 }
 
-/// The two request formats exported: file extension and request content type.
-const FORMATS: [(&str, Option<&str>); 2] = [("json", None), ("xml", Some("application/xml"))];
+/// The formats exported, each under its file extension.
+const FORMATS: [Format; 2] = [Format::Json, Format::Xml];
 
 /// The statuses with a `codes/` body: every registered 4xx and 5xx, and
 /// every code of the catalogue.
@@ -144,9 +145,9 @@ pub fn export(renderer: &Renderer, out: &Path) -> Result<ExportSummary, ExportEr
         .chain(catalogue.override_ids().iter().map(|o| o.id.as_str()));
     for id in ids {
         summary.entries += 1;
-        for (ext, content_type) in FORMATS {
-            let mut req = ErrorRequest::id(id);
-            req.content_type = content_type.map(str::to_owned);
+        for format in FORMATS {
+            let ext = format.ext();
+            let req = ErrorRequest::id(id).format(format);
             let body = render(renderer, &req, id, &mut summary)?.body;
             write_file(
                 &out.join("entries").join(format!("{id}.{ext}")),
@@ -183,8 +184,9 @@ fn write_code_bodies(
 ) -> Result<(), ExportError> {
     create_dir(dir)?;
     for &code in codes {
-        for (ext, content_type) in FORMATS {
-            let rendered = render_code(renderer, code, content_type, summary)?;
+        for format in FORMATS {
+            let ext = format.ext();
+            let rendered = render_code(renderer, code, Some(format), summary)?;
             write_file(&dir.join(format!("{code}.{ext}")), rendered.body.as_bytes())?;
             summary.files += 1;
         }
@@ -196,11 +198,13 @@ fn write_code_bodies(
 fn render_code(
     renderer: &Renderer,
     code: u16,
-    content_type: Option<&str>,
+    format: Option<Format>,
     summary: &mut ExportSummary,
 ) -> Result<crate::render::Rendered, ExportError> {
-    let mut req = ErrorRequest::code(code);
-    req.content_type = content_type.map(str::to_owned);
+    let req = ErrorRequest {
+        format,
+        ..ErrorRequest::code(code)
+    };
     render(renderer, &req, &format!("status {code}"), summary)
 }
 
@@ -311,8 +315,9 @@ pub fn export_haproxy(renderer: &Renderer, out: &Path) -> Result<ExportSummary, 
          # every registered 4xx and 5xx.\n"
     );
     for code in HAPROXY_INTERCEPTED {
-        for (ext, content_type) in FORMATS {
-            let rendered = render_code(renderer, code, content_type, &mut summary)?;
+        for format in FORMATS {
+            let ext = format.ext();
+            let rendered = render_code(renderer, code, Some(format), &mut summary)?;
             let mut line = format!(
                 "    http-response return status {code} content-type \"{}\" file {}/codes/{code}.{ext}",
                 rendered.content_type(),
@@ -404,7 +409,9 @@ mod tests {
                     .to_owned(),
             };
             assert_eq!(message, expected, "default message of {code}");
-            for (ext, content_type) in FORMATS {
+            // By the gateway's Content-Type rule, not the format the export
+            // chose: the two must give the same bytes.
+            for (ext, content_type) in [("json", None), ("xml", Some("application/xml"))] {
                 let mut req = ErrorRequest::code(code);
                 req.content_type = content_type.map(str::to_owned);
                 let body = renderer.render(&req).unwrap_or_else(|e| panic!("{e}")).body;

@@ -80,32 +80,33 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod blocks;
-pub mod builder;
-pub mod catalogue;
 pub mod config;
+mod engine;
 pub mod error;
 pub mod error_overrides;
-pub mod escape;
 pub mod export;
-mod gocompat;
-mod gofmt;
+mod format;
 #[cfg(feature = "server")]
 pub mod http;
-#[cfg(feature = "server")]
-pub mod layer;
-pub mod limits;
-#[cfg(feature = "watch")]
-pub mod live;
-pub mod overrides;
+mod live;
 pub mod render;
-pub mod select;
-pub mod set;
-pub mod store;
-mod tree;
+mod sources;
 pub mod validate;
+
+// The module paths from before the folders, so that code written against
+// them keeps compiling: those an embedder names stay public (Go's escapers
+// in `escape` among them); the rest are implementation, whose items the
+// root re-exports where an embedder needs them.
+pub(crate) use engine::{blocks, gocompat, gofmt, limits, tree};
+pub use engine::{escape, set};
+#[cfg(feature = "server")]
+pub use http::layer;
+pub(crate) use live::builder;
+pub use live::store;
 #[cfg(feature = "watch")]
-pub mod watch;
+pub use live::watch;
+pub(crate) use render::select;
+pub use sources::{catalogue, overrides};
 
 /// docs/embedding.md, whose examples run as doctests.
 #[cfg(all(doctest, feature = "server"))]
@@ -115,7 +116,8 @@ pub struct EmbeddingDocs;
 pub use builder::{BuildError, RendererBuilder};
 pub use catalogue::Catalogue;
 pub use error::{ExecError, LoadError, SourceError};
-pub use escape::{Path, Profile};
+pub use escape::Profile;
+pub use format::Format;
 #[cfg(feature = "server")]
 pub use layer::{ErrorLayer, RenderAs};
 pub use limits::RenderLimits;

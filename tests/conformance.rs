@@ -355,12 +355,13 @@ fn every_deviation_gives_its_reason_and_test() {
             "{}: name the test that pins it",
             d.test
         );
-        let src =
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/gocompat.rs"))
-                .unwrap();
+        let src = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine/gocompat.rs"),
+        )
+        .unwrap();
         assert!(
             src.contains(&format!("fn {}()", d.test)),
-            "{}: no such test in src/gocompat.rs",
+            "{}: no such test in src/engine/gocompat.rs",
             d.test
         );
     }

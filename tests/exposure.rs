@@ -5,8 +5,6 @@
 //! quoted template text on `/status`, and the start line. Real sockets, and
 //! the real binary where the finding is about the process.
 
-mod common;
-
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -18,6 +16,11 @@ use error_render::http::{AppState, ERROR_HEADER, serve_listeners};
 use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+#[path = "it/common/mod.rs"]
+mod common;
+
+use common::free_port;
 
 /// How long any wait for the service may take before the test fails.
 const WAIT: Duration = Duration::from_secs(20);
@@ -284,15 +287,6 @@ async fn slow_reader_is_closed_after_the_write_timeout() {
     .await;
     let got = read_after(s.traffic, Duration::ZERO).await;
     assert!(got > full, "a reading client got only {got} bytes");
-}
-
-/// A port that was free a moment ago (the binary cannot report port 0).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `GET path` answers 200, with short timeouts.

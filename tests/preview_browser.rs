@@ -10,6 +10,7 @@
 //! The WebDriver client is the few commands used here, over reqwest: a
 //! WebDriver crate would add some thirty crates to the build for them.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead as _, BufReader};

@@ -13,10 +13,12 @@
 
 mod conn;
 pub mod error;
+pub mod layer;
 pub mod metrics;
 pub mod negotiate;
 pub mod ops;
 pub mod preview;
+mod response;
 pub mod routes;
 pub(crate) mod rules;
 mod upstream;

@@ -3,42 +3,7 @@
 //! forwarded `Accept`) that carry the client's wishes rather than the
 //! gateway's `Content-Type` rule.
 
-/// A response format a template set can render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// `error*.json`, answered as `application/json`.
-    Json,
-    /// `error*.xml`, answered as `application/xml`.
-    Xml,
-}
-
-impl Format {
-    /// The content type to hand the renderer so that the gateway's rule
-    /// picks this format: `application/xml` for XML, none for JSON.
-    pub fn request_content_type(self) -> Option<&'static str> {
-        match self {
-            Format::Json => None,
-            Format::Xml => Some("application/xml"),
-        }
-    }
-
-    /// The format a file extension names (`json`, `xml`).
-    pub fn from_ext(ext: &str) -> Option<Format> {
-        match ext {
-            "json" => Some(Format::Json),
-            "xml" => Some(Format::Xml),
-            _ => None,
-        }
-    }
-
-    /// The media types that name this format exactly.
-    fn media_types(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Format::Json => &[("application", "json"), ("text", "json")],
-            Format::Xml => &[("application", "xml"), ("text", "xml")],
-        }
-    }
-}
+pub use crate::format::Format;
 
 /// One media range of an `Accept` header.
 #[derive(Debug, Clone, PartialEq)]

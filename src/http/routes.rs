@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -111,7 +111,7 @@ fn ingress_nginx(
     };
     let ask = ErrorRequest {
         code: Some(code),
-        content_type: format.request_content_type().map(str::to_owned),
+        format: Some(format),
         ..ErrorRequest::default()
     };
     finish(
@@ -152,7 +152,7 @@ fn traefik(
     };
     let ask = ErrorRequest {
         code: Some(code),
-        content_type: format.request_content_type().map(str::to_owned),
+        format: Some(format),
         ..ErrorRequest::default()
     };
     finish(state, &snap, ask, &RuleAsk::default(), headers, "traefik")
@@ -300,7 +300,7 @@ async fn json_ask(state: &AppState, body: Body) -> Result<(ErrorRequest, RuleAsk
         message: body.message,
         content_type: body.content_type,
         profile: body.profile.as_deref().map(parse_profile).transpose()?,
-        fields: Vec::new(),
+        ..ErrorRequest::default()
     };
     Ok((ask, rules))
 }
@@ -397,22 +397,12 @@ fn finish(
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
     let mut response = Response::new(Body::from(std::mem::take(&mut rendered.body)));
     *response.status_mut() = status;
-    let out = response.headers_mut();
-    for (name, value) in rendered.headers() {
-        // Hop-by-hop headers (the gateway's `Connection: close`) belong to
-        // one connection, never to a response relayed by a proxy.
-        if name == "connection" {
-            continue;
-        }
-        // Every name and value the renderer gives is a static, valid token.
-        out.append(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-    }
-    for (name, value) in config.headers.for_status(status.as_u16()) {
-        out.insert(name, value);
-    }
+    super::response::put_headers(
+        response.headers_mut(),
+        &rendered,
+        &config.headers,
+        status.as_u16(),
+    );
     Ok(response)
 }
 

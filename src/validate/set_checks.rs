@@ -11,7 +11,7 @@ use gotmpl::html::HTML;
 use super::wellformed::excerpt;
 use super::{Collector, Finding, Rule};
 use crate::catalogue::Catalogue;
-use crate::escape::Path;
+use crate::format::Format;
 use crate::overrides::Overrides;
 use crate::set::TemplateSet;
 use crate::tree::{self, UseKind};
@@ -257,10 +257,10 @@ pub(crate) fn html_rewrites(set: &TemplateSet, out: &mut Collector) {
         let (mut html, mut text) = (String::new(), String::new());
         // Failures are exec errors, reported by the render checks.
         if set
-            .execute(&file.name, Path::Json, &data, &mut html)
+            .execute(&file.name, Format::Json, &data, &mut html)
             .is_err()
             || set
-                .execute(&file.name, Path::Xml, &data, &mut text)
+                .execute(&file.name, Format::Xml, &data, &mut text)
                 .is_err()
             || html == text
         {

@@ -1,9 +1,9 @@
 //! The one list of differences from Go that remain, shared by the tests
 //! that compare with Go's output (`tests/conformance.rs` for both corpora,
-//! `tests/properties.rs` for the generated templates). Each names its cases,
+//! `tests/it/properties.rs` for the generated templates). Each names its cases,
 //! the difference itself (patched into Go's expectation, so the rest of the
 //! case is still compared), why it remains, and the test that pins our side
-//! (in `src/gocompat.rs`). README's "Differences from Go" summarises them.
+//! (in `src/engine/gocompat.rs`). README's "Differences from Go" summarises them.
 
 // Each test crate that includes this module reads a part of it.
 #![allow(dead_code)]

@@ -365,6 +365,7 @@ fn ask(
         content_type,
         profile: profile.as_deref().map(parse_profile).transpose()?,
         fields,
+        format: None,
     })
 }
 

@@ -1,0 +1,96 @@
+//! The one response policy for a rendered error, shared by the service's
+//! routes and the tower layer: which of the renderer's header lines reach
+//! the wire, and the settings' extra headers after them.
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::ExtraHeaders;
+use crate::render::Reply;
+
+/// Puts `reply`'s header lines on `headers`, then the extra headers the
+/// settings give for `status` (which win over a rendered line of the same
+/// name).
+///
+/// A name the reply sets replaces whatever `headers` held under it (a
+/// handler's own `Content-Type`, for the layer), and the reply's lines are
+/// appended, so a name it repeats is sent as often as it gives it.
+pub(crate) fn put_headers(
+    headers: &mut HeaderMap,
+    reply: &Reply,
+    extra: &ExtraHeaders,
+    status: u16,
+) {
+    for (name, _) in reply.headers() {
+        headers.remove(name);
+    }
+    for (name, value) in reply.headers() {
+        // Hop-by-hop headers (the gateway's `Connection: close`) belong to
+        // one connection, never to a response a proxy or another service
+        // relays.
+        if name == "connection" {
+            continue;
+        }
+        // Every name and value the renderer gives is a static, valid token.
+        headers.append(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    for (name, value) in extra.for_status(status) {
+        headers.insert(name, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use http::header::CONTENT_TYPE;
+
+    use super::*;
+    use crate::config::ConfigLayer;
+    use crate::render::{ErrorRequest, RenderOptions, Renderer};
+    use crate::set::TemplateSet;
+
+    fn reply(options: RenderOptions, req: &ErrorRequest) -> Reply {
+        let set = TemplateSet::load("templates").expect("the bundled templates load");
+        Renderer::new(Arc::new(set), options)
+            .reply(req)
+            .expect("renders")
+    }
+
+    fn extra(yaml: &str) -> ExtraHeaders {
+        let layer: ConfigLayer = serde_yaml_ng::from_str(yaml).expect("settings parse");
+        crate::config::Config::from_layer(layer)
+            .expect("settings resolve")
+            .headers
+    }
+
+    #[test]
+    fn a_handlers_content_type_is_replaced_not_repeated() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        let r = reply(RenderOptions::default(), &ErrorRequest::code(404));
+        put_headers(&mut headers, &r, &ExtraHeaders::default(), 404);
+        let types: Vec<_> = headers.get_all(CONTENT_TYPE).iter().collect();
+        assert_eq!(types, ["application/json"]);
+        assert_eq!(headers["x-generator"], "tyk.io");
+    }
+
+    #[test]
+    fn connection_close_stays_off_and_extra_headers_win() {
+        let options = RenderOptions {
+            close_connections: true,
+            ..RenderOptions::default()
+        };
+        let r = reply(options, &ErrorRequest::code(503));
+        let mut headers = HeaderMap::new();
+        let extra =
+            extra("headers:\n  \"5xx\":\n    x-generator: sidecar\n    retry-after: \"30\"\n");
+        put_headers(&mut headers, &r, &extra, 503);
+        assert!(headers.get("connection").is_none());
+        let generators: Vec<_> = headers.get_all("x-generator").iter().collect();
+        assert_eq!(generators, ["sidecar"]);
+        assert_eq!(headers["retry-after"], "30");
+    }
+}

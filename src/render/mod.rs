@@ -1,0 +1,930 @@
+//! Rendering an error into the response the gateway would send: status,
+//! headers and body, with an outcome that says how it went.
+
+mod output;
+mod plan;
+mod request;
+pub(crate) mod select;
+
+use output::header_lines;
+pub use output::{Rendered, Reply};
+use plan::{Plan, PlanRun};
+pub use request::{ErrorRequest, Outcome, RenderError, RenderOptions, ResolvedError};
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use std::path::Path as FsPath;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, OnceLock};
+
+use bytes::Bytes;
+
+use gotmpl::{SafeKind, Value};
+
+use crate::catalogue::{self, Catalogue, Entry};
+use crate::error::LoadError;
+use crate::escape::{self, Profile};
+use crate::format::Format;
+
+use crate::set::{TemplateFile, TemplateSet};
+use select::{JSON_CONTENT_TYPE, Selector};
+
+/// The gateway's shipped `error.json`, byte for byte.
+pub const BUNDLED_ERROR_JSON: &str = include_str!("../../templates/error.json");
+/// The gateway's shipped `error.xml`, byte for byte.
+pub const BUNDLED_ERROR_XML: &str = include_str!("../../templates/error.xml");
+
+/// Renders errors from one loaded template set, as the gateway would.
+///
+/// ```
+/// use error_render::{ErrorRequest, Renderer};
+///
+/// let renderer = Renderer::from_dir("templates").unwrap();
+/// let r = renderer
+///     .render(&ErrorRequest::code(403).message("Key not authorised"))
+///     .unwrap();
+/// assert_eq!(r.status, 403);
+/// assert_eq!(r.body, "{\n    \"error\": \"Key not authorised\"\n}");
+/// assert_eq!(r.header("x-generator"), Some("tyk.io"));
+/// ```
+///
+/// [`reply`](Self::reply) is the service's path: bodies that depend only on
+/// the error are rendered once per renderer (one per loaded generation, so a
+/// reload starts afresh) and then served from memory.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    set: Arc<TemplateSet>,
+    options: RenderOptions,
+    compiled: Arc<Compiled>,
+    /// This generation's Error Overrides rules, loaded with the templates.
+    error_overrides: Option<Arc<crate::error_overrides::service::LiveRules>>,
+}
+
+/// The bundled templates, parsed once for the whole process (they never
+/// change, so a reload need not parse them again).
+static BUNDLED: LazyLock<TemplateSet> = LazyLock::new(bundled_set);
+
+/// The data map's keys, shared rather than allocated per render.
+struct Keys {
+    message: Arc<str>,
+    status_code: Arc<str>,
+    title: Arc<str>,
+    action: Arc<str>,
+    id: Arc<str>,
+}
+
+static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
+    message: "Message".into(),
+    status_code: "StatusCode".into(),
+    title: "Title".into(),
+    action: "Action".into(),
+    id: "ID".into(),
+});
+
+/// `Title`, `Action` and `ID` of every builtin catalogue entry, escaped for
+/// each (path, profile) once for the process: they are constants.
+static ENTRY_VALUES: LazyLock<Vec<[[Value; 3]; 4]>> = LazyLock::new(|| {
+    Catalogue::builtin()
+        .entries()
+        .iter()
+        .map(|e| {
+            VARIANTS.map(|(path, profile)| {
+                [&e.title, &e.action, &e.id].map(|s| safe(escape::escape_message(s, path, profile)))
+            })
+        })
+        .collect()
+});
+
+const VARIANTS: [(Format, Profile); 4] = [
+    (Format::Json, Profile::V5_15),
+    (Format::Json, Profile::V5_14),
+    (Format::Xml, Profile::V5_15),
+    (Format::Xml, Profile::V5_14),
+];
+
+fn variant(path: Format, profile: Profile) -> usize {
+    let p = match path {
+        Format::Json => 0,
+        Format::Xml => 2,
+    };
+    p + usize::from(profile == Profile::V5_14)
+}
+
+fn safe(s: impl Into<Arc<str>>) -> Value {
+    Value::Safe {
+        kind: SafeKind::Html,
+        s: s.into(),
+    }
+}
+
+/// The most bytes of bodies one generation keeps in its cache; past it,
+/// bodies are rendered per request (a set of huge per-code pages must not
+/// turn the cache into a memory problem).
+const CACHE_BYTES: usize = 4 << 20;
+
+/// What a renderer works out once from its set: the template table, the
+/// fast plans, and the body cache.
+#[derive(Debug)]
+struct Compiled {
+    selector: Selector,
+    /// Per template of `selector`, per path (JSON, XML).
+    plans: Vec<[Option<Plan>; 2]>,
+    /// See [`Renderer::cache_slot`].
+    cache: Box<[OnceLock<Arc<Cached>>]>,
+    cached_bytes: AtomicUsize,
+}
+
+/// A body rendered once and served from memory.
+#[derive(Debug)]
+struct Cached {
+    status: u16,
+    /// The answer was `error.json` on the XML path (answered as JSON).
+    json: bool,
+    body: Bytes,
+    template: Option<Arc<str>>,
+    outcome: Outcome,
+    error: Option<Arc<str>>,
+}
+
+/// Cache slots: one per catalogue id, override ID, code 400-599 without a
+/// message, and catalogue (code, message) or (code, title) pair, each times
+/// four (path, profile) variants.
+struct Slots {
+    ids: usize,
+    overrides: usize,
+    codes: usize,
+    messages: usize,
+    total: usize,
+}
+
+const CACHED_CODES: std::ops::RangeInclusive<u16> = 400..=599;
+
+fn slots() -> Slots {
+    let c = Catalogue::builtin();
+    let ids = 0;
+    let overrides = ids + c.entries().len();
+    let codes = overrides + c.override_ids().len();
+    let messages = codes + CACHED_CODES.len();
+    let total = messages + 2 * c.entries().len();
+    Slots {
+        ids,
+        overrides,
+        codes,
+        messages,
+        total: total * VARIANTS.len(),
+    }
+}
+
+impl Compiled {
+    fn new(set: &TemplateSet) -> Self {
+        let selector = Selector::new(set);
+        let plans = selector
+            .names()
+            .iter()
+            .map(|name| match set.tree(name) {
+                Some(tree) => [Plan::new(tree, Format::Json), Plan::new(tree, Format::Xml)],
+                None => [None, None],
+            })
+            .collect();
+        Compiled {
+            selector,
+            plans,
+            cache: (0..slots().total).map(|_| OnceLock::new()).collect(),
+            cached_bytes: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// The error after resolving, borrowing from the request, the options and
+/// the catalogue.
+struct Resolved<'a> {
+    code: u16,
+    message: Cow<'a, str>,
+    entry: Option<&'a Entry>,
+    /// `entry`'s position in the builtin catalogue, when it is one of its.
+    entry_index: Option<usize>,
+    overridden_by: Option<&'static str>,
+}
+
+/// A render before it is packaged as a [`Rendered`] or a [`Reply`].
+struct Out {
+    status: u16,
+    content_type: &'static str,
+    body: String,
+    template: Option<Arc<str>>,
+    outcome: Outcome,
+    error: Option<String>,
+}
+
+impl Renderer {
+    /// A renderer over a loaded set.
+    pub fn new(set: Arc<TemplateSet>, options: RenderOptions) -> Self {
+        let compiled = Arc::new(Compiled::new(&set));
+        Renderer {
+            set,
+            options,
+            compiled,
+            error_overrides: None,
+        }
+    }
+
+    /// This renderer with the Error Overrides rules loaded beside its
+    /// templates (so a reload swaps both together).
+    #[must_use]
+    pub fn with_error_overrides(
+        mut self,
+        rules: Arc<crate::error_overrides::service::LiveRules>,
+    ) -> Self {
+        self.error_overrides = Some(rules);
+        self
+    }
+
+    /// The Error Overrides rules of this generation, if loaded.
+    pub fn error_overrides(&self) -> Option<&Arc<crate::error_overrides::service::LiveRules>> {
+        self.error_overrides.as_ref()
+    }
+
+    /// Loads the set in `dir` and renders with default options.
+    pub fn from_dir(dir: impl AsRef<FsPath>) -> Result<Self, LoadError> {
+        Ok(Self::new(
+            Arc::new(TemplateSet::load(dir)?),
+            RenderOptions::default(),
+        ))
+    }
+
+    /// The template set.
+    pub fn set(&self) -> &Arc<TemplateSet> {
+        &self.set
+    }
+
+    /// The options.
+    pub fn options(&self) -> &RenderOptions {
+        &self.options
+    }
+
+    /// Whether the set has an XML template for `code` (`error_<code>.xml` or
+    /// `error.xml`).
+    pub fn has_xml(&self, code: u16) -> bool {
+        self.compiled.selector.has_xml(code)
+    }
+
+    /// Resolves an id or a code (with or without message) into the code and
+    /// message to render, applying overrides.
+    pub fn resolve(&self, req: &ErrorRequest) -> Result<ResolvedError, RenderError> {
+        let r = self.resolve_ref(req)?;
+        Ok(ResolvedError {
+            code: r.code,
+            message: r.message.into_owned(),
+            entry: r.entry.cloned(),
+            overridden_by: r.overridden_by.map(str::to_owned),
+        })
+    }
+
+    fn resolve_ref<'a>(&'a self, req: &'a ErrorRequest) -> Result<Resolved<'a>, RenderError> {
+        let catalogue = Catalogue::builtin();
+        let (code, message, entry_index) = if let Some(id) = &req.id {
+            if let Some(i) = catalogue.entry_index(id) {
+                let e = &catalogue.entries()[i];
+                (e.code, Cow::Borrowed(e.message.as_str()), Some(i))
+            } else if let Some(o) = catalogue.override_id(id) {
+                let entry = o.entry.as_deref().and_then(|e| catalogue.entry_index(e));
+                (o.code, Cow::Borrowed(o.message.as_str()), entry)
+            } else {
+                return Err(RenderError::UnknownId { id: id.clone() });
+            }
+        } else {
+            let code = req.code.ok_or(RenderError::NoError)?;
+            let message = match &req.message {
+                Some(m) => Cow::Borrowed(m.as_str()),
+                None => self.default_message_ref(code),
+            };
+            let entry = catalogue.find_index(code, &message);
+            (code, message, entry)
+        };
+        if !(100..=999).contains(&code) {
+            return Err(RenderError::InvalidCode(code));
+        }
+        let mut resolved = Resolved {
+            code,
+            message,
+            entry: entry_index.map(|i| &catalogue.entries()[i]),
+            entry_index,
+            overridden_by: None,
+        };
+        if !self.options.ignore_overrides {
+            self.apply_override(req.id.as_deref(), &mut resolved);
+        }
+        Ok(resolved)
+    }
+
+    /// The message for a code given without one: configured, else the
+    /// catalogue's default for the code, else the reason phrase.
+    pub fn default_message(&self, code: u16) -> String {
+        self.default_message_ref(code).into_owned()
+    }
+
+    fn default_message_ref(&self, code: u16) -> Cow<'_, str> {
+        if let Some(m) = self.options.default_messages.get(&code) {
+            return Cow::Borrowed(m);
+        }
+        if let Some(e) = Catalogue::builtin().default_for(code) {
+            return Cow::Borrowed(&e.message);
+        }
+        match catalogue::reason_phrase(code) {
+            Some(phrase) => Cow::Borrowed(phrase),
+            None => Cow::Owned(format!("Error {code}")),
+        }
+    }
+
+    fn apply_override<'a>(&'a self, id: Option<&str>, resolved: &mut Resolved<'a>) {
+        let overrides = &self.options.overrides;
+        if overrides.is_empty() {
+            return;
+        }
+        // An error named by a gateway ID takes that ID's override; one named
+        // by code and message takes the override of the first gateway ID
+        // whose default is exactly that code and message.
+        let catalogue = Catalogue::builtin();
+        let target = match id {
+            Some(id) => catalogue
+                .override_id(id)
+                .filter(|_| overrides.get(id).is_some()),
+            None => catalogue.override_ids().iter().find(|o| {
+                o.code == resolved.code
+                    && o.message == resolved.message
+                    && overrides.get(&o.id).is_some()
+            }),
+        };
+        let Some(target) = target else { return };
+        let Some(o) = overrides.get(&target.id) else {
+            return;
+        };
+        if let Some(code) = o.code {
+            resolved.code = code;
+        }
+        if let Some(message) = &o.message {
+            resolved.message = Cow::Borrowed(message);
+        }
+        resolved.overridden_by = Some(&target.id);
+    }
+
+    /// Renders an error for a request. Never cached: see
+    /// [`reply`](Self::reply).
+    pub fn render(&self, req: &ErrorRequest) -> Result<Rendered, RenderError> {
+        let resolved = self.resolve_ref(req)?;
+        Ok(self.rendered(self.render_out(&resolved, req)))
+    }
+
+    /// Renders an already resolved error.
+    pub fn render_resolved(&self, resolved: &ResolvedError, req: &ErrorRequest) -> Rendered {
+        let catalogue = Catalogue::builtin();
+        let entry = resolved.entry.as_ref();
+        let resolved = Resolved {
+            code: resolved.code,
+            message: Cow::Borrowed(&resolved.message),
+            entry,
+            entry_index: entry
+                .and_then(|e| catalogue.entry_index(&e.id))
+                .filter(|&i| Some(&catalogue.entries()[i]) == entry),
+            overridden_by: None,
+        };
+        self.rendered(self.render_out(&resolved, req))
+    }
+
+    /// Renders an error for a request as the service sends it. A body that
+    /// depends only on the error (no request fields) is rendered once per
+    /// renderer and then served from memory, without allocating: an error
+    /// named by catalogue id or override ID, by a code alone (400-599), or by
+    /// a code and a catalogue message. Other errors, and renders that failed
+    /// (`exec`), are rendered every time.
+    pub fn reply(&self, req: &ErrorRequest) -> Result<Reply, RenderError> {
+        let profile = req.profile.unwrap_or(self.options.profile);
+        let (path, ct) = req.answer_format();
+        let Some(slot) = self.cache_slot(req, path, profile) else {
+            let resolved = self.resolve_ref(req)?;
+            return Ok(self.reply_from(self.render_out(&resolved, req), false));
+        };
+        let cell = &self.compiled.cache[slot];
+        if let Some(c) = cell.get() {
+            return Ok(self.reply_cached(c, ct));
+        }
+        let resolved = self.resolve_ref(req)?;
+        let out = self.render_out(&resolved, req);
+        // An `exec` failure is not kept: with render limits it can depend on
+        // timing, and a transient one must not stick for a generation.
+        let budget = &self.compiled.cached_bytes;
+        if out.outcome != Outcome::Exec
+            && budget.fetch_add(out.body.len(), Ordering::Relaxed) + out.body.len() <= CACHE_BYTES
+        {
+            let cached = Arc::new(Cached {
+                status: out.status,
+                json: out.content_type == JSON_CONTENT_TYPE,
+                body: Bytes::from(out.body),
+                template: out.template,
+                outcome: out.outcome,
+                error: out.error.map(Arc::from),
+            });
+            let c = cell.get_or_init(|| cached);
+            // Rendered by this call: only later ones are served from memory.
+            return Ok(Reply {
+                cached: false,
+                ..self.reply_cached(c, ct)
+            });
+        }
+        Ok(self.reply_from(out, false))
+    }
+
+    /// Where `req`'s body lives in the cache, if it depends only on the
+    /// error. Every key names one (code, message, catalogue entry) before
+    /// resolving, and resolving is fixed for a renderer, so a slot always
+    /// holds the same body.
+    fn cache_slot(&self, req: &ErrorRequest, path: Format, profile: Profile) -> Option<usize> {
+        if !self.options.strict_tyk && !req.fields.is_empty() {
+            return None;
+        }
+        let catalogue = Catalogue::builtin();
+        let slots = slots();
+        let base = if let Some(id) = &req.id {
+            match catalogue.entry_index(id) {
+                Some(i) => slots.ids + i,
+                None => slots.overrides + catalogue.override_index(id)?,
+            }
+        } else {
+            let code = req.code?;
+            match &req.message {
+                None if CACHED_CODES.contains(&code) => {
+                    slots.codes + usize::from(code - CACHED_CODES.start())
+                }
+                None => return None,
+                Some(m) => {
+                    let i = catalogue.find_index(code, m)?;
+                    let by_title = usize::from(catalogue.entries()[i].message != *m);
+                    slots.messages + 2 * i + by_title
+                }
+            }
+        };
+        Some(base * VARIANTS.len() + variant(path, profile))
+    }
+
+    fn reply_cached(&self, c: &Cached, content_type: &'static str) -> Reply {
+        Reply {
+            status: c.status,
+            content_type: if c.json {
+                JSON_CONTENT_TYPE
+            } else {
+                content_type
+            },
+            body: c.body.clone(),
+            template: c.template.clone(),
+            outcome: c.outcome,
+            error: c.error.clone(),
+            cached: true,
+            generator: !self.options.hide_generator_header,
+            close: self.options.close_connections,
+        }
+    }
+
+    fn reply_from(&self, out: Out, cached: bool) -> Reply {
+        Reply {
+            status: out.status,
+            content_type: out.content_type,
+            body: Bytes::from(out.body),
+            template: out.template,
+            outcome: out.outcome,
+            error: out.error.map(Arc::from),
+            cached,
+            generator: !self.options.hide_generator_header,
+            close: self.options.close_connections,
+        }
+    }
+
+    fn rendered(&self, out: Out) -> Rendered {
+        let headers = header_lines(
+            out.content_type,
+            !self.options.hide_generator_header,
+            self.options.close_connections,
+        )
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+        Rendered {
+            status: out.status,
+            headers,
+            body: out.body,
+            template: out.template.as_deref().map(String::from),
+            outcome: out.outcome,
+            error: out.error,
+        }
+    }
+
+    fn render_out(&self, resolved: &Resolved<'_>, req: &ErrorRequest) -> Out {
+        let profile = req.profile.unwrap_or(self.options.profile);
+        let (path, ct) = req.answer_format();
+        let code = resolved.code;
+        let Some(choice) = self.compiled.selector.select(code, path, ct) else {
+            return Out {
+                status: code,
+                content_type: ct,
+                body: self.bundled_body(path, resolved, req, profile),
+                template: None,
+                outcome: Outcome::Missing,
+                error: Some(format!(
+                    "no template for this request: the set has neither error_{code}.{ext}, \
+                     error.{ext} nor error.json",
+                    ext = path.ext()
+                )),
+            };
+        };
+        let template = &self.compiled.selector.names()[choice.template];
+        let plan = &self.compiled.plans[choice.template][usize::from(choice.path == Format::Xml)];
+        // Room for the usual body, so the engine's writes do not regrow it.
+        let mut body = String::with_capacity(
+            plan.as_ref().map_or(256, |p| p.text_len + 16) + resolved.message.len(),
+        );
+        let rendered = |body| Out {
+            status: code,
+            content_type: choice.content_type,
+            body,
+            template: Some(Arc::clone(template)),
+            outcome: Outcome::Ok,
+            error: None,
+        };
+        let mut planned = None;
+        if let Some(plan) = plan {
+            match self.run_plan(plan, choice.path, profile, resolved, req, &mut body) {
+                PlanRun::Done => return rendered(body),
+                // The engine would write up to the limit and fail the same
+                // way; stopping here spares escaping the whole set for it
+                // (a large template's html/template costs ~100 times its
+                // size), which a request or the validator could trigger.
+                PlanRun::TooLong => {
+                    planned = Some(crate::error::ExecError {
+                        template: template.to_string(),
+                        line: None,
+                        message: crate::limits::Exceeded::Output(
+                            self.set.limits().max_output_bytes,
+                        )
+                        .to_string(),
+                    });
+                }
+                // A field the data lacks: the engine reports it exactly.
+                PlanRun::NeedsEngine => body.clear(),
+            }
+        }
+        let result = match planned {
+            Some(e) => Err(e),
+            None => {
+                let data = self.data(choice.path, profile, resolved, req);
+                self.set.execute(template, choice.path, &data, &mut body)
+            }
+        };
+        match result {
+            Ok(()) => rendered(body),
+            Err(e) => {
+                let fallback_path = if choice.content_type == JSON_CONTENT_TYPE {
+                    Format::Json
+                } else {
+                    Format::Xml
+                };
+                Out {
+                    status: code,
+                    content_type: choice.content_type,
+                    body: self.bundled_body(fallback_path, resolved, req, profile),
+                    template: Some(Arc::clone(template)),
+                    outcome: Outcome::Exec,
+                    error: Some(e.to_string()),
+                }
+            }
+        }
+    }
+
+    fn bundled_body(
+        &self,
+        path: Format,
+        resolved: &Resolved<'_>,
+        req: &ErrorRequest,
+        profile: Profile,
+    ) -> String {
+        let name = match path {
+            Format::Json => "error.json",
+            Format::Xml => "error.xml",
+        };
+        let data = self.data(path, profile, resolved, req);
+        let mut body = String::new();
+        // The bundled templates use only `.Message`, so they cannot fail.
+        let _ = BUNDLED.execute(name, path, &data, &mut body);
+        body
+    }
+
+    /// The template's data: `Message` (escaped for the path, trusted as
+    /// HTML), plus `StatusCode`, the catalogue fields and request fields
+    /// unless `strict_tyk`.
+    fn data(
+        &self,
+        path: Format,
+        profile: Profile,
+        resolved: &Resolved<'_>,
+        req: &ErrorRequest,
+    ) -> Value {
+        let esc = |s: &str| safe(escape::escape_message(s, path, profile));
+        let keys = &*KEYS;
+        let mut map: BTreeMap<Arc<str>, Value> = BTreeMap::new();
+        map.insert(Arc::clone(&keys.message), esc(&resolved.message));
+        if !self.options.strict_tyk {
+            map.insert(
+                Arc::clone(&keys.status_code),
+                Value::Int(i64::from(resolved.code)),
+            );
+            let [title, action, id] = match (resolved.entry_index, resolved.entry) {
+                (Some(i), _) => ENTRY_VALUES[i][variant(path, profile)].clone(),
+                (None, Some(e)) => [&e.title, &e.action, &e.id].map(|s| esc(s)),
+                (None, None) => [esc(""), esc(""), esc("")],
+            };
+            map.insert(Arc::clone(&keys.title), title);
+            map.insert(Arc::clone(&keys.action), action);
+            map.insert(Arc::clone(&keys.id), id);
+            for (k, v) in &req.fields {
+                map.insert(k.as_str().into(), esc(v));
+            }
+        }
+        Value::Map(Arc::new(map))
+    }
+}
+
+fn bundled_set() -> TemplateSet {
+    let file = |name: &str, text: &str| TemplateFile {
+        name: name.into(),
+        text: text.into(),
+    };
+    TemplateSet::from_files([
+        file("error.json", BUNDLED_ERROR_JSON),
+        file("error.xml", BUNDLED_ERROR_XML),
+    ])
+    .unwrap_or_else(|e| panic!("the bundled templates are the gateway's own and parse: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::overrides::{OverrideMessage, Overrides};
+
+    fn renderer(files: &[(&str, &str)], options: RenderOptions) -> Renderer {
+        let set = TemplateSet::from_files(files.iter().map(|(n, t)| TemplateFile {
+            name: (*n).into(),
+            text: (*t).into(),
+        }))
+        .unwrap();
+        Renderer::new(Arc::new(set), options)
+    }
+
+    /// A format chosen by the caller (negotiation) wins over the request's
+    /// `Content-Type`, with no content type made up for the renderer to
+    /// parse back; the cache keeps the two answers apart.
+    #[test]
+    fn a_chosen_format_wins_over_the_content_type() {
+        let r = renderer(
+            &[
+                ("error.json", "{\"e\":\"{{.Message}}\"}"),
+                ("error.xml", "<e>{{.Message}}</e>"),
+            ],
+            RenderOptions::default(),
+        );
+        let xml = ErrorRequest::code(404).format(Format::Xml);
+        let json = ErrorRequest::code(404)
+            .content_type("text/xml")
+            .format(Format::Json);
+        for _ in 0..2 {
+            let a = r.reply(&xml).unwrap();
+            assert_eq!(
+                (a.content_type, &a.body[..]),
+                ("application/xml", &b"<e>Not Found</e>"[..])
+            );
+            let b = r.reply(&json).unwrap();
+            assert_eq!(
+                (b.content_type, &b.body[..]),
+                ("application/json", &b"{\"e\":\"Not Found\"}"[..])
+            );
+        }
+        assert_eq!(r.render(&xml).unwrap().content_type(), "application/xml");
+    }
+
+    /// What the engine alone makes of a request, bypassing any plan.
+    fn engine_body(r: &Renderer, req: &ErrorRequest) -> Result<String, String> {
+        let resolved = r.resolve_ref(req).unwrap();
+        let profile = req.profile.unwrap_or(r.options.profile);
+        let (path, ct) = req.answer_format();
+        let choice = r.compiled.selector.select(resolved.code, path, ct).unwrap();
+        let name = &r.compiled.selector.names()[choice.template];
+        let data = r.data(choice.path, profile, &resolved, req);
+        let mut body = String::new();
+        r.set
+            .execute(name, choice.path, &data, &mut body)
+            .map(|()| body)
+            .map_err(|e| e.to_string())
+    }
+
+    const HOSTILE: [&str; 6] = [
+        "API Rate Limit Exceeded",
+        "quote \" back \\ nl \n tab \t ctl \x01",
+        "<b>tag</b> & 'apos' = \"x\"",
+        "nul \0 é 🚀 \u{2028} \u{a0}",
+        "",
+        "Key not authorised",
+    ];
+
+    #[test]
+    fn plans_write_what_the_engine_writes() {
+        let templates = [
+            "{\n    \"error\": \"{{.Message}}\"\n}",
+            "{\"s\": {{.StatusCode}}, \"t\": \"{{.Title}}\", \"a\": \"{{.Action}}\", \"id\": \"{{.ID}}\", \"m\": {{ .Message }}}",
+            "{{- .Message -}} / {{.RequestID}}",
+            "{{.Nope}}",
+            "",
+        ];
+        for text in templates {
+            for strict_tyk in [false, true] {
+                let options = RenderOptions {
+                    strict_tyk,
+                    ..RenderOptions::default()
+                };
+                let r = renderer(&[("error.json", text), ("error.xml", text)], options);
+                assert!(r.compiled.plans.iter().all(|p| p[1].is_some()), "{text}");
+                for message in HOSTILE {
+                    for ct in [None, Some("application/xml")] {
+                        for profile in [Profile::V5_15, Profile::V5_14] {
+                            let mut req = ErrorRequest::code(429).message(message).profile(profile);
+                            req.content_type = ct.map(str::to_owned);
+                            req.fields = vec![("RequestID".into(), message.into())];
+                            let out = r.render(&req).unwrap();
+                            match engine_body(&r, &req) {
+                                Ok(body) => {
+                                    assert_eq!(out.outcome, Outcome::Ok, "{text:?} {req:?}");
+                                    assert_eq!(out.body, body, "{text:?} {req:?}");
+                                }
+                                Err(e) => {
+                                    assert_eq!(out.outcome, Outcome::Exec, "{text:?} {req:?}");
+                                    assert_eq!(out.error, Some(e));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_plain_templates_get_plans() {
+        let r = renderer(
+            &[
+                ("error.json", "<p>{{.Message}}</p>"),
+                ("error.xml", "<e>{{.Message}}</e>"),
+                ("error_400.json", "{{if .Message}}x{{end}}"),
+                ("error_401.json", "{{.Message | printf \"%s\"}}"),
+                ("error_402.json", "{{$x := .Message}}"),
+            ],
+            RenderOptions::default(),
+        );
+        let plan = |name: &str, path: usize| {
+            let i = r
+                .compiled
+                .selector
+                .names()
+                .iter()
+                .position(|n| &**n == name)
+                .unwrap();
+            r.compiled.plans[i][path].is_some()
+        };
+        // `<` would put html/template in another context: engine only.
+        assert!(!plan("error.json", 0));
+        assert!(plan("error.json", 1));
+        assert!(plan("error.xml", 1));
+        for name in ["error_400.json", "error_401.json", "error_402.json"] {
+            assert!(!plan(name, 0) && !plan(name, 1), "{name}");
+        }
+    }
+
+    /// Every kind of cached request, with overrides and default messages,
+    /// answers as an uncached render would, the first time and from memory.
+    #[test]
+    fn replies_match_renders_cached_or_not() {
+        let catalogue = Catalogue::builtin();
+        let overrides = Overrides::from_entries([
+            (
+                "auth.key_not_found".to_owned(),
+                OverrideMessage {
+                    code: Some(404),
+                    message: Some("No such key".into()),
+                },
+            ),
+            (
+                "auth.auth_field_missing".to_owned(),
+                OverrideMessage {
+                    code: None,
+                    message: Some("Say who you are".into()),
+                },
+            ),
+        ]);
+        let options = RenderOptions {
+            overrides,
+            default_messages: [(502, "Bad upstream".to_owned())].into(),
+            ..RenderOptions::default()
+        };
+        let r = renderer(
+            &[
+                (
+                    "error.json",
+                    "{\"error\": \"{{.Message}}\", \"t\": \"{{.Title}}\"}",
+                ),
+                (
+                    "error_429.json",
+                    "{{if eq .StatusCode 429}}slow{{end}} {{.Message}}",
+                ),
+                ("error_401.xml", "<e>{{.Message}} {{.ID}}</e>"),
+                ("error_500.json", "{{.Nope}}"),
+            ],
+            options,
+        );
+        let mut requests: Vec<ErrorRequest> = Vec::new();
+        requests.extend(catalogue.entries().iter().map(|e| ErrorRequest::id(&e.id)));
+        requests.extend(
+            catalogue
+                .override_ids()
+                .iter()
+                .map(|o| ErrorRequest::id(&o.id)),
+        );
+        requests.extend((400..=599).map(ErrorRequest::code));
+        for e in catalogue.entries() {
+            requests.push(ErrorRequest::code(e.code).message(&e.message));
+            requests.push(ErrorRequest::code(e.code).message(&e.title));
+        }
+        requests.push(ErrorRequest::code(403).message("not in the catalogue"));
+        requests.push(ErrorRequest::code(700));
+        let mut seen = std::collections::HashSet::new();
+        for base in requests {
+            for ct in [
+                None,
+                Some("application/xml"),
+                Some("text/xml; charset=utf-8"),
+            ] {
+                for profile in [None, Some(Profile::V5_14)] {
+                    let mut req = base.clone();
+                    req.content_type = ct.map(str::to_owned);
+                    req.profile = profile;
+                    let want = r.render(&req).unwrap();
+                    for round in 0..2 {
+                        let got = r.reply(&req).unwrap();
+                        let label = format!("{req:?} round {round}");
+                        assert_eq!(got.status, want.status, "{label}");
+                        assert_eq!(got.body, want.body.as_bytes(), "{label}");
+                        assert_eq!(got.outcome, want.outcome, "{label}");
+                        assert_eq!(got.template.as_deref(), want.template.as_deref(), "{label}");
+                        assert_eq!(got.error.as_deref(), want.error.as_deref(), "{label}");
+                        let headers: Vec<(String, String)> = got
+                            .headers()
+                            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                            .collect();
+                        assert_eq!(headers, want.headers, "{label}");
+                        // application/xml and text/xml share a slot (the
+                        // XML path); the answered content type is each's own.
+                        let (path, _) = req.answer_format();
+                        let slot =
+                            r.cache_slot(&req, path, req.profile.unwrap_or(r.options.profile));
+                        let filled = slot.is_some_and(|s| !seen.insert(s));
+                        let expect_cached = filled && want.outcome != Outcome::Exec;
+                        assert_eq!(got.cached, expect_cached, "{label}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn request_fields_are_never_cached() {
+        let r = renderer(
+            &[("error.json", "{{.Message}} {{.RequestID}}")],
+            Default::default(),
+        );
+        for id in ["a", "b"] {
+            let mut req = ErrorRequest::code(502);
+            req.fields = vec![("RequestID".into(), id.into())];
+            for _ in 0..2 {
+                let reply = r.reply(&req).unwrap();
+                assert!(!reply.cached);
+                assert_eq!(reply.body, format!("Bad Gateway {id}").as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn missing_template_is_reported_when_cached() {
+        let r = renderer(&[("error.xml", "<e>{{.Message}}</e>")], Default::default());
+        let req = ErrorRequest::code(503);
+        let first = r.reply(&req).unwrap();
+        let again = r.reply(&req).unwrap();
+        assert!(!first.cached && again.cached);
+        assert_eq!(again.outcome, Outcome::Missing);
+        assert!(again.error.as_deref().unwrap().contains("error_503.json"));
+        assert_eq!(again.body, first.body);
+    }
+}

@@ -1,0 +1,6 @@
+//! What the renderer reads besides templates: tyk.conf's
+//! `override_messages` (with the position-keeping YAML/JSON reader) and the
+//! error catalogue.
+
+pub mod catalogue;
+pub mod overrides;
