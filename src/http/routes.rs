@@ -193,8 +193,9 @@ fn render_content_type(param: Option<String>, headers: &HeaderMap) -> Option<Str
         .or_else(|| header_str(headers, "content-type").map(str::to_owned))
 }
 
-/// A status code from text: digits only, and an error status.
-fn parse_code(raw: &str) -> Result<u16, ApiError> {
+/// A status code from text: digits only, and an error status. Shared by
+/// every route that takes one (the preview's included).
+pub(crate) fn parse_code(raw: &str) -> Result<u16, ApiError> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::CodeNotANumber(truncate(raw)));
     }
@@ -235,7 +236,8 @@ fn query_ask(query: Option<&str>) -> Result<(ErrorRequest, RuleAsk), ApiError> {
     Ok((ask, rules))
 }
 
-fn parse_profile(value: &str) -> Result<Profile, ApiError> {
+/// An escaping profile (`5.15`, `5.14`) from a parameter.
+pub(crate) fn parse_profile(value: &str) -> Result<Profile, ApiError> {
     value.parse().map_err(|message| ApiError::BadParameter {
         name: "profile",
         message,

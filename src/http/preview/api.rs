@@ -23,6 +23,7 @@ use crate::escape::Profile;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::ops;
+use crate::http::routes::{parse_code, parse_profile};
 use crate::render::{ErrorRequest, RenderError, Rendered, Renderer};
 use axum::http::HeaderMap;
 
@@ -388,25 +389,6 @@ fn render_error(e: RenderError) -> ApiError {
         RenderError::InvalidCode(c) => ApiError::CodeOutOfRange(c.to_string()),
         _ => ApiError::NoCode,
     }
-}
-
-/// A status code: digits, 400-599.
-fn parse_code(raw: &str) -> Result<u16, ApiError> {
-    let short = || raw.chars().take(32).collect::<String>();
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::CodeNotANumber(short()));
-    }
-    match raw.parse::<u16>() {
-        Ok(code @ 400..=599) => Ok(code),
-        _ => Err(ApiError::CodeOutOfRange(short())),
-    }
-}
-
-fn parse_profile(value: &str) -> Result<Profile, ApiError> {
-    value.parse().map_err(|message| ApiError::BadParameter {
-        name: "profile",
-        message,
-    })
 }
 
 pub(super) fn bad_query(e: QueryRejection) -> ApiError {
