@@ -13,6 +13,7 @@
 
 mod conn;
 pub mod error;
+mod fast;
 pub mod metrics;
 pub mod negotiate;
 pub mod ops;
@@ -28,9 +29,7 @@ use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::ServiceExt as _;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::{Config, ConfigError};
@@ -300,7 +299,7 @@ pub async fn serve_listeners(
     // The operations routes leave the traffic port only for a listener that
     // serves them, whatever the config says.
     let traffic_router = build_router(state.clone(), admin.is_none(), true);
-    let admin_router = admin.as_ref().map(|_| admin_router(state));
+    let admin_router = admin.as_ref().map(|_| admin_router(state.clone()));
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -322,16 +321,10 @@ pub async fn serve_listeners(
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             () = &mut shutdown => break,
         };
-        // Each request learns its peer, for the preview's loopback rule.
-        let service = router.clone().map_request(
-            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                req
-            },
-        );
+        let traffic = std::ptr::eq(router, &traffic_router);
+        let service = fast::Dispatch::new(state.clone(), router.clone(), peer, traffic);
         let io = TokioIo::new(conn::WriteDeadline::new(stream, limits.write_timeout));
-        let conn = http.serve_connection(io, TowerToHyperService::new(service));
+        let conn = http.serve_connection(io, service);
         let conn = graceful.watch(conn);
         connections.spawn(async move {
             if let Err(e) = conn.await {

@@ -118,6 +118,11 @@ fn specificity(range: &Range<'_>, format: Format) -> Option<u8> {
 /// format (JSON) is the answer, as a client that can take nothing we have
 /// still gets an error body.
 pub fn negotiate(accept: &str, available: &[Format]) -> Format {
+    // With one format on offer every Accept ends in it (the default is the
+    // first offered), so there is nothing to parse.
+    if let [only] = available {
+        return *only;
+    }
     let ranges = parse(accept);
     let default = available.first().copied().unwrap_or(Format::Json);
     let mut best: Option<(f32, usize, usize, Format)> = None;

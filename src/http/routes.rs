@@ -6,11 +6,14 @@
 //! They take any method, because nginx's `error_page` keeps the client's
 //! method and body, and ignore request bodies except `POST /render`'s JSON.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use bytes::Bytes;
+use http_body_util::Full;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -27,19 +30,73 @@ const X_CODE: &str = "x-code";
 /// `/render/{code}`, any method: the code from the path, the rest from the
 /// query.
 pub async fn render_code(State(state): State<AppState>, req: Request) -> Response {
-    let route = "render";
-    let result = (|| {
-        let raw = req
-            .uri()
-            .path()
-            .strip_prefix("/render/")
-            .ok_or(ApiError::NotFound)?;
-        let mut ask = query_ask(req.uri().query())?;
-        ask.code = Some(parse_code(raw)?);
-        ask.content_type = render_content_type(ask.content_type, req.headers());
-        finish(&state, &state.store.current(), ask, req.headers(), route)
-    })();
-    result.unwrap_or_else(IntoResponse::into_response)
+    into_axum(render_code_parts(&state, req.uri(), req.headers()))
+}
+
+/// [`render_code`] without the router: the connection's fast path answers
+/// with it too, so both give the same bytes.
+pub(crate) fn render_code_parts(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Rendered, ApiError> {
+    let raw = uri
+        .path()
+        .strip_prefix("/render/")
+        .ok_or(ApiError::NotFound)?;
+    let mut ask = query_ask(uri.query())?;
+    ask.code = Some(parse_code(raw)?);
+    ask.content_type = render_content_type(ask.content_type, headers);
+    finish(state, &state.store.current(), ask, headers, "render")
+}
+
+/// A rendered error, ready to become a response: its body is a shared
+/// `Bytes` (a cached body goes out without a copy or a box), and its headers
+/// are written into a header map the caller gives, so the fast path can
+/// reuse the request's map and allocate none.
+#[derive(Debug)]
+pub(crate) struct Rendered {
+    status: StatusCode,
+    body: Bytes,
+    /// The renderer's headers, all static, in the gateway's order.
+    gateway: [Option<(&'static str, &'static str)>; 3],
+    /// The config's headers for this status (usually none).
+    extra: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Rendered {
+    /// The response, its headers written into `headers` (emptied first).
+    pub(crate) fn into_response(self, mut headers: HeaderMap) -> http::Response<Full<Bytes>> {
+        headers.clear();
+        for (name, value) in self.gateway.into_iter().flatten() {
+            // Hop-by-hop headers (the gateway's `Connection: close`) belong
+            // to one connection, never to a response relayed by a proxy.
+            if name == "connection" {
+                continue;
+            }
+            // Every name and value the renderer gives is a static, valid
+            // token.
+            headers.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        for (name, value) in self.extra {
+            headers.insert(name, value);
+        }
+        let mut response = http::Response::new(Full::new(self.body));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = headers;
+        response
+    }
+}
+
+/// A rendered response or the service's own error, as axum sends it.
+fn into_axum(result: Result<Rendered, ApiError>) -> Response {
+    match result {
+        Ok(r) => r.into_response(HeaderMap::new()).map(Body::new),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `/render`: `POST` takes a JSON body; other methods take the query
@@ -61,28 +118,35 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
         finish(&state, &state.store.current(), ask, &parts.headers, route)
     }
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    into_axum(result)
 }
 
 /// Every other path: ingress-nginx when `X-Code` is present, else Traefik's
 /// `/{status}[.ext]`, else the service's own 404.
 pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
-    let headers = req.headers();
-    let result = if let Some(code) = headers.get(X_CODE) {
-        ingress_nginx(&state, code, headers)
-    } else if let Some((status, ext)) = traefik_path(req.uri().path()) {
-        traefik(&state, status, ext, headers)
+    into_axum(fallback_parts(&state, req.uri(), req.headers()))
+}
+
+/// [`fallback`] without the router, for the connection's fast path.
+pub(crate) fn fallback_parts(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Rendered, ApiError> {
+    if let Some(code) = headers.get(X_CODE) {
+        ingress_nginx(state, code, headers)
+    } else if let Some((status, ext)) = traefik_path(uri.path()) {
+        traefik(state, status, ext, headers)
     } else {
         Err(ApiError::NotFound)
-    };
-    result.unwrap_or_else(IntoResponse::into_response)
+    }
 }
 
 fn ingress_nginx(
     state: &AppState,
     code: &HeaderValue,
     headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Rendered, ApiError> {
     let code = std::str::from_utf8(code.as_bytes())
         .map_err(|_| ApiError::InvalidUtf8("the X-Code header"))?;
     let code = parse_code(code.trim())?;
@@ -107,7 +171,7 @@ fn traefik(
     status: &str,
     ext: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Rendered, ApiError> {
     let code = parse_code(status)?;
     let snap = state.store.current();
     let format = match ext {
@@ -193,15 +257,20 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
-/// `/render`'s parameters from a query string.
+/// `/render`'s parameters from a query string. Only the values kept are
+/// copied: a request pays one allocation for its message, none for names.
 fn query_ask(query: Option<&str>) -> Result<ErrorRequest, ApiError> {
     let mut ask = ErrorRequest::default();
-    for (name, value) in parse_query(query.unwrap_or(""))? {
-        match name.as_str() {
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // Every pair is decoded, used or not: a query with invalid UTF-8
+        // anywhere is refused, whatever it names.
+        let (name, value) = (percent_decode(name)?, percent_decode(value)?);
+        match &*name {
             "code" => ask.code = Some(parse_code(&value)?),
-            "message" => ask.message = Some(value),
-            "id" => ask.id = Some(value),
-            "content_type" => ask.content_type = Some(value),
+            "message" => ask.message = Some(value.into_owned()),
+            "id" => ask.id = Some(value.into_owned()),
+            "content_type" => ask.content_type = Some(value.into_owned()),
             "profile" => ask.profile = Some(parse_profile(&value)?),
             // Proxies add their own parameters (Traefik's `{url}`): ignore.
             _ => {}
@@ -219,22 +288,34 @@ fn parse_profile(value: &str) -> Result<Profile, ApiError> {
 
 /// `application/x-www-form-urlencoded` pairs, refusing invalid UTF-8 after
 /// decoding (a lossy decode would render a message the caller never sent).
+#[cfg(test)]
 fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((percent_decode(k)?, percent_decode(v)?))
+            Ok((percent_decode(k)?.into_owned(), percent_decode(v)?.into_owned()))
         })
         .collect()
 }
 
-fn percent_decode(s: &str) -> Result<String, ApiError> {
+/// One decoded name or value, borrowed when it has nothing to decode, else
+/// decoded into one allocation of the longest it can be.
+fn percent_decode(s: &str) -> Result<Cow<'_, str>, ApiError> {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Ok(Cow::Borrowed(s));
+    }
+    let mut out = Vec::with_capacity(s.len());
     // A stray `%` stays as written, as browsers do (and percent-encoding).
-    percent_encoding::percent_decode_str(&s.replace('+', " "))
-        .decode_utf8()
-        .map(std::borrow::Cow::into_owned)
+    if s.contains('+') {
+        // `+` is a space, and a decoded `%2B` is a plus: replace first.
+        out.extend(percent_encoding::percent_decode_str(&s.replace('+', " ")));
+    } else {
+        out.extend(percent_encoding::percent_decode_str(s));
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
         .map_err(|_| ApiError::InvalidUtf8("the query string"))
 }
 
@@ -291,7 +372,7 @@ fn finish(
     mut req: ErrorRequest,
     headers: &HeaderMap,
     route: &'static str,
-) -> Result<Response, ApiError> {
+) -> Result<Rendered, ApiError> {
     let config = &state.config;
     if let Some(m) = &req.message
         && m.len() > config.limits.max_message_bytes
@@ -349,25 +430,16 @@ fn finish(
 
     let status = StatusCode::from_u16(status)
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
-    let mut response = Response::new(Body::from(std::mem::take(&mut rendered.body)));
-    *response.status_mut() = status;
-    let out = response.headers_mut();
-    for (name, value) in rendered.headers() {
-        // Hop-by-hop headers (the gateway's `Connection: close`) belong to
-        // one connection, never to a response relayed by a proxy.
-        if name == "connection" {
-            continue;
-        }
-        // Every name and value the renderer gives is a static, valid token.
-        out.append(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+    let mut gateway = [None; 3];
+    for (slot, header) in gateway.iter_mut().zip(rendered.headers()) {
+        *slot = Some(header);
     }
-    for (name, value) in config.headers.for_status(status.as_u16()) {
-        out.insert(name, value);
-    }
-    Ok(response)
+    Ok(Rendered {
+        status,
+        body: std::mem::take(&mut rendered.body),
+        gateway,
+        extra: config.headers.for_status(status.as_u16()),
+    })
 }
 
 #[cfg(test)]
