@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use bytes::Bytes;
 use http_body_util::Full;
 use axum::response::{IntoResponse, Response};
@@ -24,8 +24,14 @@ use crate::escape::Profile;
 use crate::render::{ErrorRequest, RenderError};
 use crate::store::Snapshot;
 
+// Header names as values, not strings: a lookup by `&str` parses and
+// classifies the name on every request first.
 /// The header ingress-nginx (and Traefik's nginx mode) sends the code in.
-const X_CODE: &str = "x-code";
+const X_CODE: HeaderName = HeaderName::from_static("x-code");
+/// ingress-nginx's copy of the client's `Accept`.
+const X_FORMAT: HeaderName = HeaderName::from_static("x-format");
+/// The original request's content type, as proxies forward it.
+const X_ORIGINAL_CONTENT_TYPE: HeaderName = HeaderName::from_static("x-original-content-type");
 
 /// `/render/{code}`, any method: the code from the path, the rest from the
 /// query.
@@ -133,7 +139,7 @@ pub(crate) fn fallback_parts(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Rendered, ApiError> {
-    if let Some(code) = headers.get(X_CODE) {
+    if let Some(code) = headers.get(&X_CODE) {
         ingress_nginx(state, code, headers)
     } else if let Some((status, ext)) = traefik_path(uri.path()) {
         traefik(state, status, ext, headers)
@@ -154,7 +160,7 @@ fn ingress_nginx(
     // two cannot pair one set's formats with another's templates.
     let snap = state.store.current();
     // X-Format is the client's Accept, verbatim.
-    let format = match header_str(headers, "x-format") {
+    let format = match header_str(headers, &X_FORMAT) {
         Some(accept) if !accept.trim().is_empty() => negotiate(accept, available(&snap, code)),
         _ => Format::Json,
     };
@@ -183,9 +189,9 @@ fn traefik(
             // The forwarded Accept, then (when Accept is absent or only
             // `*/*`, as curl sends) the original Content-Type, both
             // negotiated over what the set can render.
-            let wish = header_str(headers, "accept")
+            let wish = header_str(headers, &header::ACCEPT)
                 .filter(|a| !is_indifferent(a))
-                .or_else(|| header_str(headers, "content-type"));
+                .or_else(|| header_str(headers, &header::CONTENT_TYPE));
             match wish {
                 Some(w) => negotiate(w, available(&snap, code)),
                 None => Format::Json,
@@ -231,8 +237,8 @@ fn available(snap: &Snapshot, code: u16) -> &'static [Format] {
 /// `X-Original-Content-Type`, else the request's own `Content-Type`.
 fn render_content_type(param: Option<String>, headers: &HeaderMap) -> Option<String> {
     param
-        .or_else(|| header_str(headers, "x-original-content-type").map(str::to_owned))
-        .or_else(|| header_str(headers, "content-type").map(str::to_owned))
+        .or_else(|| header_str(headers, &X_ORIGINAL_CONTENT_TYPE).map(str::to_owned))
+        .or_else(|| header_str(headers, &header::CONTENT_TYPE).map(str::to_owned))
 }
 
 /// A status code from text: digits only, and an error status.
@@ -251,7 +257,7 @@ fn truncate(s: &str) -> String {
     s.chars().take(32).collect()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> Option<&'a str> {
     headers
         .get(name)
         .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
@@ -390,7 +396,7 @@ fn finish(
             .map(|(field, names)| {
                 let value = names
                     .iter()
-                    .find_map(|n| header_str(headers, n))
+                    .find_map(|n| header_str(headers, *n))
                     .unwrap_or("");
                 ((*field).to_owned(), value.to_owned())
             })
