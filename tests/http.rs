@@ -813,3 +813,70 @@ async fn the_fast_path_sends_the_routers_bytes() {
     assert!(fast[2].contains("any thing!"), "{}", fast[2]);
     assert!(fast[6].contains("retry-after: 30"), "{}", fast[6]);
 }
+
+/// Pinned to one CPU (as `taskset` or a one-CPU container does), `serve`
+/// runs a single-threaded runtime: the proxy routes answer on a keep-alive
+/// connection and SIGTERM still stops it gracefully with that connection
+/// open and idle.
+#[test]
+fn binary_on_one_cpu_serves_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in TEMPLATES {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let bin = env!("CARGO_BIN_EXE_error-render");
+    let mut cmd = std::process::Command::new("taskset");
+    cmd.args(["-c", "0", bin, "serve", "--listen", &addr.to_string(), "--templates"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("ERROR_RENDER_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd.spawn().expect("taskset (util-linux) runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ready(addr) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "serve never became ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let requests = [
+        "GET /render/403?message=Quota%20exceeded HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\n\r\n".to_owned(),
+        "GET /404 HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+    ];
+    let answers = raw_exchanges(addr, &requests);
+    for (answer, status) in answers.iter().zip(["403", "503", "404", "200"]) {
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status} ")), "{answer}");
+    }
+    assert!(answers[0].ends_with("\"Quota exceeded\"\n}"), "{}", answers[0]);
+
+    // An idle keep-alive connection must not hold the stop.
+    let idle = TcpStream::connect(addr).unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    drop(idle);
+}
