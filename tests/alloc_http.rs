@@ -55,11 +55,14 @@ fn exchange(stream: &mut TcpStream, req: &[u8], buf: &mut [u8]) -> u16 {
 #[test]
 fn cached_errors_allocate_a_fixed_few_times_per_request_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("error.json"),
-        error_render::render::BUNDLED_ERROR_JSON,
-    )
-    .unwrap();
+    // Both shipped templates: with XML on offer, ingress-nginx's X-Format
+    // is negotiated, not short-cut.
+    for (name, text) in [
+        ("error.json", error_render::render::BUNDLED_ERROR_JSON),
+        ("error.xml", error_render::render::BUNDLED_ERROR_XML),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
     let layer = ConfigLayer {
         templates: Some(dir.path().to_owned()),
         ..ConfigLayer::default()

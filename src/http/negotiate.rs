@@ -48,7 +48,10 @@ struct Range<'a> {
     q: f32,
 }
 
-fn parse(accept: &str) -> Vec<Range<'_>> {
+/// The ranges of an `Accept` value, parsed as they are walked: negotiation
+/// walks them once per format on offer (two at most), which costs less
+/// than collecting them (an allocation per request).
+fn parse(accept: &str) -> impl Iterator<Item = Range<'_>> + Clone {
     accept
         .split(',')
         .filter_map(|item| {
@@ -75,14 +78,13 @@ fn parse(accept: &str) -> Vec<Range<'_>> {
             }
             Some(Range { kind, sub, q })
         })
-        .collect()
 }
 
 /// Whether an `Accept` value states no preference at all: empty, only
 /// malformed ranges, or only `*/*` (what curl and most libraries send).
 /// Traefik's route then falls back to the request's `Content-Type`.
 pub fn is_indifferent(accept: &str) -> bool {
-    parse(accept).iter().all(|r| r.kind == "*" && r.q > 0.0)
+    parse(accept).all(|r| r.kind == "*" && r.q > 0.0)
 }
 
 /// How specifically `range` names `format` (2 exact, 1 `type/*`, 0 `*/*`),
@@ -130,8 +132,8 @@ pub fn negotiate(accept: &str, available: &[Format]) -> Format {
         // The most specific range decides; among equally specific ones, the
         // first listed.
         let mut chosen: Option<(u8, usize, f32)> = None;
-        for (index, range) in ranges.iter().enumerate() {
-            if let Some(s) = specificity(range, format)
+        for (index, range) in ranges.clone().enumerate() {
+            if let Some(s) = specificity(&range, format)
                 && chosen.is_none_or(|(cs, _, _)| s > cs)
             {
                 chosen = Some((s, index, range.q));
