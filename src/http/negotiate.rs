@@ -125,6 +125,26 @@ pub fn negotiate(accept: &str, available: &[Format]) -> Format {
     if let [only] = available {
         return *only;
     }
+    let default = available.first().copied().unwrap_or(Format::Json);
+    if !accept.contains(',') {
+        // One range (what ingress-nginx's X-Format usually carries): every
+        // format it names gets its q, so the first of those on offer wins.
+        return parse(accept)
+            .next()
+            .filter(|range| range.q > 0.0)
+            .and_then(|range| {
+                available
+                    .iter()
+                    .copied()
+                    .find(|&f| specificity(&range, f).is_some())
+            })
+            .unwrap_or(default);
+    }
+    negotiate_ranges(accept, available)
+}
+
+/// [`negotiate`] over any number of ranges.
+fn negotiate_ranges(accept: &str, available: &[Format]) -> Format {
     let ranges = parse(accept);
     let default = available.first().copied().unwrap_or(Format::Json);
     let mut best: Option<(f32, usize, usize, Format)> = None;
@@ -161,6 +181,40 @@ mod tests {
     use super::*;
 
     const BOTH: [Format; 2] = [Format::Json, Format::Xml];
+
+    /// The one-range and one-format short cuts answer as the general
+    /// algorithm does.
+    #[test]
+    fn short_cuts_agree_with_the_general_rule() {
+        let accepts = [
+            "",
+            "application/json",
+            "application/xml",
+            "APPLICATION/XML",
+            "text/xml;q=0.5",
+            "application/xml;q=0",
+            "application/*",
+            "text/*",
+            "*/*",
+            "*/*;q=0",
+            "*/xml",
+            "text/html",
+            "garbage",
+            "application/xml; charset=utf-8; q=0.9",
+            " application/xml ;q=1.5",
+        ];
+        let offers: [&[Format]; 4] = [&BOTH, &[Format::Xml, Format::Json], &[Format::Json], &[]];
+        for accept in accepts {
+            for available in offers {
+                let general = if available.is_empty() {
+                    Format::Json
+                } else {
+                    negotiate_ranges(accept, available)
+                };
+                assert_eq!(negotiate(accept, available), general, "{accept:?} {available:?}");
+            }
+        }
+    }
 
     #[test]
     fn exact_types_and_order_breaks_ties() {
