@@ -765,7 +765,13 @@ fn raw_exchanges(addr: SocketAddr, requests: &[String]) -> Vec<String> {
             if body.len() >= len {
                 let head: Vec<&str> = head
                     .lines()
-                    .map(|l| if l.starts_with("date: ") { "date: -" } else { l })
+                    .map(|l| {
+                        if l.starts_with("date: ") {
+                            "date: -"
+                        } else {
+                            l
+                        }
+                    })
                     .collect();
                 out.push(format!("{}\r\n\r\n{body}", head.join("\r\n")));
                 break;
@@ -803,7 +809,12 @@ async fn the_fast_path_sends_the_routers_bytes() {
     let (fast, slow) = (s.addr, router_addr);
     let (fast, slow) = tokio::task::spawn_blocking({
         let requests = requests.clone();
-        move || (raw_exchanges(fast, &requests), raw_exchanges(slow, &requests))
+        move || {
+            (
+                raw_exchanges(fast, &requests),
+                raw_exchanges(slow, &requests),
+            )
+        }
     })
     .await
     .unwrap();
@@ -828,10 +839,18 @@ fn binary_on_one_cpu_serves_and_stops_gracefully() {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let bin = env!("CARGO_BIN_EXE_error-render");
     let mut cmd = std::process::Command::new("taskset");
-    cmd.args(["-c", "0", bin, "serve", "--listen", &addr.to_string(), "--templates"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+    cmd.args([
+        "-c",
+        "0",
+        bin,
+        "serve",
+        "--listen",
+        &addr.to_string(),
+        "--templates",
+    ])
+    .arg(dir.path())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("ERROR_RENDER_") {
             cmd.env_remove(k);
@@ -855,9 +874,16 @@ fn binary_on_one_cpu_serves_and_stops_gracefully() {
     ];
     let answers = raw_exchanges(addr, &requests);
     for (answer, status) in answers.iter().zip(["403", "503", "404", "200"]) {
-        assert!(answer.starts_with(&format!("HTTP/1.1 {status} ")), "{answer}");
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{answer}"
+        );
     }
-    assert!(answers[0].ends_with("\"Quota exceeded\"\n}"), "{}", answers[0]);
+    assert!(
+        answers[0].ends_with("\"Quota exceeded\"\n}"),
+        "{}",
+        answers[0]
+    );
 
     // An idle keep-alive connection must not hold the stop.
     let idle = TcpStream::connect(addr).unwrap();

@@ -62,10 +62,7 @@ impl Dispatch {
     }
 }
 
-type RouterFuture<B> = MapOk<
-    Oneshot<Router, Request<B>>,
-    fn(Response<Body>) -> Response<ResBody>,
->;
+type RouterFuture<B> = MapOk<Oneshot<Router, Request<B>>, fn(Response<Body>) -> Response<ResBody>>;
 
 impl<B> hyper::service::Service<Request<B>> for Dispatch
 where
@@ -79,8 +76,8 @@ where
     fn call(&self, req: Request<B>) -> Self::Future {
         let mut req = if self.traffic {
             match answer(&self.state, req) {
-                Ok(response) => return Either::Left(ready(Ok(response))),
-                Err(req) => req,
+                Answer::Answered(response) => return Either::Left(ready(Ok(response))),
+                Answer::Route(req) => req,
             }
         } else {
             req
@@ -94,19 +91,27 @@ where
     }
 }
 
+/// What the fast path did with a request.
+pub(crate) enum Answer<B> {
+    /// Answered it.
+    Answered(Response<ResBody>),
+    /// Handed it back: the router decides.
+    Route(Request<B>),
+}
+
 /// The direct answer to `req`, or the request back when the router must
 /// decide. A panic is answered as the router's panic layer answers it.
-pub(crate) fn answer<B>(state: &AppState, req: Request<B>) -> Result<Response<ResBody>, Request<B>> {
+pub(crate) fn answer<B>(state: &AppState, req: Request<B>) -> Answer<B> {
     if req.method() != Method::GET {
-        return Err(req);
+        return Answer::Route(req);
     }
     let path = req.uri().path();
     let rendered = if path == "/healthz" {
-        return Ok(healthz(req.into_parts().0.headers));
+        return Answer::Answered(healthz(req.into_parts().0.headers));
     } else if let Some(code) = path.strip_prefix("/render/") {
         // `/render/{code}` is one non-empty segment.
         if code.is_empty() || code.contains('/') {
-            return Err(req);
+            return Answer::Route(req);
         }
         std::panic::catch_unwind(AssertUnwindSafe(|| {
             routes::render_code_parts(state, req.uri(), req.headers())
@@ -117,13 +122,13 @@ pub(crate) fn answer<B>(state: &AppState, req: Request<B>) -> Result<Response<Re
             .and_then(|p| p.split('/').next())
             .unwrap_or("");
         if ROUTED.contains(&first) {
-            return Err(req);
+            return Answer::Route(req);
         }
         std::panic::catch_unwind(AssertUnwindSafe(|| {
             routes::fallback_parts(state, req.uri(), req.headers())
         }))
     };
-    Ok(match rendered {
+    Answer::Answered(match rendered {
         // The request's header map becomes the response's: hyper hands the
         // response's back for parsing the next request, so a connection
         // allocates header maps once, not once per request.
@@ -143,9 +148,9 @@ fn healthz(mut headers: http::HeaderMap) -> Response<ResBody> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    let mut response = Response::new(http_body_util::Either::Left(Full::new(
-        Bytes::from_static(b"ok"),
-    )));
+    let mut response = Response::new(http_body_util::Either::Left(Full::new(Bytes::from_static(
+        b"ok",
+    ))));
     *response.headers_mut() = headers;
     response
 }
@@ -166,7 +171,10 @@ mod tests {
         let files = [
             ("error.json", BUNDLED_ERROR_JSON),
             ("error.xml", BUNDLED_ERROR_XML),
-            ("error_429.json", "{\"retry\": {{if eq .StatusCode 429}}true{{end}}}"),
+            (
+                "error_429.json",
+                "{\"retry\": {{if eq .StatusCode 429}}true{{end}}}",
+            ),
         ];
         let set = TemplateSet::from_files(files.iter().map(|(n, t)| TemplateFile {
             name: (*n).into(),
@@ -215,7 +223,10 @@ mod tests {
             ("/render/404?message=a+b%2B%22%3C&ignored=%zz", &[]),
             ("/render/404?message=%ff", &[]),
             ("/render/404?content_type=application/xml", &[]),
-            ("/render/404", &[("content-type", "text/xml; charset=utf-8")]),
+            (
+                "/render/404",
+                &[("content-type", "text/xml; charset=utf-8")],
+            ),
             ("/render/404?id=403-quota-exceeded", &[]),
             ("/render/404?id=nope", &[]),
             ("/render/404?profile=nope", &[]),
@@ -223,14 +234,20 @@ mod tests {
             ("/render/200", &[]),
             ("/", &[("x-code", "503")]),
             ("/", &[("x-code", " 404 "), ("x-format", "application/xml")]),
-            ("/api/x", &[("x-code", "503"), ("x-format", "text/html;q=0.5, */*")]),
+            (
+                "/api/x",
+                &[("x-code", "503"), ("x-format", "text/html;q=0.5, */*")],
+            ),
             ("/", &[("x-code", "abc")]),
             ("/", &[("x-code", "503"), ("x-format", "")]),
             ("/404", &[]),
             ("/503.xml", &[]),
             ("/503.txt", &[]),
             ("/429", &[("accept", "application/xml")]),
-            ("/404", &[("accept", "*/*"), ("content-type", "application/xml")]),
+            (
+                "/404",
+                &[("accept", "*/*"), ("content-type", "application/xml")],
+            ),
             ("/favicon.ico", &[]),
             ("/a/404", &[]),
             ("/%68ealthz", &[]),
@@ -259,8 +276,9 @@ mod tests {
             let state = state(options);
             let router = crate::http::router(state.clone());
             for (uri, headers) in answered {
-                let fast = answer(&state, request("GET", uri, headers))
-                    .unwrap_or_else(|_| panic!("{uri} is answered directly"));
+                let Answer::Answered(fast) = answer(&state, request("GET", uri, headers)) else {
+                    panic!("{uri} is answered directly");
+                };
                 let slow = router
                     .clone()
                     .oneshot(request("GET", uri, headers))
@@ -277,7 +295,7 @@ mod tests {
             }
             for (method, uri) in handed_back {
                 assert!(
-                    answer(&state, request(method, uri, &[])).is_err(),
+                    matches!(answer(&state, request(method, uri, &[])), Answer::Route(_)),
                     "{method} {uri} goes through the router"
                 );
             }

@@ -151,7 +151,10 @@ mod tests {
             text: "{}".into(),
         }])
         .unwrap();
-        let store = Store::fixed(Renderer::new(std::sync::Arc::new(set), RenderOptions::default()));
+        let store = Store::fixed(Renderer::new(
+            std::sync::Arc::new(set),
+            RenderOptions::default(),
+        ));
         let metrics = Metrics::new();
         let took = Duration::from_micros(5);
         for _ in 0..3 {

@@ -52,32 +52,30 @@ struct Range<'a> {
 /// walks them once per format on offer (two at most), which costs less
 /// than collecting them (an allocation per request).
 fn parse(accept: &str) -> impl Iterator<Item = Range<'_>> + Clone {
-    accept
-        .split(',')
-        .filter_map(|item| {
-            let mut parts = item.split(';');
-            let (kind, sub) = parts.next()?.trim().split_once('/')?;
-            let (kind, sub) = (kind.trim(), sub.trim());
-            if kind.is_empty() || sub.is_empty() || (kind == "*" && sub != "*") {
-                return None;
-            }
-            let mut q = 1.0;
-            for param in parts {
-                let Some((name, value)) = param.split_once('=') else {
-                    continue;
-                };
-                if name.trim().eq_ignore_ascii_case("q") {
-                    // A q that is not a number in 0..=1 is malformed: ignore
-                    // it and keep the default rather than drop the range.
-                    if let Ok(v) = value.trim().parse::<f32>()
-                        && (0.0..=1.0).contains(&v)
-                    {
-                        q = v;
-                    }
+    accept.split(',').filter_map(|item| {
+        let mut parts = item.split(';');
+        let (kind, sub) = parts.next()?.trim().split_once('/')?;
+        let (kind, sub) = (kind.trim(), sub.trim());
+        if kind.is_empty() || sub.is_empty() || (kind == "*" && sub != "*") {
+            return None;
+        }
+        let mut q = 1.0;
+        for param in parts {
+            let Some((name, value)) = param.split_once('=') else {
+                continue;
+            };
+            if name.trim().eq_ignore_ascii_case("q") {
+                // A q that is not a number in 0..=1 is malformed: ignore
+                // it and keep the default rather than drop the range.
+                if let Ok(v) = value.trim().parse::<f32>()
+                    && (0.0..=1.0).contains(&v)
+                {
+                    q = v;
                 }
             }
-            Some(Range { kind, sub, q })
-        })
+        }
+        Some(Range { kind, sub, q })
+    })
 }
 
 /// Whether an `Accept` value states no preference at all: empty, only
@@ -211,7 +209,11 @@ mod tests {
                 } else {
                     negotiate_ranges(accept, available)
                 };
-                assert_eq!(negotiate(accept, available), general, "{accept:?} {available:?}");
+                assert_eq!(
+                    negotiate(accept, available),
+                    general,
+                    "{accept:?} {available:?}"
+                );
             }
         }
     }

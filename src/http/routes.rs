@@ -12,9 +12,9 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http_body_util::Full;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
@@ -257,7 +257,7 @@ fn truncate(s: &str) -> String {
     s.chars().take(32).collect()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers
         .get(name)
         .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
@@ -301,7 +301,10 @@ fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((percent_decode(k)?.into_owned(), percent_decode(v)?.into_owned()))
+            Ok((
+                percent_decode(k)?.into_owned(),
+                percent_decode(v)?.into_owned(),
+            ))
         })
         .collect()
 }
