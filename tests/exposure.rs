@@ -86,6 +86,19 @@ impl Service {
     fn admin_url(&self, path: &str) -> String {
         format!("http://{}{path}", self.admin.unwrap())
     }
+
+    /// Waits until the store has linted the live set: `/status` answers
+    /// `"pending"` until then rather than wait for the validator.
+    async fn linted(&self) {
+        let mut linted = self.state.store.subscribe_findings();
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while self.state.store.findings().is_none() {
+                linted.changed().await.unwrap();
+            }
+        })
+        .await
+        .expect("the live set is linted within 30 s");
+    }
 }
 
 impl Drop for Service {
@@ -798,6 +811,7 @@ const COMMENTED: &str = "<!-- QUOTED-TEMPLATE-TEXT -->\n{\"error\": \"{{.Message
 #[tokio::test]
 async fn status_never_quotes_template_text() {
     let s = Service::start("", &[("error.json", COMMENTED)], false).await;
+    s.linted().await;
     let c = client();
     let status: Value = c
         .get(s.url("/status"))
@@ -949,6 +963,7 @@ async fn status_never_quotes_override_messages() {
         false,
     )
     .await;
+    s.linted().await;
     let status: Value = client()
         .get(s.url("/status"))
         .send()
