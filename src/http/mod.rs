@@ -141,6 +141,8 @@ pub fn admin_router(state: AppState) -> Router {
     build_router(state, true, false)
 }
 
+/// Every route's first path segment must be in `fast::ROUTED`: the
+/// connection's fast path answers other paths as the fallback would.
 fn build_router(state: AppState, ops_routes: bool, rendering: bool) -> Router {
     let op = |r: axum::routing::MethodRouter<AppState>| r.fallback(ops::method_not_allowed);
     let mut router = Router::new()
