@@ -89,6 +89,19 @@ impl Service {
     fn admin_url(&self, path: &str) -> String {
         format!("http://{}{path}", self.admin.unwrap())
     }
+
+    /// Waits until the store has linted the live set: `/status` answers
+    /// `"pending"` until then rather than wait for the validator.
+    async fn linted(&self) {
+        let mut linted = self.state.store.subscribe_findings();
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while self.state.store.findings().is_none() {
+                linted.changed().await.unwrap();
+            }
+        })
+        .await
+        .expect("the live set is linted within 30 s");
+    }
 }
 
 impl Drop for Service {
@@ -802,7 +815,7 @@ const COMMENTED: &str = "<!-- QUOTED-TEMPLATE-TEXT -->\n{\"error\": \"{{.Message
 async fn status_never_quotes_template_text() {
     let s = Service::start("", &[("error.json", COMMENTED)], false).await;
     let c = client();
-    let status = linted_status(&c, &s.url("/status")).await;
+    let status = linted_status(&s, &c).await;
     let findings = status["findings"].as_array().unwrap();
     let rewrite = findings
         .iter()
@@ -862,7 +875,7 @@ async fn status_never_quotes_template_text() {
         .await
         .unwrap();
     assert!(catalogue.to_string().contains("QUOTED-TEMPLATE"));
-    let status = linted_status(&c, &s.url("/status")).await;
+    let status = linted_status(&s, &c).await;
     assert!(!status.to_string().contains("QUOTED-TEMPLATE"), "{status}");
     drop(s);
 }
@@ -938,7 +951,15 @@ async fn status_never_quotes_override_messages() {
         false,
     )
     .await;
-    let status = linted_status(&client(), &s.url("/status")).await;
+    s.linted().await;
+    let status: Value = client()
+        .get(s.url("/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(
         status["findings"]
             .as_array()
@@ -979,17 +1000,16 @@ async fn without_admin_listen_everything_stays_on_one_port() {
 /// `/status` once the background validator has linted the live set: its
 /// `findings` are `"pending"` until then, which would make a check on them
 /// pass vacuously.
-async fn linted_status(c: &reqwest::Client, url: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let status: Value = c.get(url).send().await.unwrap().json().await.unwrap();
-        if status["findings"].is_array() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "findings still pending after 20 s: {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+async fn linted_status(s: &Service, c: &reqwest::Client) -> Value {
+    s.linted().await;
+    let status: Value = c
+        .get(s.url("/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(status["findings"].is_array(), "{status}");
+    status
 }

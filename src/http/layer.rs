@@ -322,7 +322,7 @@ impl Shared {
         let headers = &mut parts.headers;
         // The handler's body is gone: its length and type go with it.
         headers.remove(CONTENT_LENGTH);
-        super::response::put_headers(headers, &reply, &self.headers, status);
+        super::response::put_headers(headers, reply.headers(), self.headers.for_status(status));
         Response::from_parts(parts, Body::from(reply.body))
     }
 }

@@ -1,7 +1,7 @@
 //! Prometheus metrics of the service: renders by code and outcome, render
 //! latency, reloads and the live template generation.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -29,11 +29,27 @@ struct ReloadLabels {
     result: String,
 }
 
+/// The statuses whose render counters are kept resolved: 400-599.
+const RESOLVED_CODES: usize = 200;
+
+/// Every `Outcome::as_str`.
+const OUTCOMES: [&str; 4] = ["ok", "exec", "missing", "load"];
+
+fn resolved_slot(code: u16, outcome: &str) -> Option<usize> {
+    let status = usize::from(code.checked_sub(400)?);
+    let outcome = OUTCOMES.iter().position(|o| *o == outcome)?;
+    (status < RESOLVED_CODES).then_some(status * OUTCOMES.len() + outcome)
+}
+
 /// The service's metrics and their registry.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     renders: Family<RenderLabels, Counter>,
+    /// The family's counters for statuses 400-599, by status and outcome,
+    /// once looked up: a render then bumps one shared atomic instead of
+    /// hashing its labels into the family's map under its lock.
+    resolved: Box<[OnceLock<Counter>]>,
     duration: Histogram,
     reloads: Family<ReloadLabels, Counter>,
     generation: Gauge,
@@ -77,6 +93,9 @@ impl Metrics {
         Metrics {
             registry,
             renders,
+            resolved: (0..RESOLVED_CODES * OUTCOMES.len())
+                .map(|_| OnceLock::new())
+                .collect(),
             duration,
             reloads,
             generation,
@@ -86,9 +105,15 @@ impl Metrics {
 
     /// Records one render.
     pub fn record_render(&self, code: u16, outcome: &'static str, took: Duration) {
-        self.renders
-            .get_or_create(&RenderLabels { code, outcome })
-            .inc();
+        let labels = || RenderLabels { code, outcome };
+        match resolved_slot(code, outcome) {
+            // A clone of a counter shares its value with the family's.
+            Some(i) => self.resolved[i]
+                .get_or_init(|| self.renders.get_or_create(&labels()).clone())
+                .inc(),
+            // A status rewritten out of 400-599.
+            None => self.renders.get_or_create(&labels()).inc(),
+        };
         self.duration.observe(took.as_secs_f64());
     }
 
@@ -108,5 +133,49 @@ impl Metrics {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{Outcome, RenderOptions, Renderer};
+    use crate::set::{TemplateFile, TemplateSet};
+
+    /// Renders counted through the resolved counters show in the family's
+    /// output, as do statuses rewritten outside 400-599.
+    #[test]
+    fn renders_are_counted_by_code_and_outcome() {
+        let set = TemplateSet::from_files([TemplateFile {
+            name: "error.json".into(),
+            text: "{}".into(),
+        }])
+        .unwrap();
+        let store = Store::fixed(Renderer::new(
+            std::sync::Arc::new(set),
+            RenderOptions::default(),
+        ));
+        let metrics = Metrics::new();
+        let took = Duration::from_micros(5);
+        for _ in 0..3 {
+            metrics.record_render(503, Outcome::Ok.as_str(), took);
+        }
+        metrics.record_render(503, Outcome::Missing.as_str(), took);
+        metrics.record_render(599, Outcome::Exec.as_str(), took);
+        metrics.record_render(302, Outcome::Ok.as_str(), took);
+        metrics.record_render(302, Outcome::Ok.as_str(), took);
+        let text = metrics.encode(&store).unwrap();
+        for line in [
+            r#"error_render_renders_total{code="503",outcome="ok"} 3"#,
+            r#"error_render_renders_total{code="503",outcome="missing"} 1"#,
+            r#"error_render_renders_total{code="599",outcome="exec"} 1"#,
+            r#"error_render_renders_total{code="302",outcome="ok"} 2"#,
+            "error_render_render_duration_seconds_count 7",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+        }
+        for outcome in [Outcome::Ok, Outcome::Exec, Outcome::Missing, Outcome::Load] {
+            assert!(resolved_slot(400, outcome.as_str()).is_some(), "{outcome}");
+        }
     }
 }

@@ -13,6 +13,7 @@
 
 mod conn;
 pub mod error;
+mod fast;
 pub mod layer;
 pub mod metrics;
 pub mod negotiate;
@@ -32,9 +33,7 @@ use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::ServiceExt as _;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::{Config, ConfigError};
@@ -141,6 +140,8 @@ pub fn admin_router(state: AppState) -> Router {
     build_router(state, true, false)
 }
 
+/// Every route's first path segment must be in `fast::ROUTED`: the
+/// connection's fast path answers other paths as the fallback would.
 fn build_router(state: AppState, ops_routes: bool, rendering: bool) -> Router {
     let op = |r: axum::routing::MethodRouter<AppState>| r.fallback(ops::method_not_allowed);
     let mut router = Router::new()
@@ -296,11 +297,15 @@ pub async fn serve_listeners(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes);
+        .max_buf_size(limits.max_header_bytes)
+        // An error body is small: copying it behind the head and sending
+        // one buffer with write() costs fewer instructions than queueing it
+        // for writev() (callgrind: 13,325 against 13,748 per cached render).
+        .writev(false);
     // The operations routes leave the traffic port only for a listener that
     // serves them, whatever the config says.
     let traffic_router = build_router(state.clone(), admin.is_none(), true);
-    let admin_router = admin.as_ref().map(|_| admin_router(state));
+    let admin_router = admin.as_ref().map(|_| admin_router(state.clone()));
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -322,16 +327,10 @@ pub async fn serve_listeners(
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             () = &mut shutdown => break,
         };
-        // Each request learns its peer, for the preview's loopback rule.
-        let service = router.clone().map_request(
-            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                req
-            },
-        );
+        let traffic = std::ptr::eq(router, &traffic_router);
+        let service = fast::Dispatch::new(state.clone(), router.clone(), peer, traffic);
         let io = TokioIo::new(conn::WriteDeadline::new(stream, limits.write_timeout));
-        let conn = http.serve_connection(io, TowerToHyperService::new(service));
+        let conn = http.serve_connection(io, service);
         let conn = graceful.watch(conn);
         connections.spawn(async move {
             if let Err(e) = conn.await {

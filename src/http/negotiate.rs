@@ -13,41 +13,41 @@ struct Range<'a> {
     q: f32,
 }
 
-fn parse(accept: &str) -> Vec<Range<'_>> {
-    accept
-        .split(',')
-        .filter_map(|item| {
-            let mut parts = item.split(';');
-            let (kind, sub) = parts.next()?.trim().split_once('/')?;
-            let (kind, sub) = (kind.trim(), sub.trim());
-            if kind.is_empty() || sub.is_empty() || (kind == "*" && sub != "*") {
-                return None;
-            }
-            let mut q = 1.0;
-            for param in parts {
-                let Some((name, value)) = param.split_once('=') else {
-                    continue;
-                };
-                if name.trim().eq_ignore_ascii_case("q") {
-                    // A q that is not a number in 0..=1 is malformed: ignore
-                    // it and keep the default rather than drop the range.
-                    if let Ok(v) = value.trim().parse::<f32>()
-                        && (0.0..=1.0).contains(&v)
-                    {
-                        q = v;
-                    }
+/// The ranges of an `Accept` value, parsed as they are walked: negotiation
+/// walks them once per format on offer (two at most), which costs less
+/// than collecting them (an allocation per request).
+fn parse(accept: &str) -> impl Iterator<Item = Range<'_>> + Clone {
+    accept.split(',').filter_map(|item| {
+        let mut parts = item.split(';');
+        let (kind, sub) = parts.next()?.trim().split_once('/')?;
+        let (kind, sub) = (kind.trim(), sub.trim());
+        if kind.is_empty() || sub.is_empty() || (kind == "*" && sub != "*") {
+            return None;
+        }
+        let mut q = 1.0;
+        for param in parts {
+            let Some((name, value)) = param.split_once('=') else {
+                continue;
+            };
+            if name.trim().eq_ignore_ascii_case("q") {
+                // A q that is not a number in 0..=1 is malformed: ignore
+                // it and keep the default rather than drop the range.
+                if let Ok(v) = value.trim().parse::<f32>()
+                    && (0.0..=1.0).contains(&v)
+                {
+                    q = v;
                 }
             }
-            Some(Range { kind, sub, q })
-        })
-        .collect()
+        }
+        Some(Range { kind, sub, q })
+    })
 }
 
 /// Whether an `Accept` value states no preference at all: empty, only
 /// malformed ranges, or only `*/*` (what curl and most libraries send).
 /// Traefik's route then falls back to the request's `Content-Type`.
 pub fn is_indifferent(accept: &str) -> bool {
-    parse(accept).iter().all(|r| r.kind == "*" && r.q > 0.0)
+    parse(accept).all(|r| r.kind == "*" && r.q > 0.0)
 }
 
 /// How specifically `range` names `format` (2 exact, 1 `type/*`, 0 `*/*`),
@@ -83,6 +83,31 @@ fn specificity(range: &Range<'_>, format: Format) -> Option<u8> {
 /// format (JSON) is the answer, as a client that can take nothing we have
 /// still gets an error body.
 pub fn negotiate(accept: &str, available: &[Format]) -> Format {
+    // With one format on offer every Accept ends in it (the default is the
+    // first offered), so there is nothing to parse.
+    if let [only] = available {
+        return *only;
+    }
+    let default = available.first().copied().unwrap_or(Format::Json);
+    if !accept.contains(',') {
+        // One range (what ingress-nginx's X-Format usually carries): every
+        // format it names gets its q, so the first of those on offer wins.
+        return parse(accept)
+            .next()
+            .filter(|range| range.q > 0.0)
+            .and_then(|range| {
+                available
+                    .iter()
+                    .copied()
+                    .find(|&f| specificity(&range, f).is_some())
+            })
+            .unwrap_or(default);
+    }
+    negotiate_ranges(accept, available)
+}
+
+/// [`negotiate`] over any number of ranges.
+fn negotiate_ranges(accept: &str, available: &[Format]) -> Format {
     let ranges = parse(accept);
     let default = available.first().copied().unwrap_or(Format::Json);
     let mut best: Option<(f32, usize, usize, Format)> = None;
@@ -90,8 +115,8 @@ pub fn negotiate(accept: &str, available: &[Format]) -> Format {
         // The most specific range decides; among equally specific ones, the
         // first listed.
         let mut chosen: Option<(u8, usize, f32)> = None;
-        for (index, range) in ranges.iter().enumerate() {
-            if let Some(s) = specificity(range, format)
+        for (index, range) in ranges.clone().enumerate() {
+            if let Some(s) = specificity(&range, format)
                 && chosen.is_none_or(|(cs, _, _)| s > cs)
             {
                 chosen = Some((s, index, range.q));
@@ -119,6 +144,44 @@ mod tests {
     use super::*;
 
     const BOTH: [Format; 2] = [Format::Json, Format::Xml];
+
+    /// The one-range and one-format short cuts answer as the general
+    /// algorithm does.
+    #[test]
+    fn short_cuts_agree_with_the_general_rule() {
+        let accepts = [
+            "",
+            "application/json",
+            "application/xml",
+            "APPLICATION/XML",
+            "text/xml;q=0.5",
+            "application/xml;q=0",
+            "application/*",
+            "text/*",
+            "*/*",
+            "*/*;q=0",
+            "*/xml",
+            "text/html",
+            "garbage",
+            "application/xml; charset=utf-8; q=0.9",
+            " application/xml ;q=1.5",
+        ];
+        let offers: [&[Format]; 4] = [&BOTH, &[Format::Xml, Format::Json], &[Format::Json], &[]];
+        for accept in accepts {
+            for available in offers {
+                let general = if available.is_empty() {
+                    Format::Json
+                } else {
+                    negotiate_ranges(accept, available)
+                };
+                assert_eq!(
+                    negotiate(accept, available),
+                    general,
+                    "{accept:?} {available:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn exact_types_and_order_breaks_ties() {

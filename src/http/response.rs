@@ -4,26 +4,22 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::config::ExtraHeaders;
-use crate::render::Reply;
-
-/// Puts `reply`'s header lines on `headers`, then the extra headers the
-/// settings give for `status` (which win over a rendered line of the same
-/// name).
+/// Puts a rendered answer's header `lines` (the gateway's, in its order)
+/// on `headers`, then the `extra` headers the settings give for its status
+/// (which win over a rendered line of the same name).
 ///
-/// A name the reply sets replaces whatever `headers` held under it (a
-/// handler's own `Content-Type`, for the layer), and the reply's lines are
-/// appended, so a name it repeats is sent as often as it gives it.
+/// A name the lines set replaces whatever `headers` held under it (a
+/// handler's own `Content-Type`, for the layer), and the lines are
+/// appended, so a name they repeat is sent as often as they give it.
 pub(crate) fn put_headers(
     headers: &mut HeaderMap,
-    reply: &Reply,
-    extra: &ExtraHeaders,
-    status: u16,
+    lines: impl IntoIterator<Item = (&'static str, &'static str)> + Clone,
+    extra: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
 ) {
-    for (name, _) in reply.headers() {
+    for (name, _) in lines.clone() {
         headers.remove(name);
     }
-    for (name, value) in reply.headers() {
+    for (name, value) in lines {
         // Hop-by-hop headers (the gateway's `Connection: close`) belong to
         // one connection, never to a response a proxy or another service
         // relays.
@@ -36,7 +32,7 @@ pub(crate) fn put_headers(
             HeaderValue::from_static(value),
         );
     }
-    for (name, value) in extra.for_status(status) {
+    for (name, value) in extra {
         headers.insert(name, value);
     }
 }
@@ -49,6 +45,8 @@ mod tests {
 
     use super::*;
     use crate::config::ConfigLayer;
+    use crate::config::ExtraHeaders;
+    use crate::render::Reply;
     use crate::render::{ErrorRequest, RenderOptions, Renderer};
     use crate::set::TemplateSet;
 
@@ -71,7 +69,11 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         let r = reply(RenderOptions::default(), &ErrorRequest::code(404));
-        put_headers(&mut headers, &r, &ExtraHeaders::default(), 404);
+        put_headers(
+            &mut headers,
+            r.headers(),
+            ExtraHeaders::default().for_status(404),
+        );
         let types: Vec<_> = headers.get_all(CONTENT_TYPE).iter().collect();
         assert_eq!(types, ["application/json"]);
         assert_eq!(headers["x-generator"], "tyk.io");
@@ -87,7 +89,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         let extra =
             extra("headers:\n  \"5xx\":\n    x-generator: sidecar\n    retry-after: \"30\"\n");
-        put_headers(&mut headers, &r, &extra, 503);
+        put_headers(&mut headers, r.headers(), extra.for_status(503));
         assert!(headers.get("connection").is_none());
         let generators: Vec<_> = headers.get_all("x-generator").iter().collect();
         assert_eq!(generators, ["sidecar"]);

@@ -6,12 +6,15 @@
 //! They take any method, because nginx's `error_page` keeps the client's
 //! method and body, and ignore request bodies except `POST /render`'s JSON.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body_util::Full;
 use serde::Deserialize;
 
 use super::AppState;
@@ -22,32 +25,103 @@ use crate::escape::Profile;
 use crate::render::{ErrorRequest, RenderError};
 use crate::store::Snapshot;
 
+// Header names as values, not strings: a lookup by `&str` parses and
+// classifies the name on every request first.
 /// The header ingress-nginx (and Traefik's nginx mode) sends the code in.
-const X_CODE: &str = "x-code";
+const X_CODE: HeaderName = HeaderName::from_static("x-code");
+/// ingress-nginx's copy of the client's `Accept`.
+const X_FORMAT: HeaderName = HeaderName::from_static("x-format");
+/// The original request's content type, as proxies forward it.
+const X_ORIGINAL_CONTENT_TYPE: HeaderName = HeaderName::from_static("x-original-content-type");
 
 /// `/render/{code}`, any method: the code from the path, the rest from the
 /// query.
 pub async fn render_code(State(state): State<AppState>, req: Request) -> Response {
-    let route = "render";
-    let result = (|| {
-        let raw = req
-            .uri()
-            .path()
-            .strip_prefix("/render/")
-            .ok_or(ApiError::NotFound)?;
-        let (mut ask, rules) = query_ask(req.uri().query())?;
-        ask.code = Some(parse_code(raw)?);
-        ask.content_type = render_content_type(ask.content_type, req.headers());
-        finish(
-            &state,
-            &state.store.current(),
-            ask,
-            &rules,
-            req.headers(),
-            route,
-        )
-    })();
-    result.unwrap_or_else(IntoResponse::into_response)
+    into_axum(render_code_parts(&state, req.uri(), req.headers()))
+}
+
+/// [`render_code`] without the router: the connection's fast path answers
+/// with it too, so both give the same bytes.
+pub(crate) fn render_code_parts(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Rendered, ApiError> {
+    let raw = uri
+        .path()
+        .strip_prefix("/render/")
+        .ok_or(ApiError::NotFound)?;
+    let (mut ask, rules) = query_ask(uri.query())?;
+    ask.code = Some(parse_code(raw)?);
+    ask.content_type = render_content_type(ask.content_type, headers);
+    finish(
+        state,
+        &state.store.current(),
+        ask,
+        &rules,
+        headers,
+        "render",
+    )
+}
+
+/// A rendered error, ready to become a response: its body is a shared
+/// `Bytes` (a cached body goes out without a copy or a box), and its headers
+/// are written into a header map the caller gives, so the fast path can
+/// reuse the request's map and allocate none. Or, where an Error Overrides
+/// rule decided the answer, that rule's whole response.
+#[derive(Debug)]
+pub(crate) enum Rendered {
+    /// The templates' answer.
+    Reply {
+        status: StatusCode,
+        body: Bytes,
+        /// The renderer's headers, all static, in the gateway's order.
+        gateway: [Option<(&'static str, &'static str)>; 3],
+        /// The config's headers for this status (usually none).
+        extra: Vec<(HeaderName, HeaderValue)>,
+    },
+    /// A rule's response (status, header lines in order, body).
+    Rule(Response),
+}
+
+impl Rendered {
+    /// The response for the fast path, a templates' answer with its headers
+    /// written into `headers` (emptied first).
+    pub(crate) fn into_fast(self, mut headers: HeaderMap) -> http::Response<super::fast::ResBody> {
+        match self {
+            Rendered::Reply {
+                status,
+                body,
+                gateway,
+                extra,
+            } => {
+                headers.clear();
+                super::response::put_headers(&mut headers, gateway.into_iter().flatten(), extra);
+                let mut response =
+                    http::Response::new(http_body_util::Either::Left(Full::new(body)));
+                *response.status_mut() = status;
+                *response.headers_mut() = headers;
+                response
+            }
+            Rendered::Rule(response) => response.map(http_body_util::Either::Right),
+        }
+    }
+
+    /// The response as axum sends it.
+    fn into_axum(self) -> Response {
+        match self {
+            Rendered::Rule(response) => response,
+            reply => reply.into_fast(HeaderMap::new()).map(Body::new),
+        }
+    }
+}
+
+/// A rendered response or the service's own error, as axum sends it.
+fn into_axum(result: Result<Rendered, ApiError>) -> Response {
+    match result {
+        Ok(r) => r.into_axum(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `/render`: `POST` takes a JSON body; other methods take the query
@@ -76,28 +150,35 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
         )
     }
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    into_axum(result)
 }
 
 /// Every other path: ingress-nginx when `X-Code` is present, else Traefik's
 /// `/{status}[.ext]`, else the service's own 404.
 pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
-    let headers = req.headers();
-    let result = if let Some(code) = headers.get(X_CODE) {
-        ingress_nginx(&state, code, headers)
-    } else if let Some((status, ext)) = traefik_path(req.uri().path()) {
-        traefik(&state, status, ext, headers)
+    into_axum(fallback_parts(&state, req.uri(), req.headers()))
+}
+
+/// [`fallback`] without the router, for the connection's fast path.
+pub(crate) fn fallback_parts(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Rendered, ApiError> {
+    if let Some(code) = headers.get(&X_CODE) {
+        ingress_nginx(state, code, headers)
+    } else if let Some((status, ext)) = traefik_path(uri.path()) {
+        traefik(state, status, ext, headers)
     } else {
         Err(ApiError::NotFound)
-    };
-    result.unwrap_or_else(IntoResponse::into_response)
+    }
 }
 
 fn ingress_nginx(
     state: &AppState,
     code: &HeaderValue,
     headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Rendered, ApiError> {
     let code = std::str::from_utf8(code.as_bytes())
         .map_err(|_| ApiError::InvalidUtf8("the X-Code header"))?;
     let code = parse_code(code.trim())?;
@@ -105,7 +186,7 @@ fn ingress_nginx(
     // two cannot pair one set's formats with another's templates.
     let snap = state.store.current();
     // X-Format is the client's Accept, verbatim.
-    let format = match header_str(headers, "x-format") {
+    let format = match header_str(headers, &X_FORMAT) {
         Some(accept) if !accept.trim().is_empty() => negotiate(accept, available(&snap, code)),
         _ => Format::Json,
     };
@@ -129,7 +210,7 @@ fn traefik(
     status: &str,
     ext: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Rendered, ApiError> {
     let code = parse_code(status)?;
     let snap = state.store.current();
     let format = match ext {
@@ -141,9 +222,9 @@ fn traefik(
             // The forwarded Accept, then (when Accept is absent or only
             // `*/*`, as curl sends) the original Content-Type, both
             // negotiated over what the set can render.
-            let wish = header_str(headers, "accept")
+            let wish = header_str(headers, &header::ACCEPT)
                 .filter(|a| !is_indifferent(a))
-                .or_else(|| header_str(headers, "content-type"));
+                .or_else(|| header_str(headers, &header::CONTENT_TYPE));
             match wish {
                 Some(w) => negotiate(w, available(&snap, code)),
                 None => Format::Json,
@@ -189,8 +270,8 @@ fn available(snap: &Snapshot, code: u16) -> &'static [Format] {
 /// `X-Original-Content-Type`, else the request's own `Content-Type`.
 fn render_content_type(param: Option<String>, headers: &HeaderMap) -> Option<String> {
     param
-        .or_else(|| header_str(headers, "x-original-content-type").map(str::to_owned))
-        .or_else(|| header_str(headers, "content-type").map(str::to_owned))
+        .or_else(|| header_str(headers, &X_ORIGINAL_CONTENT_TYPE).map(str::to_owned))
+        .or_else(|| header_str(headers, &header::CONTENT_TYPE).map(str::to_owned))
 }
 
 /// A status code from text: digits only, and an error status. Shared by
@@ -210,25 +291,30 @@ fn truncate(s: &str) -> String {
     s.chars().take(32).collect()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers
         .get(name)
         .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
-/// `/render`'s parameters from a query string.
+/// `/render`'s parameters from a query string. Only the values kept are
+/// copied: a request pays one allocation for its message, none for names.
 fn query_ask(query: Option<&str>) -> Result<(ErrorRequest, RuleAsk), ApiError> {
     let mut ask = ErrorRequest::default();
     let mut rules = RuleAsk::default();
-    for (name, value) in parse_query(query.unwrap_or(""))? {
-        match name.as_str() {
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // Every pair is decoded, used or not: a query with invalid UTF-8
+        // anywhere is refused, whatever it names.
+        let (name, value) = (percent_decode(name)?, percent_decode(value)?);
+        match &*name {
             "code" => ask.code = Some(parse_code(&value)?),
-            "message" => ask.message = Some(value),
-            "id" => ask.id = Some(value),
-            "content_type" => ask.content_type = Some(value),
+            "message" => ask.message = Some(value.into_owned()),
+            "id" => ask.id = Some(value.into_owned()),
+            "content_type" => ask.content_type = Some(value.into_owned()),
             "profile" => ask.profile = Some(parse_profile(&value)?),
-            "api" => rules.api = Some(value),
-            "flag" => rules.flag = Some(value),
+            "api" => rules.api = Some(value.into_owned()),
+            "flag" => rules.flag = Some(value.into_owned()),
             // Proxies add their own parameters (Traefik's `{url}`): ignore.
             _ => {}
         }
@@ -246,22 +332,37 @@ pub(crate) fn parse_profile(value: &str) -> Result<Profile, ApiError> {
 
 /// `application/x-www-form-urlencoded` pairs, refusing invalid UTF-8 after
 /// decoding (a lossy decode would render a message the caller never sent).
+#[cfg(test)]
 fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((percent_decode(k)?, percent_decode(v)?))
+            Ok((
+                percent_decode(k)?.into_owned(),
+                percent_decode(v)?.into_owned(),
+            ))
         })
         .collect()
 }
 
-fn percent_decode(s: &str) -> Result<String, ApiError> {
+/// One decoded name or value, borrowed when it has nothing to decode, else
+/// decoded into one allocation of the longest it can be.
+fn percent_decode(s: &str) -> Result<Cow<'_, str>, ApiError> {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Ok(Cow::Borrowed(s));
+    }
+    let mut out = Vec::with_capacity(s.len());
     // A stray `%` stays as written, as browsers do (and percent-encoding).
-    percent_encoding::percent_decode_str(&s.replace('+', " "))
-        .decode_utf8()
-        .map(std::borrow::Cow::into_owned)
+    if s.contains('+') {
+        // `+` is a space, and a decoded `%2B` is a plus: replace first.
+        out.extend(percent_encoding::percent_decode_str(&s.replace('+', " ")));
+    } else {
+        out.extend(percent_encoding::percent_decode_str(s));
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
         .map_err(|_| ApiError::InvalidUtf8("the query string"))
 }
 
@@ -328,7 +429,7 @@ fn finish(
     rules: &RuleAsk,
     headers: &HeaderMap,
     route: &'static str,
-) -> Result<Response, ApiError> {
+) -> Result<Rendered, ApiError> {
     let config = &state.config;
     if let Some(m) = &req.message
         && m.len() > config.limits.max_message_bytes
@@ -346,7 +447,7 @@ fn finish(
             .map(|(field, names)| {
                 let value = names
                     .iter()
-                    .find_map(|n| header_str(headers, n))
+                    .find_map(|n| header_str(headers, *n))
                     .unwrap_or("");
                 ((*field).to_owned(), value.to_owned())
             })
@@ -354,7 +455,7 @@ fn finish(
     }
 
     let no_response = match super::rules::gateway_error(state, snap, &req, rules, route)? {
-        Decision::Answered(response) => return Ok(response),
+        Decision::Answered(response) => return Ok(Rendered::Rule(response)),
         Decision::Legacy => false,
         Decision::NoResponse => true,
     };
@@ -397,15 +498,16 @@ fn finish(
 
     let status = StatusCode::from_u16(status)
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
-    let mut response = Response::new(Body::from(std::mem::take(&mut rendered.body)));
-    *response.status_mut() = status;
-    super::response::put_headers(
-        response.headers_mut(),
-        &rendered,
-        &config.headers,
-        status.as_u16(),
-    );
-    Ok(response)
+    let mut gateway = [None; 3];
+    for (slot, header) in gateway.iter_mut().zip(rendered.headers()) {
+        *slot = Some(header);
+    }
+    Ok(Rendered::Reply {
+        status,
+        body: std::mem::take(&mut rendered.body),
+        gateway,
+        extra: config.headers.for_status(status.as_u16()),
+    })
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ pub struct Reply {
 impl Reply {
     /// Response headers, names in lower case, in the order the gateway sets
     /// them (the same as [`Rendered::headers`]).
-    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &'static str)> + Clone {
         header_lines(self.content_type, self.generator, self.close)
     }
 }
@@ -61,7 +61,7 @@ pub(super) fn header_lines(
     content_type: &'static str,
     generator: bool,
     close: bool,
-) -> impl Iterator<Item = (&'static str, &'static str)> {
+) -> impl Iterator<Item = (&'static str, &'static str)> + Clone {
     [
         Some(("content-type", content_type)),
         generator.then_some(("x-generator", "tyk.io")),

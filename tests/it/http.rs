@@ -730,3 +730,172 @@ fn start_fails_without_a_loadable_set() {
     let err = AppState::from_config(config).unwrap_err().to_string();
     assert!(err.contains("no template found"), "{err}");
 }
+
+/// Sends each request on one keep-alive connection and returns each raw
+/// response (head and `Content-Length` body), its `date` line blanked.
+fn raw_exchanges(addr: SocketAddr, requests: &[String]) -> Vec<String> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut out = Vec::new();
+    for req in requests {
+        stream.write_all(req.as_bytes()).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "closed before answering {req:?}");
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got);
+            let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                continue;
+            };
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.parse().unwrap());
+            if body.len() >= len {
+                let head: Vec<&str> = head
+                    .lines()
+                    .map(|l| {
+                        if l.starts_with("date: ") {
+                            "date: -"
+                        } else {
+                            l
+                        }
+                    })
+                    .collect();
+                out.push(format!("{}\r\n\r\n{body}", head.join("\r\n")));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The service answers the proxy routes without its router (src/http/fast.rs):
+/// what it sends must be, byte for byte, what the router sends when hyper
+/// serves it alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fast_path_sends_the_routers_bytes() {
+    let s = start("headers:\n  \"503\":\n    Retry-After: \"30\"\n").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let router_addr = listener.local_addr().unwrap();
+    let router = error_render::http::router(s.state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let requests: Vec<String> = [
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /render/403?message=Quota%20exceeded HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /render/503?message=any+thing%21 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /render/451 HTTP/1.1\r\nHost: x\r\nX-Request-ID: r1\r\n\r\n",
+        "GET /render/404 HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n\r\n",
+        "GET /render/99 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\nX-Format: application/json\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: x\r\nX-Code: 404\r\nX-Format: application/xml\r\n\r\n",
+        "GET /404 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /503.xml HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let (fast, slow) = (s.addr, router_addr);
+    let (fast, slow) = tokio::task::spawn_blocking({
+        let requests = requests.clone();
+        move || {
+            (
+                raw_exchanges(fast, &requests),
+                raw_exchanges(slow, &requests),
+            )
+        }
+    })
+    .await
+    .unwrap();
+    for ((req, fast), slow) in requests.iter().zip(&fast).zip(&slow) {
+        assert_eq!(fast, slow, "{req:?}");
+    }
+    assert!(fast[2].contains("any thing!"), "{}", fast[2]);
+    assert!(fast[6].contains("retry-after: 30"), "{}", fast[6]);
+}
+
+/// Pinned to one CPU (as `taskset` or a one-CPU container does), `serve`
+/// runs a single-threaded runtime: the proxy routes answer on a keep-alive
+/// connection and SIGTERM still stops it gracefully with that connection
+/// open and idle.
+#[test]
+fn binary_on_one_cpu_serves_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in TEMPLATES {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let bin = env!("CARGO_BIN_EXE_error-render");
+    let mut cmd = std::process::Command::new("taskset");
+    cmd.args([
+        "-c",
+        "0",
+        bin,
+        "serve",
+        "--listen",
+        &addr.to_string(),
+        "--templates",
+    ])
+    .arg(dir.path())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("ERROR_RENDER_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd.spawn().expect("taskset (util-linux) runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ready(addr) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "serve never became ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let requests = [
+        "GET /render/403?message=Quota%20exceeded HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\n\r\n".to_owned(),
+        "GET /404 HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+    ];
+    let answers = raw_exchanges(addr, &requests);
+    for (answer, status) in answers.iter().zip(["403", "503", "404", "200"]) {
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{answer}"
+        );
+    }
+    assert!(
+        answers[0].ends_with("\"Quota exceeded\"\n}"),
+        "{}",
+        answers[0]
+    );
+
+    // An idle keep-alive connection must not hold the stop.
+    let idle = TcpStream::connect(addr).unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    drop(idle);
+}

@@ -106,10 +106,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for w in error_render::http::exposure_warnings(&loaded.config) {
         tracing::warn!("{w}");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    // On one CPU (a pinned or cgroup-limited container) a single-threaded
+    // runtime serves the same connections without a scheduler handing
+    // tasks between the accept loop's thread and a worker.
+    let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
+    let runtime = if one_cpu {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
+    .enable_all()
+    .build()
+    .context("starting the async runtime")?;
     let served = runtime.block_on(error_render::http::serve(loaded.config));
     // The drain deadline has passed: a render still on a blocking thread
     // (each is bounded by the render limits) must not hold the exit.
