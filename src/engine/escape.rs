@@ -75,9 +75,6 @@ impl<'de> serde::Deserialize<'de> for Profile {
     }
 }
 
-// The engine path a message is escaped for is the output format; the old
-// name stays for the code that still says `Path`.
-pub(crate) use crate::format::Format as Path;
 use crate::format::Format;
 
 /// Escapes a message for `path` the way `profile`'s gateway does for legacy

@@ -17,7 +17,8 @@ use super::body_field;
 use super::compile::{CompiledRule, CompiledRules, INLINE_NAME};
 use super::wire::Header;
 use super::{ApiRules, ErrorOverrides};
-use crate::escape::{self, Path};
+use crate::escape;
+use crate::format::Format;
 use crate::set::TemplateSet;
 
 /// The gateway reads at most this much of an upstream body for matching.
@@ -217,20 +218,20 @@ fn media_type(content_type: Option<&str>) -> &str {
 
 /// `DetectErrorResponseContext`: only `application/xml` and `text/xml` are
 /// XML (the legacy writer also counts `application/soap+xml`).
-fn detect(content_type: Option<&str>) -> (&'static str, Path) {
+fn detect(content_type: Option<&str>) -> (&'static str, Format) {
     match media_type(content_type) {
-        "application/xml" => ("application/xml", Path::Xml),
-        "text/xml" => ("text/xml", Path::Xml),
-        _ => ("application/json", Path::Json),
+        "application/xml" => ("application/xml", Format::Xml),
+        "text/xml" => ("text/xml", Format::Xml),
+        _ => ("application/json", Format::Json),
     }
 }
 
 /// `escapeTemplateString`: `html.EscapeString` for XML, `JSEscapeString`
 /// for JSON, trusted as HTML afterwards.
-fn escape_for_template(s: &str, path: Path) -> Value {
+fn escape_for_template(s: &str, path: Format) -> Value {
     let s = match path {
-        Path::Xml => escape::html_escape_string(s),
-        Path::Json => escape::js_escape_string(s),
+        Format::Xml => escape::html_escape_string(s),
+        Format::Json => escape::js_escape_string(s),
     };
     Value::Safe {
         kind: SafeKind::Html,
@@ -369,10 +370,10 @@ impl ErrorOverrides {
     /// `writeTemplateErrorResponse`: the legacy templates.
     fn write_legacy(&self, h: &mut Handler, content_type: Option<&str>, message: &str, code: i64) {
         let (ct, path) = match media_type(content_type) {
-            "application/soap+xml" => ("application/soap+xml", Path::Xml),
-            "application/xml" => ("application/xml", Path::Xml),
-            "text/xml" => ("text/xml", Path::Xml),
-            _ => ("application/json", Path::Json),
+            "application/soap+xml" => ("application/soap+xml", Format::Xml),
+            "application/xml" => ("application/xml", Format::Xml),
+            "text/xml" => ("text/xml", Format::Xml),
+            _ => ("application/json", Format::Json),
         };
         h.header.set("Content-Type", ct);
         let set = &self.set;
@@ -568,7 +569,7 @@ impl ErrorOverrides {
 
 /// `getFileTemplate`: `<name>.<ext>`, else the bare name. The bare name is
 /// returned even when it is missing (the gateway then panics).
-fn file_template(set: &TemplateSet, template: &str, path: Path) -> String {
+fn file_template(set: &TemplateSet, template: &str, path: Format) -> String {
     let with_ext = format!("{template}.{}", path.ext());
     if set.contains(&with_ext) {
         with_ext

@@ -247,3 +247,16 @@ pub fn run_documented(block: &str, cwd: &Path, log: &Path, what: &str) {
         std::fs::read_to_string(log).unwrap_or_default()
     );
 }
+
+/// The demo API's own detailed 400 (each recipe's example config answers
+/// `/api/invalid` with it), which a recipe must pass through untouched.
+pub const API_OWN_400: &str = "{\"field\": \"email\", \"problem\": \"not an address\"}";
+
+/// Asserts `r` is the API's own 400 as the API sent it: not intercepted,
+/// not rendered. `context` (the response and the proxy's log) explains a
+/// failure.
+pub fn assert_api_error_passed_through(r: &Response, context: &str) {
+    assert_eq!(r.status, 400, "{context}");
+    assert_eq!(r.body, API_OWN_400, "{context}");
+    assert_eq!(r.header("X-Generator"), None, "{context}");
+}
