@@ -105,8 +105,10 @@ const VARIANTS: [(Format, Profile); 4] = [
 
 fn variant(path: Format, profile: Profile) -> usize {
     let p = match path {
-        Format::Json => 0,
-        Format::Xml => 2,
+        // The others are not the gateway's: they share its formats' slots
+        // until the Tera pages render them.
+        Format::Json | Format::Html | Format::Problem => 0,
+        Format::Xml | Format::Text => 2,
     };
     p + usize::from(profile == Profile::V5_14)
 }
@@ -606,8 +608,8 @@ impl Renderer {
         profile: Profile,
     ) -> String {
         let name = match path {
-            Format::Json => "error.json",
-            Format::Xml => "error.xml",
+            Format::Json | Format::Html | Format::Problem => "error.json",
+            Format::Xml | Format::Text => "error.xml",
         };
         let data = self.data(path, profile, resolved, req);
         let mut body = String::new();
