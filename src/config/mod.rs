@@ -1228,6 +1228,13 @@ impl Config {
         }
     }
 
+    /// Whether `formats` offers more than the gateway's JSON and XML: the
+    /// proxy routes' answers then say `Vary: Accept`. With `[json, xml]`
+    /// they are the gateway's exactly, header for header.
+    pub fn offers_beyond_gateway(&self) -> bool {
+        self.formats.iter().any(|f| !f.is_go())
+    }
+
     /// The files and folders whose changes call for a reload: the template
     /// folder, the overrides file, the tyk.conf and the API definitions
     /// folder.

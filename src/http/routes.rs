@@ -1,6 +1,6 @@
 //! The rendering routes: `/render/{code}`, `POST /render`, ingress-nginx's
 //! custom default backend (`X-Code` on any path) and Traefik's `errors`
-//! middleware (`/{status}[.json|.xml]`).
+//! middleware (`/{status}[.json|.xml|.html|.txt]`).
 //!
 //! Each answers with the error response itself: status, headers and body.
 //! They take any method, because nginx's `error_page` keeps the client's
@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
-use super::negotiate::{Format, is_indifferent, negotiate};
+use super::negotiate::{Format, Offer, is_indifferent, negotiate};
 use super::rules::{Decision, RuleAsk};
 use crate::escape::Profile;
 use crate::render::{ErrorRequest, RenderError};
@@ -53,6 +53,7 @@ pub(crate) fn render_code_parts(
         .ok_or(ApiError::NotFound)?;
     let (mut ask, rules) = query_ask(uri.query())?;
     ask.code = Some(parse_code(raw)?);
+    explicit_format(state, ask.format)?;
     ask.content_type = render_content_type(ask.content_type, headers);
     finish(
         state,
@@ -60,7 +61,7 @@ pub(crate) fn render_code_parts(
         ask,
         &rules,
         headers,
-        "render",
+        Route::Render,
     )
 }
 
@@ -75,8 +76,9 @@ pub(crate) enum Rendered {
     Reply {
         status: StatusCode,
         body: Bytes,
-        /// The renderer's headers, all static, in the gateway's order.
-        gateway: [Option<(&'static str, &'static str)>; 3],
+        /// The renderer's headers, all static, in the gateway's order, then
+        /// the service's own (`Vary`, `Content-Encoding`).
+        lines: [Option<(&'static str, &'static str)>; 5],
         /// The config's headers for this status (usually none).
         extra: Vec<(HeaderName, HeaderValue)>,
     },
@@ -92,11 +94,11 @@ impl Rendered {
             Rendered::Reply {
                 status,
                 body,
-                gateway,
+                lines,
                 extra,
             } => {
                 headers.clear();
-                super::response::put_headers(&mut headers, gateway.into_iter().flatten(), extra);
+                super::response::put_headers(&mut headers, lines.into_iter().flatten(), extra);
                 let mut response =
                     http::Response::new(http_body_util::Either::Left(Full::new(body)));
                 *response.status_mut() = status;
@@ -127,7 +129,6 @@ fn into_axum(result: Result<Rendered, ApiError>) -> Response {
 /// `/render`: `POST` takes a JSON body; other methods take the query
 /// (`?code=...`).
 pub async fn render_root(State(state): State<AppState>, req: Request) -> Response {
-    let route = "render";
     let result = async {
         let (parts, body) = req.into_parts();
         let (mut ask, rules) = if parts.method == Method::POST {
@@ -139,6 +140,7 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
             }
             (ask, rules)
         };
+        explicit_format(&state, ask.format)?;
         ask.content_type = render_content_type(ask.content_type, &parts.headers);
         finish(
             &state,
@@ -146,7 +148,7 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
             ask,
             &rules,
             &parts.headers,
-            route,
+            Route::Render,
         )
     }
     .await;
@@ -185,10 +187,11 @@ fn ingress_nginx(
     // One snapshot decides the format and renders, so a reload between the
     // two cannot pair one set's formats with another's templates.
     let snap = state.store.current();
+    let offer = offer(state, &snap, code);
     // X-Format is the client's Accept, verbatim.
     let format = match header_str(headers, &X_FORMAT) {
-        Some(accept) if !accept.trim().is_empty() => negotiate(accept, available(&snap, code)),
-        _ => Format::Json,
+        Some(accept) if !accept.trim().is_empty() => negotiate(accept, offer.as_slice()),
+        _ => offer.default_format(),
     };
     let ask = ErrorRequest {
         code: Some(code),
@@ -201,7 +204,7 @@ fn ingress_nginx(
         ask,
         &RuleAsk::default(),
         headers,
-        "ingress-nginx",
+        Route::IngressNginx,
     )
 }
 
@@ -213,22 +216,40 @@ fn traefik(
 ) -> Result<Rendered, ApiError> {
     let code = parse_code(status)?;
     let snap = state.store.current();
-    let format = match ext {
-        Some(ext) => Format::from_ext(ext).ok_or_else(|| ApiError::BadParameter {
-            name: "extension",
-            message: format!("unknown extension {ext:?}: use .json or .xml"),
-        })?,
+    let enabled = &state.config.formats;
+    let (format, route) = match ext {
+        Some(ext) => {
+            let format = Format::from_ext(ext)
+                .filter(|f| enabled.contains(f))
+                .ok_or_else(|| ApiError::BadParameter {
+                    name: "extension",
+                    message: format!(
+                        "unknown or disabled extension {ext:?}: use {}",
+                        list(enabled.iter().map(|f| format!(".{}", f.ext())))
+                    ),
+                })?;
+            (format, Route::TraefikExt)
+        }
         None => {
+            let offer = offer(state, &snap, code);
             // The forwarded Accept, then (when Accept is absent or only
-            // `*/*`, as curl sends) the original Content-Type, both
-            // negotiated over what the set can render.
-            let wish = header_str(headers, &header::ACCEPT)
-                .filter(|a| !is_indifferent(a))
-                .or_else(|| header_str(headers, &header::CONTENT_TYPE));
-            match wish {
-                Some(w) => negotiate(w, available(&snap, code)),
-                None => Format::Json,
-            }
+            // `*/*`, as curl sends) the original Content-Type under the
+            // gateway's rule: it says what the request carried, not what
+            // its client reads, so it picks between the gateway's formats
+            // only.
+            let format = match header_str(headers, &header::ACCEPT).filter(|a| !is_indifferent(a)) {
+                Some(accept) => negotiate(accept, offer.as_slice()),
+                None => {
+                    let gateway = Offer::new(offer.as_slice(), Format::is_go);
+                    match header_str(headers, &header::CONTENT_TYPE) {
+                        Some(ct) if !gateway.as_slice().is_empty() => {
+                            negotiate(ct, gateway.as_slice())
+                        }
+                        _ => offer.default_format(),
+                    }
+                }
+            };
+            (format, Route::Traefik)
         }
     };
     let ask = ErrorRequest {
@@ -236,7 +257,60 @@ fn traefik(
         format: Some(format),
         ..ErrorRequest::default()
     };
-    finish(state, &snap, ask, &RuleAsk::default(), headers, "traefik")
+    finish(state, &snap, ask, &RuleAsk::default(), headers, route)
+}
+
+/// Which route answers, for logs and metrics, and whether its answer was
+/// negotiated on the client's `Accept` (and so must say `Vary: Accept`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// `/render` and `/render/{code}`: the gateway's rule or `format`.
+    Render,
+    /// ingress-nginx's `X-Code`, negotiated on `X-Format`.
+    IngressNginx,
+    /// Traefik's `/{status}`, negotiated on `Accept`.
+    Traefik,
+    /// Traefik's `/{status}.{ext}`: the extension decides.
+    TraefikExt,
+}
+
+impl Route {
+    fn name(self) -> &'static str {
+        match self {
+            Route::Render => "render",
+            Route::IngressNginx => "ingress-nginx",
+            Route::Traefik | Route::TraefikExt => "traefik",
+        }
+    }
+
+    fn negotiated(self) -> bool {
+        matches!(self, Route::IngressNginx | Route::Traefik)
+    }
+}
+
+/// `a, b or c`, for messages that list the valid values.
+fn list(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    match items.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Refuses a `format` that `/render` was asked for but the settings do not
+/// enable, naming the ones they do.
+fn explicit_format(state: &AppState, format: Option<Format>) -> Result<(), ApiError> {
+    match format {
+        Some(f) if !state.config.formats.contains(&f) => Err(ApiError::BadParameter {
+            name: "format",
+            message: format!(
+                "format {f} is not enabled (setting formats): use {}",
+                list(state.config.formats.iter().map(|f| f.name().to_owned()))
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `/{status}` or `/{status}.{ext}`: a path of one segment starting with a
@@ -255,15 +329,14 @@ fn traefik_path(path: &str) -> Option<(&str, Option<&str>)> {
     })
 }
 
-/// The formats the live set has templates for, for this code: JSON always
-/// (the gateway's last resort is `error.json`), XML when `error_<code>.xml`
-/// or `error.xml` exists.
-fn available(snap: &Snapshot, code: u16) -> &'static [Format] {
-    if snap.renderer.has_xml(code) {
-        &[Format::Json, Format::Xml]
-    } else {
-        &[Format::Json]
-    }
+/// The formats on offer for this code: the enabled ones, in the settings'
+/// order, less XML unless the live set has `error_<code>.xml` or
+/// `error.xml` (JSON is always there: the gateway's last resort is
+/// `error.json`; HTML, text and problem details have built-in defaults).
+fn offer(state: &AppState, snap: &Snapshot, code: u16) -> Offer {
+    Offer::new(&state.config.formats, |f| {
+        f != Format::Xml || snap.renderer.has_xml(code)
+    })
 }
 
 /// The content type for `/render`: the parameter, else
@@ -313,6 +386,7 @@ fn query_ask(query: Option<&str>) -> Result<(ErrorRequest, RuleAsk), ApiError> {
             "id" => ask.id = Some(value.into_owned()),
             "content_type" => ask.content_type = Some(value.into_owned()),
             "profile" => ask.profile = Some(parse_profile(&value)?),
+            "format" => ask.format = Some(parse_format(&value)?),
             "api" => rules.api = Some(value.into_owned()),
             "flag" => rules.flag = Some(value.into_owned()),
             // Proxies add their own parameters (Traefik's `{url}`): ignore.
@@ -328,6 +402,16 @@ pub(crate) fn parse_profile(value: &str) -> Result<Profile, ApiError> {
         name: "profile",
         message,
     })
+}
+
+/// A format (`json`, `xml`, `html`, `text`, `problem`) from a parameter.
+fn parse_format(value: &str) -> Result<Format, ApiError> {
+    value
+        .parse()
+        .map_err(|e: crate::format::UnknownFormat| ApiError::BadParameter {
+            name: "format",
+            message: e.to_string(),
+        })
 }
 
 /// `application/x-www-form-urlencoded` pairs, refusing invalid UTF-8 after
@@ -375,6 +459,7 @@ struct RenderBody {
     id: Option<String>,
     content_type: Option<String>,
     profile: Option<String>,
+    format: Option<String>,
     api: Option<String>,
     flag: Option<String>,
     template_data: Option<std::collections::BTreeMap<String, serde_json::Value>>,
@@ -403,6 +488,7 @@ async fn json_ask(state: &AppState, body: Body) -> Result<(ErrorRequest, RuleAsk
         message: body.message,
         content_type: body.content_type,
         profile: body.profile.as_deref().map(parse_profile).transpose()?,
+        format: body.format.as_deref().map(parse_format).transpose()?,
         ..ErrorRequest::default()
     };
     Ok((ask, rules))
@@ -428,9 +514,11 @@ fn finish(
     mut req: ErrorRequest,
     rules: &RuleAsk,
     headers: &HeaderMap,
-    route: &'static str,
+    route: Route,
 ) -> Result<Rendered, ApiError> {
     let config = &state.config;
+    let vary_accept = route.negotiated() && config.offers_beyond_gateway();
+    let route = route.name();
     if let Some(m) = &req.message
         && m.len() > config.limits.max_message_bytes
     {
@@ -498,14 +586,15 @@ fn finish(
 
     let status = StatusCode::from_u16(status)
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
-    let mut gateway = [None; 3];
-    for (slot, header) in gateway.iter_mut().zip(rendered.headers()) {
+    let vary = vary_accept.then_some(("vary", "accept"));
+    let mut lines = [None; 5];
+    for (slot, header) in lines.iter_mut().zip(rendered.headers().chain(vary)) {
         *slot = Some(header);
     }
     Ok(Rendered::Reply {
         status,
         body: std::mem::take(&mut rendered.body),
-        gateway,
+        lines,
         extra: config.headers.for_status(status.as_u16()),
     })
 }

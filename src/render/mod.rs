@@ -442,7 +442,9 @@ impl Renderer {
     /// resolving, and resolving is fixed for a renderer, so a slot always
     /// holds the same body.
     fn cache_slot(&self, req: &ErrorRequest, path: Format, profile: Profile) -> Option<usize> {
-        if !self.options.strict_tyk && !req.fields.is_empty() {
+        // The cache has slots for the gateway's formats only; the others
+        // render afresh until the Tera pages give them slots of their own.
+        if !path.is_go() || (!self.options.strict_tyk && !req.fields.is_empty()) {
             return None;
         }
         let catalogue = Catalogue::builtin();

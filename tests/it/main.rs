@@ -38,6 +38,8 @@ mod layer;
 mod limits;
 #[cfg(feature = "cli")]
 mod loading;
+#[cfg(feature = "server")]
+mod negotiation;
 #[cfg(feature = "cli")]
 mod nginx;
 mod overrides;
