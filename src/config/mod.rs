@@ -44,8 +44,9 @@ pub const DEFAULT_COMPRESSION_MIN_BYTES: usize = 1024;
 pub const ENV_PREFIX: &str = "ERROR_RENDER_";
 
 /// Headers that may not be configured as extra headers: hop-by-hop headers
-/// are never sent, and the body's own headers belong to the renderer.
-const FORBIDDEN_HEADERS: [&str; 11] = [
+/// are never sent, and the body's own headers belong to the renderer (and
+/// its coding to the compression).
+const FORBIDDEN_HEADERS: [&str; 12] = [
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -57,6 +58,7 @@ const FORBIDDEN_HEADERS: [&str; 11] = [
     "upgrade",
     "content-type",
     "content-length",
+    "content-encoding",
 ];
 
 /// One setting as documented: its config file key, its environment
@@ -329,7 +331,7 @@ layer! {
             "code or class → status to answer with, e.g. `401: 404`, `\"5xx\": 503`. An exact code wins over its class. The body is still the original error's.";
         /// Extra response headers: code, class or `*` → header → value.
         headers: BTreeMap<Scalar, BTreeMap<String, Scalar>> = env "HEADERS", default "none",
-            "`\"*\"`, class or code → header → value, added to rendered errors by their final status (e.g. `WWW-Authenticate`, `Retry-After`, CORS). A more specific rule replaces the same header. Hop-by-hop headers, `Content-Type` and `Content-Length` are refused.";
+            "`\"*\"`, class or code → header → value, added to rendered errors by their final status (e.g. `WWW-Authenticate`, `Retry-After`, CORS). A more specific rule replaces the same header. Hop-by-hop headers, `Content-Type`, `Content-Length` and `Content-Encoding` are refused.";
         /// Expose request context (request ID, original URI, ...) to templates.
         request_context: bool = env "REQUEST_CONTEXT", default "`false`",
             "Give templates `RequestID`, `OriginalURI`, `Namespace`, `IngressName`, `ServiceName`, `ServicePort` (from the proxy's headers; empty when absent; escaped like the message).";

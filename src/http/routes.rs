@@ -18,6 +18,7 @@ use http_body_util::Full;
 use serde::Deserialize;
 
 use super::AppState;
+use super::compress::{self, Coding};
 use super::error::ApiError;
 use super::negotiate::{Format, Offer, is_indifferent, negotiate};
 use super::rules::{Decision, RuleAsk};
@@ -76,9 +77,11 @@ pub(crate) enum Rendered {
     Reply {
         status: StatusCode,
         body: Bytes,
-        /// The renderer's headers, all static, in the gateway's order, then
-        /// the service's own (`Vary`, `Content-Encoding`).
-        lines: [Option<(&'static str, &'static str)>; 5],
+        /// The renderer's headers, all static, in the gateway's order.
+        gateway: [Option<(&'static str, &'static str)>; 3],
+        /// The service's own, after the config's: `Vary` and
+        /// `Content-Encoding`.
+        service: [Option<(HeaderName, &'static str)>; 2],
         /// The config's headers for this status (usually none).
         extra: Vec<(HeaderName, HeaderValue)>,
     },
@@ -94,11 +97,16 @@ impl Rendered {
             Rendered::Reply {
                 status,
                 body,
-                lines,
+                gateway,
                 extra,
+                service,
             } => {
                 headers.clear();
-                super::response::put_headers(&mut headers, lines.into_iter().flatten(), extra);
+                super::response::put_headers(&mut headers, gateway.into_iter().flatten(), extra);
+                for (name, value) in service.into_iter().flatten() {
+                    // Appended: a `Vary` the config adds is kept beside it.
+                    headers.append(name, HeaderValue::from_static(value));
+                }
                 let mut response =
                     http::Response::new(http_body_util::Either::Left(Full::new(body)));
                 *response.status_mut() = status;
@@ -586,17 +594,81 @@ fn finish(
 
     let status = StatusCode::from_u16(status)
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
-    let vary = vary_accept.then_some(("vary", "accept"));
-    let mut lines = [None; 5];
-    for (slot, header) in lines.iter_mut().zip(rendered.headers().chain(vary)) {
+    let mut gateway = [None; 3];
+    for (slot, header) in gateway.iter_mut().zip(rendered.headers()) {
         *slot = Some(header);
     }
+    let body = std::mem::take(&mut rendered.body);
+    let (body, coding, vary_encoding) =
+        encode(state, snap.generation, headers, body, rendered.cached);
+    let vary = match (vary_accept, vary_encoding) {
+        (true, true) => Some("accept, accept-encoding"),
+        (true, false) => Some("accept"),
+        (false, true) => Some("accept-encoding"),
+        (false, false) => None,
+    };
     Ok(Rendered::Reply {
         status,
-        body: std::mem::take(&mut rendered.body),
-        lines,
+        body,
+        gateway,
+        service: [
+            vary.map(|v| (header::VARY, v)),
+            coding.map(|c| (header::CONTENT_ENCODING, c.name())),
+        ],
         extra: config.headers.for_status(status.as_u16()),
     })
+}
+
+/// The body as it goes out, its coding, and whether the choice depended on
+/// `Accept-Encoding` (so the answer must say `Vary: Accept-Encoding`).
+///
+/// With `compression` on, a body of at least `compression_min_bytes` is
+/// compressed when the request accepts br or gzip (a smaller one only when
+/// the request refuses identity); a cached body's compressed form is made
+/// once per generation and shared, any other body's per response. A body
+/// that would not shrink, or that the compressor fails on, goes out plain.
+fn encode(
+    state: &AppState,
+    generation: u64,
+    headers: &HeaderMap,
+    body: Bytes,
+    cached: bool,
+) -> (Bytes, Option<Coding>, bool) {
+    let config = &state.config;
+    if !config.compression {
+        return (body, None, false);
+    }
+    let large = body.len() >= config.compression_min_bytes;
+    let accepted = compress::accepted(header_str(headers, header::ACCEPT_ENCODING));
+    if !large && accepted.identity {
+        return (body, None, false);
+    }
+    let Some(coding) = accepted.coding else {
+        // Nothing acceptable but identity, or nothing at all: an error body
+        // the client can read is better than a 406.
+        return (body, None, true);
+    };
+    let compressed = if cached {
+        state
+            .compressed
+            .get_or_compress(generation, &body, coding, || {
+                state.metrics.record_compression(coding.name(), true);
+            })
+    } else {
+        let c = compress::compress(&body, coding, compress::Effort::PerResponse);
+        if c.is_ok() {
+            state.metrics.record_compression(coding.name(), false);
+        }
+        c
+    };
+    match compressed {
+        Ok(c) if c.len() < body.len() || !accepted.identity => (c, Some(coding), true),
+        Ok(_) => (body, None, true),
+        Err(e) => {
+            tracing::warn!(error = %e, coding = coding.name(), "compressing a body failed; sent as it is");
+            (body, None, true)
+        }
+    }
 }
 
 #[cfg(test)]
