@@ -18,6 +18,8 @@ mod cli;
 mod cli_error_overrides;
 #[cfg(feature = "cli")]
 mod cli_templates;
+#[cfg(feature = "server")]
+mod compression;
 mod docs;
 mod error_overrides;
 mod error_overrides_properties;
