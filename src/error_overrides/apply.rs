@@ -173,6 +173,34 @@ fn body_as_text<S: serde::Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Err
 }
 
 impl Response {
+    /// This response as the one output type, or `None` where the gateway
+    /// sends none (the outcome `no_response`, or a status HTTP cannot carry
+    /// as a final one: 1xx is informational). Header lines keep their order
+    /// and repeats (a rule's second `X-Generator`), names in lower case.
+    pub fn to_rendered(&self) -> Option<crate::render::Rendered> {
+        let outcome = match self.outcome {
+            Outcome::Ok => crate::render::Outcome::Ok,
+            Outcome::Exec => crate::render::Outcome::Exec,
+            Outcome::NoResponse => return None,
+        };
+        let status = u16::try_from(self.status)
+            .ok()
+            .filter(|s| (200..=999).contains(s))?;
+        Some(crate::render::Rendered {
+            status,
+            headers: self
+                .header_lines
+                .iter()
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect(),
+            body: bytes::Bytes::copy_from_slice(&self.body),
+            template: self.legacy_template.as_deref().map(Arc::from),
+            outcome,
+            error: self.error.as_deref().map(Arc::from),
+            cached: false,
+        })
+    }
+
     /// The first value of header `name` (canonical form).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.header_lines

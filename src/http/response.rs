@@ -12,7 +12,9 @@ use crate::render::HeaderLines;
 ///
 /// A name the lines set replaces whatever `headers` held under it (a
 /// handler's own `Content-Type`, for the layer), and the lines are
-/// appended, so a name they repeat is sent as often as they give it.
+/// appended, so a name they repeat (an Error Overrides rule's second
+/// `X-Generator`) is sent as often as they give it. A line HTTP cannot
+/// carry is left out.
 pub(crate) fn put_headers(
     headers: &mut HeaderMap,
     lines: &HeaderLines,
@@ -22,10 +24,11 @@ pub(crate) fn put_headers(
         headers.remove(name);
     }
     for (name, line) in lines.http_lines() {
-        // Hop-by-hop headers (the gateway's `Connection: close`) belong to
-        // one connection, never to a response a proxy or another service
-        // relays.
-        if name == "connection" {
+        // Hop-by-hop and framing headers (the gateway's `Connection:
+        // close`, a rule's `Content-Length` as net/http wrote it) belong to
+        // one connection, which hyper frames itself; never to a response a
+        // proxy or another service relays.
+        if ["connection", "content-length", "transfer-encoding"].contains(&name) {
             continue;
         }
         match line {
