@@ -155,7 +155,8 @@ pub struct Response {
     /// net/http writes them (names sorted, then the framing header; no
     /// `Date`). Upstream: the middleware's header map, names sorted.
     pub header_lines: Vec<(String, String)>,
-    /// The body, byte for byte (serialised as text, invalid UTF-8 replaced).
+    /// The body, byte for byte (serialised as text, each invalid UTF-8 byte
+    /// replaced by U+FFFD as Go's `encoding/json` does).
     #[serde(serialize_with = "body_as_text")]
     pub body: Vec<u8>,
     /// The branch that wrote it.
@@ -169,7 +170,7 @@ pub struct Response {
 }
 
 fn body_as_text<S: serde::Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&String::from_utf8_lossy(body))
+    s.serialize_str(&crate::render::go_lossy(body))
 }
 
 impl Response {

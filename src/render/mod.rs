@@ -6,6 +6,7 @@ mod plan;
 mod request;
 pub(crate) mod select;
 
+pub(crate) use output::go_lossy;
 pub use output::{HeaderLines, Rendered};
 use plan::{Plan, PlanRun};
 pub use request::{ErrorRequest, Outcome, RenderError, RenderOptions, ResolvedError};
