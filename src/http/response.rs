@@ -55,7 +55,7 @@ mod tests {
     use crate::render::{ErrorRequest, RenderOptions, Rendered, Renderer};
     use crate::set::TemplateSet;
 
-    fn reply(options: RenderOptions, req: &ErrorRequest) -> Rendered {
+    fn render(options: RenderOptions, req: &ErrorRequest) -> Rendered {
         let set = TemplateSet::load("templates").expect("the bundled templates load");
         Renderer::new(Arc::new(set), options)
             .render(req)
@@ -73,7 +73,7 @@ mod tests {
     fn a_handlers_content_type_is_replaced_not_repeated() {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        let r = reply(RenderOptions::default(), &ErrorRequest::code(404));
+        let r = render(RenderOptions::default(), &ErrorRequest::code(404));
         put_headers(
             &mut headers,
             &r.headers,
@@ -90,7 +90,7 @@ mod tests {
             close_connections: true,
             ..RenderOptions::default()
         };
-        let r = reply(options, &ErrorRequest::code(503));
+        let r = render(options, &ErrorRequest::code(503));
         let mut headers = HeaderMap::new();
         let extra =
             extra("headers:\n  \"5xx\":\n    x-generator: sidecar\n    retry-after: \"30\"\n");

@@ -31,8 +31,9 @@ pub(crate) struct RuleAsk {
 
 /// What applying the rules to a gateway error decided.
 pub(crate) enum Decision {
-    /// A rule answered: send this.
-    Answered(Rendered),
+    /// A rule answered: send this (boxed: a `Rendered` keeps three header
+    /// lines inline, and the other variants are empty).
+    Answered(Box<Rendered>),
     /// No rules, or none matched: render the legacy way.
     Legacy,
     /// The gateway would drop the connection: render the legacy way, and
@@ -119,7 +120,7 @@ pub(crate) fn gateway_error(
                 .metrics
                 .record_render(rendered.status, response.outcome.as_str(), took);
             log_exec(&response, route);
-            Ok(Decision::Answered(rendered))
+            Ok(Decision::Answered(Box::new(rendered)))
         }
         None => {
             warn_no_response(rules, &response, route);

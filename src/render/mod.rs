@@ -385,7 +385,7 @@ impl Renderer {
         };
         let cell = &self.compiled.cache[slot];
         if let Some(c) = cell.get() {
-            return Ok(self.from_cache(c, ct));
+            return Ok(self.rendered_from_cache(c, ct));
         }
         let resolved = self.resolve_ref(req)?;
         let out = self.render_out(&resolved, req);
@@ -407,7 +407,7 @@ impl Renderer {
             // Rendered by this call: only later ones are served from memory.
             return Ok(Rendered {
                 cached: false,
-                ..self.from_cache(c, ct)
+                ..self.rendered_from_cache(c, ct)
             });
         }
         Ok(self.rendered(out))
@@ -467,7 +467,7 @@ impl Renderer {
         Some(base * VARIANTS.len() + variant(path, profile))
     }
 
-    fn from_cache(&self, c: &Cached, content_type: &'static str) -> Rendered {
+    fn rendered_from_cache(&self, c: &Cached, content_type: &'static str) -> Rendered {
         let content_type = if c.json {
             JSON_CONTENT_TYPE
         } else {
