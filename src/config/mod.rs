@@ -1227,6 +1227,7 @@ impl Config {
             overrides,
             ignore_overrides: self.ignore_overrides,
             default_messages: self.default_messages.clone(),
+            problem_type_base: self.problem_type_base.clone(),
         }
     }
 
