@@ -202,11 +202,28 @@ mod tests {
             "*/*;q=0",
             "*/xml",
             "text/html",
+            "text/plain;q=0.3",
+            "application/problem+json",
+            "application/xhtml+xml;q=0",
             "garbage",
             "application/xml; charset=utf-8; q=0.9",
             " application/xml ;q=1.5",
         ];
-        let offers: [&[Format]; 4] = [&BOTH, &[Format::Xml, Format::Json], &[Format::Json], &[]];
+        let all_reversed = [
+            Format::Problem,
+            Format::Text,
+            Format::Html,
+            Format::Xml,
+            Format::Json,
+        ];
+        let offers: [&[Format]; 6] = [
+            &BOTH,
+            &[Format::Xml, Format::Json],
+            &[Format::Json],
+            &[],
+            &Format::ALL,
+            &all_reversed,
+        ];
         for accept in accepts {
             for available in offers {
                 let general = if available.is_empty() {
