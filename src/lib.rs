@@ -89,6 +89,7 @@ mod format;
 #[cfg(feature = "server")]
 pub mod http;
 mod live;
+pub mod native;
 pub mod render;
 mod sources;
 pub mod validate;
@@ -121,6 +122,7 @@ pub use format::Format;
 #[cfg(feature = "server")]
 pub use layer::{ErrorLayer, RenderAs};
 pub use limits::RenderLimits;
+pub use native::{NativeData, NativeKind, NativeSet};
 #[cfg(feature = "watch")]
 pub use live::LiveRenderer;
 pub use overrides::Overrides;

@@ -38,6 +38,7 @@ mod layer;
 mod limits;
 #[cfg(feature = "cli")]
 mod loading;
+mod native;
 #[cfg(feature = "cli")]
 mod nginx;
 mod overrides;
