@@ -122,9 +122,9 @@ pub use format::Format;
 #[cfg(feature = "server")]
 pub use layer::{ErrorLayer, RenderAs};
 pub use limits::RenderLimits;
-pub use native::{NativeData, NativeKind, NativeSet};
 #[cfg(feature = "watch")]
 pub use live::LiveRenderer;
+pub use native::{NativeData, NativeKind, NativeSet};
 pub use overrides::Overrides;
 pub use render::{ErrorRequest, Outcome, RenderError, RenderOptions, Rendered, Renderer};
 pub use set::{TemplateFile, TemplateSet};
