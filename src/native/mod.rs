@@ -656,6 +656,13 @@ mod tests {
         }
     }
 
+    /// A set is shared across threads behind the store's `Arc`.
+    #[test]
+    fn a_set_is_send_and_sync() {
+        fn shared<T: Send + Sync>() {}
+        shared::<NativeSet>();
+    }
+
     #[test]
     fn page_names_are_classified_by_kind_and_key() {
         use NativeKind::*;
