@@ -37,30 +37,35 @@ const RENDER_TIMEOUT: Duration = Duration::from_secs(2);
 const PARSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The JSON of `error-render render --json` for a rendered error: `status`,
-/// `headers` (an object), `body`, `template`, `outcome`, `error`. The status
+/// `headers` (an object), `body`, `template`, `outcome`, `error`, and
+/// `body_b64` when the body is not UTF-8 (see [`Rendered::body_b64`]). The status
 /// and headers are the ones this service would answer with, after
 /// `status_rewrites` and the configured `headers`.
 pub fn envelope(rendered: &Rendered, config: &Config) -> Value {
     let status = config.status_rewrites.apply(rendered.status);
     let mut headers = serde_json::Map::new();
-    for (name, value) in &rendered.headers {
+    for (name, value) in rendered.headers.iter() {
         // Hop-by-hop: never sent by the service.
         if name != "connection" {
-            headers.insert(name.clone(), value.clone().into());
+            headers.insert(name.to_owned(), value.into());
         }
     }
     for (name, value) in config.headers.for_status(status) {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         headers.insert(name.as_str().to_owned(), value.into());
     }
-    json!({
+    let mut out = json!({
         "status": status,
         "headers": headers,
-        "body": rendered.body,
+        "body": rendered.body_text(),
         "template": rendered.template,
         "outcome": rendered.outcome,
         "error": rendered.error,
-    })
+    });
+    if let Some(b64) = rendered.body_b64() {
+        out["body_b64"] = b64.into();
+    }
+    out
 }
 
 /// The envelope of a set that does not load (`outcome: load`, as `render
@@ -395,5 +400,40 @@ pub(super) fn bad_query(e: QueryRejection) -> ApiError {
     ApiError::BadParameter {
         name: "query",
         message: e.body_text(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::render::Outcome;
+
+    fn rendered(body: &'static [u8]) -> Rendered {
+        Rendered {
+            status: 500,
+            headers: [("content-type", "application/json")].into_iter().collect(),
+            body: Bytes::from_static(body),
+            template: Some("error.json".into()),
+            outcome: Outcome::Ok,
+            error: None,
+            cached: false,
+        }
+    }
+
+    /// A body that is not UTF-8 is printed as Go's encoding/json prints it
+    /// (one U+FFFD per invalid byte), with its exact bytes beside it; a
+    /// text body's envelope is unchanged, with no `body_b64`.
+    #[test]
+    fn a_body_that_is_not_utf8_gets_go_text_and_base64() {
+        let config = Config::default();
+        let v = envelope(&rendered(b"doesn\xe2\x80"), &config);
+        assert_eq!(v["body"], "doesn\u{fffd}\u{fffd}");
+        assert_eq!(v["body_b64"], "ZG9lc27igA==");
+        let v = envelope(&rendered(b"{\"e\": 1}"), &config);
+        assert_eq!(v["body"], "{\"e\": 1}");
+        assert!(v.get("body_b64").is_none(), "{v}");
+        assert_eq!(v["headers"]["content-type"], "application/json");
     }
 }
