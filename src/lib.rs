@@ -94,6 +94,7 @@ mod format;
 #[cfg(feature = "server")]
 pub mod http;
 mod live;
+pub mod native;
 pub mod render;
 mod sources;
 pub mod validate;
@@ -133,6 +134,7 @@ pub use layer::{ErrorLayer, RenderAs};
 pub use limits::RenderLimits;
 #[cfg(feature = "watch")]
 pub use live::LiveRenderer;
+pub use native::{NativeData, NativeKind, NativeSet};
 pub use overrides::Overrides;
 pub use render::{
     ErrorRequest, HeaderLines, Outcome, RenderError, RenderOptions, Rendered, Renderer,

@@ -198,14 +198,17 @@ impl Rule {
 }
 
 /// Whether the loader reads an entry of a watched folder by this name: a
-/// template (`error*`), an API definition (`*.json`, `*.yaml`, `*.yml`, for
-/// the API folder; in the template folder such a file costs one needless
-/// reload at most) or Kubernetes' `..data` link.
+/// template (Tyk's `error*`, or error-render's own `*.tera`), an API
+/// definition (`*.json`, `*.yaml`, `*.yml`, for the API folder; in the
+/// template folder such a file costs one needless reload at most) or
+/// Kubernetes' `..data` link.
 fn is_loaded_name(name: &OsStr) -> bool {
     name == OsStr::new("..data")
-        || name
-            .to_str()
-            .is_some_and(|n| crate::set::is_template_name(n) || is_api_definition_name(n))
+        || name.to_str().is_some_and(|n| {
+            crate::set::is_template_name(n)
+                || crate::native::is_native_name(n)
+                || is_api_definition_name(n)
+        })
 }
 
 /// Whether the API folder's loader reads a file by this name.

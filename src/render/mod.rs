@@ -26,7 +26,7 @@ use crate::catalogue::{self, Catalogue, Entry};
 use crate::error::LoadError;
 use crate::escape::{self, Profile};
 use crate::format::Format;
-
+use crate::native::{NativeData, NativeKind, NativeSet};
 use crate::set::{TemplateFile, TemplateSet};
 use select::{JSON_CONTENT_TYPE, Selector};
 
@@ -55,6 +55,9 @@ pub const BUNDLED_ERROR_XML: &str = include_str!("../../templates/error.xml");
 #[derive(Debug, Clone)]
 pub struct Renderer {
     set: Arc<TemplateSet>,
+    /// error-render's own templates (`*.tera`) of the same folder, loaded
+    /// with the Go set so that a reload swaps both or neither.
+    native: Arc<NativeSet>,
     options: RenderOptions,
     compiled: Arc<Compiled>,
     /// This generation's Error Overrides rules, loaded with the templates.
@@ -225,10 +228,26 @@ impl Renderer {
         let compiled = Arc::new(Compiled::new(&set));
         Renderer {
             set,
+            native: Arc::new(NativeSet::empty()),
             options,
             compiled,
             error_overrides: None,
         }
+    }
+
+    /// This renderer with error-render's own templates (`*.tera`) beside
+    /// the Go ones. The body cache starts afresh: cached bodies may come
+    /// from either set.
+    #[must_use]
+    pub fn with_native(mut self, native: Arc<NativeSet>) -> Self {
+        self.native = native;
+        self.compiled = Arc::new(Compiled::new(&self.set));
+        self
+    }
+
+    /// error-render's own templates (empty when the folder has none).
+    pub fn native(&self) -> &Arc<NativeSet> {
+        &self.native
     }
 
     /// This renderer with the Error Overrides rules loaded beside its
@@ -247,12 +266,13 @@ impl Renderer {
         self.error_overrides.as_ref()
     }
 
-    /// Loads the set in `dir` and renders with default options.
+    /// Loads the set in `dir` (Tyk's `error*` files and error-render's
+    /// `*.tera` files) and renders with default options.
     pub fn from_dir(dir: impl AsRef<FsPath>) -> Result<Self, LoadError> {
-        Ok(Self::new(
-            Arc::new(TemplateSet::load(dir)?),
-            RenderOptions::default(),
-        ))
+        let dir = dir.as_ref();
+        let set = Arc::new(TemplateSet::load(dir)?);
+        let native = Arc::new(NativeSet::load(dir)?);
+        Ok(Self::new(set, RenderOptions::default()).with_native(native))
     }
 
     /// The template set.
@@ -268,7 +288,7 @@ impl Renderer {
     /// Whether the set has an XML template for `code` (`error_<code>.xml` or
     /// `error.xml`).
     pub fn has_xml(&self, code: u16) -> bool {
-        self.compiled.selector.has_xml(code)
+        self.compiled.selector.has_xml(code) || self.native.lookup(code, NativeKind::Xml).is_some()
     }
 
     /// Resolves an id or a code (with or without message) into the code and
@@ -514,7 +534,30 @@ impl Renderer {
         let profile = req.profile.unwrap_or(self.options.profile);
         let (path, ct) = req.answer_format();
         let code = resolved.code;
-        let Some(choice) = self.compiled.selector.select(code, path, ct) else {
+        let kind = NativeKind::from_ext(path.ext());
+        if let Some(kind) = kind.filter(|k| !matches!(k, NativeKind::Json | NativeKind::Xml)) {
+            // Not the gateway's format: the folder's pages, then the
+            // built-in one.
+            return self.native_out(kind, self.native.lookup(code, kind), resolved, req, ct);
+        }
+        let choice = self.compiled.selector.select(code, path, ct);
+        // Tyk's own `error_<code>.<ext>` first; then the `.tera` page for the
+        // code or its class, before Tyk's `error.<ext>` (and its fallback to
+        // `error.json`); `default.<ext>.tera` only after those.
+        let per_code_go = choice
+            .is_some_and(|c| self.compiled.selector.names()[c.template].starts_with("error_"));
+        if let Some(kind) = kind
+            && !per_code_go
+        {
+            let page = match choice {
+                Some(_) => self.native.lookup_specific(code, kind),
+                None => self.native.lookup(code, kind),
+            };
+            if page.is_some() {
+                return self.native_out(kind, page, resolved, req, ct);
+            }
+        }
+        let Some(choice) = choice else {
             return Out {
                 status: code,
                 content_type: ct,
@@ -589,6 +632,77 @@ impl Renderer {
                 }
             }
         }
+    }
+
+    /// Renders `page` of the folder's native set, or (when `None`) the
+    /// built-in page of `kind`. A page that fails falls back to the
+    /// built-in page (for JSON and XML, Tyk's bundled template), with the
+    /// error, as a Go template's failure does.
+    fn native_out(
+        &self,
+        kind: NativeKind,
+        page: Option<&str>,
+        resolved: &Resolved<'_>,
+        req: &ErrorRequest,
+        content_type: &'static str,
+    ) -> Out {
+        let data = self.native_data(resolved, req);
+        let out = |body, template: Option<&str>, outcome, error| Out {
+            status: resolved.code,
+            content_type,
+            body,
+            template: template.map(Arc::from),
+            outcome,
+            error,
+        };
+        let result = match page {
+            Some(name) => self.native.render(name, kind, &data),
+            None => match NativeSet::builtin().render_or_builtin(resolved.code, kind, &data) {
+                Some(result) => result,
+                // JSON and XML have no built-in native page: Tyk's bundled
+                // template answers, as for a set without one.
+                None => {
+                    let profile = req.profile.unwrap_or(self.options.profile);
+                    let path = req.answer_format().0;
+                    return out(
+                        self.bundled_body(path, resolved, req, profile),
+                        None,
+                        Outcome::Missing,
+                        Some(format!("no template for this request ({})", kind.ext())),
+                    );
+                }
+            },
+        };
+        match result {
+            Ok(body) => out(body, page, Outcome::Ok, None),
+            Err(e) => {
+                let body = match kind {
+                    NativeKind::Json | NativeKind::Xml => {
+                        let profile = req.profile.unwrap_or(self.options.profile);
+                        self.bundled_body(req.answer_format().0, resolved, req, profile)
+                    }
+                    _ => NativeSet::builtin()
+                        .render_or_builtin(resolved.code, kind, &data)
+                        .and_then(Result::ok)
+                        .unwrap_or_default(),
+                };
+                out(body, page, Outcome::Exec, Some(e.to_string()))
+            }
+        }
+    }
+
+    /// A native template's data: raw strings (each kind escapes its own),
+    /// the catalogue entry's fields, and the request fields unless
+    /// `strict_tyk` (so that what the cache keys on is all a body uses).
+    fn native_data(&self, resolved: &Resolved<'_>, req: &ErrorRequest) -> NativeData {
+        let mut data = NativeData::new(resolved.code, resolved.message.as_ref());
+        if let Some(e) = resolved.entry {
+            data = data.entry(e.title.as_str(), e.action.as_str(), e.id.as_str());
+        }
+        if !self.options.strict_tyk {
+            data.fields.clone_from(&req.fields);
+        }
+        data
     }
 
     fn bundled_body(

@@ -40,6 +40,7 @@ mod layer;
 mod limits;
 #[cfg(feature = "cli")]
 mod loading;
+mod native;
 #[cfg(feature = "server")]
 mod negotiation;
 #[cfg(feature = "cli")]

@@ -147,6 +147,31 @@ fn broken_edit_keeps_serving_until_fixed() {
     assert!(store.snapshot().generation > generation);
 }
 
+/// error-render's own templates (`*.tera`) live beside Tyk's files and are
+/// read by the loader, so creating or editing one reloads the set.
+#[test]
+fn a_tera_template_edit_triggers_a_reload() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    write(dir.join("error.json"), JSON);
+    let store = store_for(dir);
+    let (_handle, rx) = watch(&store, vec![dir.to_owned()]);
+    let before = store.snapshot().generation;
+
+    write(dir.join("default.html.tera"), "<p>{{ Message }}</p>");
+    let created = wait_until(&rx, &store, "a new .tera file", |e, _| {
+        e.generation.is_some()
+    });
+    assert!(created.generation > Some(before), "{created:?}");
+
+    write(
+        dir.join("layout.tera"),
+        "<main>{% block b %}{% endblock %}</main>",
+    );
+    let edited = wait_until(&rx, &store, "a .tera layout", |e, _| e.generation.is_some());
+    assert!(edited.generation > created.generation, "{edited:?}");
+}
+
 #[test]
 fn editor_temporaries_trigger_no_reload() {
     let tmp = tempfile::tempdir().expect("tempdir");
