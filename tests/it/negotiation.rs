@@ -30,14 +30,15 @@ const HTML: &str = "text/html; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
 const PROBLEM: &str = "application/problem+json";
 
+/// Compression off: a page over 1 KiB would otherwise add
+/// `Vary: accept-encoding` (`compression.rs` checks that).
+const NO_COMPRESSION: &str = "compression: false\n";
+
 /// The service's router over the shipped templates (`error.json`,
-/// `error.xml`) with settings from YAML.
+/// `error.xml`) with settings from YAML, compression off.
 fn router(yaml: &str) -> axum::Router {
-    let mut layer: ConfigLayer = if yaml.is_empty() {
-        ConfigLayer::default()
-    } else {
-        serde_yaml_ng::from_str(yaml).unwrap()
-    };
+    let mut layer: ConfigLayer =
+        serde_yaml_ng::from_str(&format!("{NO_COMPRESSION}{yaml}")).unwrap();
     layer.templates = Some(templates());
     let config = Config::from_layer(layer).unwrap();
     error_render::http::router(AppState::from_config(config).unwrap())
@@ -91,6 +92,40 @@ fn answer(status: u16, content_type: &str, vary: Option<&str>) -> Answer {
         status,
         content_type: content_type.to_owned(),
         vary: vary.map(str::to_owned),
+    }
+}
+
+/// 503's default message (the catalogue's).
+const MESSAGE: &str = "Service temporarily unavailable.";
+
+/// The body of a 503 is in the format its content type says (the built-in
+/// page for HTML, text and problem details; the shipped templates for
+/// JSON and XML).
+fn assert_body(content_type: &str, body: &str, why: &str) {
+    match content_type {
+        HTML => assert!(
+            body.starts_with("<!DOCTYPE html>")
+                && body.contains("<title>503 Service Unavailable</title>"),
+            "{why}: {body}"
+        ),
+        TEXT => assert!(
+            body.starts_with("503 Service Unavailable\n"),
+            "{why}: {body}"
+        ),
+        PROBLEM => {
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(v["status"], 503, "{why}: {body}");
+            assert_eq!(v["type"], "about:blank", "{why}: {body}");
+            assert_eq!(v["detail"], MESSAGE, "{why}: {body}");
+        }
+        JSON => {
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(v["error"], MESSAGE, "{why}: {body}");
+        }
+        _ => assert!(
+            body.starts_with("<?xml") && body.contains(&format!("<error>{MESSAGE}</error>")),
+            "{why}: {body}"
+        ),
     }
 }
 
@@ -194,12 +229,14 @@ async fn accept_negotiation_table() {
 
         let mut ingress = vec![("x-code", "503")];
         ingress.extend(accept.map(|a| ("x-format", a)));
-        let got = ask(&router, "GET", "/any/path", &ingress).await;
+        let (got, body) = ask_body(&router, "GET", "/any/path", &ingress, Body::empty()).await;
         assert_eq!(got, answer(503, want, vary), "ingress-nginx: {why}");
+        assert_body(want, &body, why);
 
         let traefik: Vec<_> = accept.map(|a| ("accept", a)).into_iter().collect();
-        let got = ask(&router, "GET", "/503", &traefik).await;
+        let (got, body) = ask_body(&router, "GET", "/503", &traefik, Body::empty()).await;
         assert_eq!(got, answer(503, want, vary), "Traefik: {why}");
+        assert_body(want, &body, why);
     }
 }
 
@@ -360,7 +397,7 @@ async fn render_takes_format_explicitly() {
 #[tokio::test]
 async fn a_browser_gets_html_over_a_socket() {
     let s = TestServer::start(
-        "",
+        NO_COMPRESSION,
         &[("error.json", error_render::render::BUNDLED_ERROR_JSON)],
         false,
     )
