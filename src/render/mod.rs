@@ -108,12 +108,26 @@ const VARIANTS: [(Format, Profile); 4] = [
 
 fn variant(path: Format, profile: Profile) -> usize {
     let p = match path {
-        // The others are not the gateway's: they share its formats' slots
-        // until the Tera pages render them.
+        // Only the gateway's formats print Go-escaped catalogue fields; the
+        // others never read these slots (see `cache_variant`).
         Format::Json | Format::Html | Format::Problem => 0,
         Format::Xml | Format::Text => 2,
     };
     p + usize::from(profile == Profile::V5_14)
+}
+
+/// The body cache's variants of one error: the gateway's formats by
+/// profile (its escaping), then one each for HTML, text and problem
+/// details, whose pages do not depend on the profile.
+const CACHE_VARIANTS: usize = VARIANTS.len() + 3;
+
+fn cache_variant(path: Format, profile: Profile) -> usize {
+    match path {
+        Format::Json | Format::Xml => variant(path, profile),
+        Format::Html => VARIANTS.len(),
+        Format::Text => VARIANTS.len() + 1,
+        Format::Problem => VARIANTS.len() + 2,
+    }
 }
 
 fn safe(s: impl Into<Arc<str>>) -> Value {
@@ -177,7 +191,7 @@ fn slots() -> Slots {
         overrides,
         codes,
         messages,
-        total: total * VARIANTS.len(),
+        total: total * CACHE_VARIANTS,
     }
 }
 
@@ -462,9 +476,7 @@ impl Renderer {
     /// resolving, and resolving is fixed for a renderer, so a slot always
     /// holds the same body.
     fn cache_slot(&self, req: &ErrorRequest, path: Format, profile: Profile) -> Option<usize> {
-        // The cache has slots for the gateway's formats only; the others
-        // render afresh until the Tera pages give them slots of their own.
-        if !path.is_go() || (!self.options.strict_tyk && !req.fields.is_empty()) {
+        if !self.options.strict_tyk && !req.fields.is_empty() {
             return None;
         }
         let catalogue = Catalogue::builtin();
@@ -488,7 +500,7 @@ impl Renderer {
                 }
             }
         };
-        Some(base * VARIANTS.len() + variant(path, profile))
+        Some(base * CACHE_VARIANTS + cache_variant(path, profile))
     }
 
     fn rendered_from_cache(&self, c: &Cached, content_type: &'static str) -> Rendered {
@@ -698,9 +710,22 @@ impl Renderer {
         let mut data = NativeData::new(resolved.code, resolved.message.as_ref());
         if let Some(e) = resolved.entry {
             data = data.entry(e.title.as_str(), e.action.as_str(), e.id.as_str());
+            // Fixed for the renderer, so a cached problem body stays right.
+            if let Some(base) = &self.options.problem_type_base {
+                data = data.problem_type(format!("{base}{}", e.id));
+            }
         }
         if !self.options.strict_tyk {
             data.fields.clone_from(&req.fields);
+            // The proxy's original URI (request context) is the problem's
+            // `instance`; a body with fields is never cached.
+            if let Some((_, uri)) = req
+                .fields
+                .iter()
+                .find(|(n, v)| n == "OriginalURI" && !v.is_empty())
+            {
+                data = data.instance(uri.as_str());
+            }
         }
         data
     }

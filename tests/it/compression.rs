@@ -199,6 +199,33 @@ async fn the_cached_body_is_compressed_once() {
     assert_eq!(compressions(&s, "br", true).await, 1);
 }
 
+/// The built-in HTML page (over 1 KiB) is cached per generation like a
+/// JSON body, so a browser's compressed page is made once too.
+#[tokio::test]
+async fn the_cached_html_page_is_compressed_once() {
+    let s = start("").await;
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let headers = [
+        ("x-code", "503"),
+        ("x-format", browser),
+        ("accept-encoding", "gzip, deflate, br, zstd"),
+    ];
+    let mut bodies = Vec::new();
+    for _ in 0..4 {
+        let r = get(&s, "/", &headers).await;
+        assert_eq!(r.encoding.as_deref(), Some("br"));
+        assert_eq!(r.vary.as_deref(), Some("accept, accept-encoding"));
+        bodies.push(unbrotli(&r.body));
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    let page = String::from_utf8(bodies.remove(0)).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    // The first request rendered the page (and filled the cache), compressed
+    // per response; the three after it share one compression.
+    assert_eq!(compressions(&s, "br", false).await, 1);
+    assert_eq!(compressions(&s, "br", true).await, 1);
+}
+
 /// Negotiated answers vary on both headers.
 #[tokio::test]
 async fn a_negotiated_compressed_answer_varies_on_both() {

@@ -392,6 +392,48 @@ async fn render_takes_format_explicitly() {
     );
 }
 
+/// `problem_type_base` makes a catalogue error's `type` the base and its
+/// id; the request context's original URI is the `instance`.
+#[tokio::test]
+async fn problem_details_take_the_type_base_and_instance() {
+    let router = router("problem_type_base: https://errors.example/\nrequest_context: true\n");
+    let (got, body) = ask_body(
+        &router,
+        "GET",
+        "/render/403?id=403-quota-exceeded&format=problem",
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(got, answer(403, PROBLEM, None));
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["type"], "https://errors.example/403-quota-exceeded",
+        "{body}"
+    );
+    let (_, body) = ask_body(
+        &router,
+        "GET",
+        "/render/403?id=403-quota-exceeded&format=problem",
+        &[("x-original-uri", "/api/orders?id=7")],
+        Body::empty(),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["instance"], "/api/orders?id=7", "{body}");
+    // A code without a catalogue entry has no type to name.
+    let (_, body) = ask_body(
+        &router,
+        "GET",
+        "/render/418?format=problem",
+        &[],
+        Body::empty(),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["type"], "about:blank", "{body}");
+}
+
 /// One case over a real socket, through the connection's fast path: a
 /// browser on ingress-nginx gets HTML and `Vary: Accept`.
 #[tokio::test]
