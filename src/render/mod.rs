@@ -712,7 +712,7 @@ impl Renderer {
             data = data.entry(e.title.as_str(), e.action.as_str(), e.id.as_str());
             // Fixed for the renderer, so a cached problem body stays right.
             if let Some(base) = &self.options.problem_type_base {
-                data = data.problem_type(format!("{base}{}", e.id));
+                data = data.problem_type(crate::native::problem_type(Some(base), Some(&e.id)));
             }
         }
         if !self.options.strict_tyk {
