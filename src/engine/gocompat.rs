@@ -244,7 +244,18 @@ fn go_html(args: &[Value]) -> gotmpl::Result<Value> {
 
 /// Go's `js` (`JSEscapeString` of the joined arguments).
 fn go_js(args: &[Value]) -> gotmpl::Result<Value> {
-    checked(crate::escape::js_escape_string(&eval_args(args)))
+    use crate::rawbytes::{self, Rune};
+    let s = eval_args(args);
+    if !rawbytes::has_mapped(&s) {
+        return checked(crate::escape::js_escape_string(&s));
+    }
+    // Go escapes runes; a byte that is not UTF-8 goes out as it is.
+    let mut out = String::with_capacity(s.len());
+    rawbytes::for_each_rune(&s, |r| match r {
+        Rune::Char(c) => out.push_str(&crate::escape::js_escape_string(c.encode_utf8(&mut [0; 4]))),
+        Rune::Byte(b) => out.push(rawbytes::mapped(b)),
+    });
+    checked(out)
 }
 
 /// Go's `urlquery` (`url.QueryEscape` of the joined arguments).
@@ -252,7 +263,7 @@ fn go_urlquery(args: &[Value]) -> gotmpl::Result<Value> {
     use std::fmt::Write as _;
     let s = eval_args(args);
     let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
+    for &b in crate::rawbytes::go_bytes(&s).iter() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(char::from(b));
@@ -363,6 +374,12 @@ fn go_index(args: &[Value]) -> gotmpl::Result<Value> {
                 crate::gofmt::type_name(&item)
             ))),
             // Indexing a string gives a byte (uint8) in Go.
+            Value::String(s) | Value::Safe { s, .. }
+                if let Some(b) = string_index(idx)
+                    .and_then(|i| crate::rawbytes::go_bytes(&s).get(i).copied()) =>
+            {
+                Ok(Value::Uint(u64::from(b)))
+            }
             item @ (Value::String(_) | Value::Safe { .. }) => match plain(&item).index(idx)? {
                 Value::Int(b) => Ok(Value::Uint(u64::try_from(b).unwrap_or(0))),
                 other => Ok(other),
@@ -399,18 +416,21 @@ fn go_slice(args: &[Value]) -> gotmpl::Result<Value> {
     }
     let (start, end) = (bound(0)?, bound(1)?);
     let sliced = match plain(first) {
-        // Go slices bytes and may cut a UTF-8 sequence; bodies here are
-        // UTF-8, so each byte of a cut sequence becomes one U+FFFD (as Go's
-        // JSON encoder shows Go's bytes, and the corpora record them)
-        // instead of failing the render as gotmpl does.
-        Value::String(s) if !cuts_on_char_boundaries(&s, start, end) => {
-            let bytes = s.as_bytes();
-            let (from, to) = (start.unwrap_or(0), end.unwrap_or(bytes.len() as i64));
+        // Go slices bytes and may cut a UTF-8 sequence: the cut bytes stay
+        // bytes (see `rawbytes`), where gotmpl fails the render.
+        Value::String(s) => {
+            let bytes = crate::rawbytes::go_bytes(&s);
+            let len = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+            let (from, to) = (start.unwrap_or(0), end.unwrap_or(len));
             match (usize::try_from(from), usize::try_from(to)) {
-                (Ok(from), Ok(to)) if from <= to && to <= bytes.len() => {
-                    Value::String(replace_invalid_bytes(&bytes[from..to]).into())
+                (Ok(f), Ok(t)) if f <= t && t <= bytes.len() => {
+                    Value::String(crate::rawbytes::from_bytes(&bytes[f..t]).into())
                 }
-                _ => Value::String(s).slice(start, end)?,
+                _ => {
+                    return Err(TemplateError::Exec(format!(
+                        "error calling slice: index out of range [{from}:{to}] with length {len}"
+                    )));
+                }
             }
         }
         other => other.slice(start, end)?,
@@ -431,7 +451,7 @@ fn go_len(args: &[Value]) -> gotmpl::Result<Value> {
         });
     };
     let n = match arg {
-        Value::String(s) | Value::Safe { s, .. } => s.len(),
+        Value::String(s) | Value::Safe { s, .. } => crate::rawbytes::go_len(s),
         Value::List(l) => l.len(),
         other => {
             return Err(TemplateError::Exec(format!(
@@ -443,33 +463,13 @@ fn go_len(args: &[Value]) -> gotmpl::Result<Value> {
     Ok(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
 }
 
-/// The bytes as UTF-8, one U+FFFD for each byte that is not part of a
-/// whole UTF-8 sequence.
-fn replace_invalid_bytes(mut bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 4);
-    loop {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => {
-                out.push_str(s);
-                return out;
-            }
-            Err(e) => {
-                let (valid, rest) = bytes.split_at(e.valid_up_to());
-                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
-                let bad = e.error_len().unwrap_or(rest.len());
-                for _ in 0..bad {
-                    out.push('\u{FFFD}');
-                }
-                bytes = &rest[bad..];
-            }
-        }
+/// An index into a string, as a position, if it can be one.
+fn string_index(idx: &Value) -> Option<usize> {
+    match idx {
+        Value::Int(i) => usize::try_from(*i).ok(),
+        Value::Uint(i) => usize::try_from(*i).ok(),
+        _ => None,
     }
-}
-
-fn cuts_on_char_boundaries(s: &str, start: Option<i64>, end: Option<i64>) -> bool {
-    let ok =
-        |i: Option<i64>| i.is_none_or(|i| usize::try_from(i).is_ok_and(|i| s.is_char_boundary(i)));
-    ok(start) && ok(end)
 }
 
 /// Rewrites a parsed tree where gotmpl's execution would differ from Go's:
@@ -941,12 +941,94 @@ mod tests {
         );
     }
 
+    /// The body's bytes, as the renderer makes them of the engine's text.
+    fn render_bytes(text: &str, path: Format, message: &str) -> Vec<u8> {
+        crate::rawbytes::into_body(render(text, path, message).unwrap())
+    }
+
+    // gotmpl difference: `slice` cutting a UTF-8 sequence fails; Go cuts
+    // the bytes and writes them (tests/differential/cases.jsonl:487).
     #[test]
-    fn gotmpl_difference_slice_inside_a_utf8_sequence_fails() {
-        assert_eq!(
-            render("{{slice .Message 1 3}}", Format::Xml, "é日").unwrap(),
-            "\u{FFFD}\u{FFFD}"
+    fn gotmpl_difference_slice_inside_a_utf8_sequence_keeps_the_bytes() {
+        let cut = r#"(slice .Message 0 3)"#;
+        let text = format!(
+            r#"{{{{len {cut}}}}} {{{{printf "%q %x % X" {cut} {cut} {cut}}}}} {{{{js {cut}}}}} {{{{index {cut} 2}}}} {{{{printf "%5s|%.2s|%#q" {cut} {cut} {cut}}}}}"#
         );
+        // Go 1.26.5's bytes for each.
+        assert_eq!(
+            render_bytes(&text, Format::Xml, "é日"),
+            b"3 \"\xc3\xa9\\xe6\" c3a9e6 C3 A9 E6 \xc3\xa9\xe6 230    \xc3\xa9\xe6|\xc3\xa9\xe6|\"\xc3\xa9\\xe6\""
+        );
+        assert_eq!(
+            render_bytes(&text, Format::Json, "é日"),
+            b"3 &#34;\xc3\xa9\\xe6&#34; c3a9e6 C3 A9 E6 \xc3\xa9\xe6 230    \xc3\xa9\xe6|\xc3\xa9\xe6|&#34;\xc3\xa9\\xe6&#34;"
+        );
+        for path in [Format::Json, Format::Xml] {
+            assert_eq!(
+                render_bytes(
+                    &format!("{{{{slice .Message 0 3}}}}|{{{{html {cut}}}}}{{{{urlquery {cut}}}}}"),
+                    path,
+                    "é日"
+                ),
+                b"\xc3\xa9\xe6|\xc3\xa9\xe6%C3%A9%E6"
+            );
+        }
+    }
+
+    // The cut bytes in each html/template context, as Go writes them.
+    #[test]
+    fn gotmpl_difference_cut_bytes_in_each_html_context() {
+        let cut = r#"(printf "%s" (slice .Message 0 3))"#;
+        for (text, go) in [
+            (
+                format!("<a title=\"{{{{{cut}}}}}\">"),
+                &b"<a title=\"\xc3\xa9\xe6\">"[..],
+            ),
+            (
+                format!("<script>var a = \"{{{{{cut}}}}}\"</script>"),
+                b"<script>var a = \"\xc3\xa9\xe6\"</script>",
+            ),
+            (
+                format!("<script>var a = `{{{{{cut}}}}}`</script>"),
+                b"<script>var a = `\xc3\xa9\xe6`</script>",
+            ),
+            (
+                format!("<style>p{{font:{{{{{cut}}}}}}}</style>"),
+                b"<style>p{font:\xc3\xa9\xe6}</style>",
+            ),
+        ] {
+            assert_eq!(
+                String::from_utf8_lossy(&render_bytes(&text, Format::Json, "é日")),
+                String::from_utf8_lossy(go),
+                "{text}"
+            );
+        }
+    }
+
+    // A real character of the range the engine keeps for raw bytes is not
+    // taken for one: it is written, counted and quoted as Go does.
+    #[test]
+    fn a_character_of_the_raw_byte_range_is_itself() {
+        let real = "\u{10FFE6}";
+        let text = format!(
+            "{real}{{{{.Message}}}}|{{{{len .Message}}}}|{{{{printf \"%q\" .Message}}}}|{{{{slice .Message 0 2}}}}"
+        );
+        for path in [Format::Json, Format::Xml] {
+            assert_eq!(
+                render_bytes(&text, path, real),
+                [
+                    real.as_bytes(),
+                    real.as_bytes(),
+                    b"|4|",
+                    match path {
+                        Format::Json => b"&#34;\\U0010ffe6&#34;|",
+                        Format::Xml => b"\"\\U0010ffe6\"|",
+                    },
+                    &real.as_bytes()[..2]
+                ]
+                .concat()
+            );
+        }
     }
 
     #[test]
@@ -1012,12 +1094,20 @@ mod tests {
     }
 
     #[test]
-    fn deviation_cut_utf8_sequence_is_replaced() {
-        let text = r#"{{$s := slice .Message 0 3}}{{len $s}} {{urlquery $s}} {{printf "%q" $s}}"#;
+    fn deviation_cut_bytes_in_a_url_or_script_value() {
+        let cut = r#"(printf "%s" (slice .Message 0 3))"#;
+        // Go: <a href="%c3%a9%e6"> and <script>var a = "é\ufffd"</script>.
         assert_eq!(
-            render(text, Format::Xml, "é日").unwrap(),
-            // Go: 3 %C3%A9%E6 "é\xe6" (its bytes).
-            "5 %C3%A9%EF%BF%BD \"é\u{FFFD}\""
+            render_bytes(&format!("<a href=\"{{{{{cut}}}}}\">"), Format::Json, "é日"),
+            b"<a href=\"%c3%a9%f4%8f%bf%a6\">"
+        );
+        assert_eq!(
+            render_bytes(
+                &format!("<script>var a = {{{{{cut}}}}}</script>"),
+                Format::Json,
+                "é日"
+            ),
+            b"<script>var a = \"\xc3\xa9\xe6\"</script>"
         );
     }
 
@@ -1031,12 +1121,28 @@ mod tests {
         );
     }
 
+    // Go loads a template file that is not UTF-8 and writes its bytes
+    // (tests/conformance-rich/cases.jsonl:3195 to 3198).
     #[test]
-    fn deviation_template_not_utf8_does_not_load() {
+    fn template_not_utf8_loads_and_writes_its_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("error.json"), b"{{.Message}}\xff\xfe").unwrap();
-        let err = TemplateSet::load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("not valid UTF-8 (byte 12)"), "{err}");
+        std::fs::write(
+            dir.path().join("error.json"),
+            b"{{.Message}}\xff\xfe <p title=\"\xe6\">{{len `\xe6`}}</p>",
+        )
+        .unwrap();
+        let set = TemplateSet::load(dir.path()).unwrap();
+        let data = Value::Map(Arc::new(
+            [(Arc::from("Message"), Value::from(HTML::from("m")))].into(),
+        ));
+        for path in [Format::Json, Format::Xml] {
+            let mut out = String::new();
+            set.execute("error.json", path, &data, &mut out).unwrap();
+            assert_eq!(
+                crate::rawbytes::into_body(out),
+                b"m\xff\xfe <p title=\"\xe6\">1</p>"
+            );
+        }
     }
 
     // Differences fixed in this layer, each named after what gotmpl alone
