@@ -41,6 +41,8 @@ pub(crate) fn funcs() -> FuncMap {
     map.insert(PRINT.into(), Arc::new(go_print_action));
     map.insert(FAIL.into(), Arc::new(fail));
     map.insert(RANGEABLE.into(), Arc::new(rangeable));
+    map.insert(HTML_IN_RANGE.into(), Arc::new(go_html_in_range));
+    map.insert(URLQUERY_IN_RANGE.into(), Arc::new(go_urlquery_in_range));
     map.insert(EVAL_ARGS.into(), Arc::new(go_eval_args));
     map.insert(EVAL_ARGS_HTML.into(), Arc::new(go_eval_args_html));
     map.insert(PRINT_DATA.into(), Arc::new(go_print_data));
@@ -224,6 +226,76 @@ pub(crate) fn html_eval_args(list: &mut ListNode) {
     }
 }
 
+/// Our own `html` and `urlquery` for a loop body on the html/template
+/// path ([`predefined_escapers_in_range`]): gotmpl checks a `{{range}}` body
+/// again after adding the context's escapers to it, and then refuses a
+/// predefined escaper that is no longer last, which Go does not.
+pub(crate) const HTML_IN_RANGE: &str = "_error_render_html_in_range";
+/// See [`HTML_IN_RANGE`].
+pub(crate) const URLQUERY_IN_RANGE: &str = "_error_render_urlquery_in_range";
+
+/// Go replaces a final `html` by itself where the context's escaper is
+/// HTML's (text, quoted attributes, RCDATA): trusted HTML passes those
+/// escapers as it is, and elsewhere is escaped as the string it is.
+fn go_html_in_range(args: &[Value]) -> gotmpl::Result<Value> {
+    Ok(match go_html(args)? {
+        Value::String(s) => Value::Safe {
+            kind: gotmpl::SafeKind::Html,
+            s,
+        },
+        other => other,
+    })
+}
+
+/// As [`go_html_in_range`]: Go's final `urlquery` replaces a URL escaper,
+/// and URL escapers leave a trusted URL as it is (a query-escaped string
+/// is one).
+fn go_urlquery_in_range(args: &[Value]) -> gotmpl::Result<Value> {
+    Ok(match go_urlquery(args)? {
+        Value::String(s) => Value::Safe {
+            kind: gotmpl::SafeKind::Url,
+            s,
+        },
+        other => other,
+    })
+}
+
+/// On the html/template path, a final `html` or `urlquery` inside a
+/// `{{range}}` body becomes [`HTML_IN_RANGE`] or [`URLQUERY_IN_RANGE`].
+pub(crate) fn predefined_escapers_in_range(list: &mut ListNode, in_range: bool) {
+    let fix = |pipe: &mut PipeNode| {
+        if let Some(last) = pipe.commands.last_mut()
+            && let Some(Expr::Identifier(_, name)) = last.args.first_mut()
+        {
+            match name.as_str() {
+                "html" => *name = HTML_IN_RANGE.into(),
+                "urlquery" => *name = URLQUERY_IN_RANGE.into(),
+                _ => {}
+            }
+        }
+    };
+    for node in &mut list.nodes {
+        match node {
+            Node::List(l) => predefined_escapers_in_range(l, in_range),
+            Node::Action(a) if in_range => fix(&mut a.pipe),
+            Node::Range(b) => {
+                predefined_escapers_in_range(&mut b.body, true);
+                if let Some(e) = &mut b.else_body {
+                    predefined_escapers_in_range(e, in_range);
+                }
+            }
+            Node::If(b) | Node::With(b) => {
+                predefined_escapers_in_range(&mut b.body, in_range);
+                if let Some(e) = &mut b.else_body {
+                    predefined_escapers_in_range(e, in_range);
+                }
+            }
+            Node::Define(d) => predefined_escapers_in_range(&mut d.body, false),
+            _ => {}
+        }
+    }
+}
+
 /// Go's `html` (`HTMLEscapeString` of the joined arguments).
 fn go_html(args: &[Value]) -> gotmpl::Result<Value> {
     let s = eval_args(args);
@@ -296,6 +368,8 @@ pub(crate) fn is_own_function(name: &str) -> bool {
             | RANGEABLE
             | EVAL_ARGS
             | EVAL_ARGS_HTML
+            | HTML_IN_RANGE
+            | URLQUERY_IN_RANGE
     )
 }
 
@@ -1112,13 +1186,32 @@ mod tests {
     }
 
     #[test]
-    fn deviation_predefined_escaper_in_range_fails() {
-        let err = render("{{range $i := 2}}{{urlquery $i}}{{end}}", Format::Json, "m").unwrap_err();
-        assert!(err.contains("on range loop re-entry"), "{err}");
+    fn deviation_html_in_range_writes_plus_as_a_reference_in_attributes() {
+        // Go: <a title="a+b"><textarea>+</textarea> (the same text once parsed).
         assert_eq!(
-            render("{{range $i := 2}}{{urlquery $i}}{{end}}", Format::Xml, "m").unwrap(),
-            "01"
+            render(
+                r#"{{range 1}}<a title="{{html "a+b"}}"><textarea>{{html "+"}}</textarea>{{end}}"#,
+                Format::Json,
+                "m"
+            )
+            .unwrap(),
+            "<a title=\"a&#43;b\"><textarea>&#43;</textarea>"
         );
+    }
+
+    // gotmpl difference: `html` or `urlquery` inside {{range}} on the
+    // JSON path fails ("on range loop re-entry: predefined escaper
+    // disallowed"); Go renders it (tests/differential/cases.jsonl:102 ...).
+    #[test]
+    fn gotmpl_difference_predefined_escaper_in_range_fails() {
+        let text = r#"{{range $i := 1}}{{html $.Message}}|{{html "a+b"}}|<a title="{{html "<'&"}}">|<a href="/x?q={{urlquery "a b&"}}">|<a href="{{urlquery "a b&"}}">|<textarea>{{html "<"}}</textarea>|<script>var x = {{html "a+"}}; var y = "{{urlquery "a b"}}"</script>{{urlquery $i}}{{end}}"#;
+        // Go 1.26.5's body.
+        assert_eq!(
+            render(text, Format::Json, "a+b<\"&").unwrap(),
+            "a+b&lt;&#34;&amp;|a+b|<a title=\"&lt;&#39;&amp;\">|<a href=\"/x?q=a&#43;b%26\">|<a href=\"a&#43;b%26\">|<textarea>&lt;</textarea>|<script>var x = \"a+\"; var y = \"a\\u002bb\"</script>0"
+        );
+        // Where Go refuses it, so do we: not last, or in an unquoted attribute.
+        assert!(render("{{range 1}}{{html 1 | print}}{{end}}", Format::Json, "m").is_err());
     }
 
     // Go loads a template file that is not UTF-8 and writes its bytes

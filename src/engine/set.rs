@@ -388,6 +388,7 @@ impl TemplateSet {
                     },
                 );
                 gocompat::html_eval_args(&mut tree);
+                gocompat::predefined_escapers_in_range(&mut tree, false);
                 t = match t.add_parse_tree(&callee, tree) {
                     Ok(t) => t,
                     // Only fails after execution has started, which it has not.
