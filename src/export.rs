@@ -149,10 +149,7 @@ pub fn export(renderer: &Renderer, out: &Path) -> Result<ExportSummary, ExportEr
             let ext = format.ext();
             let req = ErrorRequest::id(id).format(format);
             let body = render(renderer, &req, id, &mut summary)?.body;
-            write_file(
-                &out.join("entries").join(format!("{id}.{ext}")),
-                body.as_bytes(),
-            )?;
+            write_file(&out.join("entries").join(format!("{id}.{ext}")), &body)?;
             summary.files += 1;
         }
     }
@@ -187,7 +184,7 @@ fn write_code_bodies(
         for format in FORMATS {
             let ext = format.ext();
             let rendered = render_code(renderer, code, Some(format), summary)?;
-            write_file(&dir.join(format!("{code}.{ext}")), rendered.body.as_bytes())?;
+            write_file(&dir.join(format!("{code}.{ext}")), &rendered.body)?;
             summary.files += 1;
         }
     }
@@ -291,7 +288,7 @@ pub fn export_haproxy(renderer: &Renderer, out: &Path) -> Result<ExportSummary, 
     for code in HAPROXY_ERRORFILE_STATUSES {
         let rendered = render_code(renderer, code, None, &mut summary)?;
         let file = out.join("errors").join(format!("{code}.http"));
-        write_file(&file, http_response(code, &rendered).as_bytes())?;
+        write_file(&file, &http_response(code, &rendered))?;
         summary.files += 1;
         let _ = writeln!(
             section,
@@ -326,7 +323,7 @@ pub fn export_haproxy(renderer: &Renderer, out: &Path) -> Result<ExportSummary, 
             for (name, value) in rendered
                 .headers
                 .iter()
-                .filter(|(n, _)| n != "content-type" && n != "connection")
+                .filter(|(n, _)| *n != "content-type" && *n != "connection")
             {
                 let _ = write!(line, " hdr {} \"{value}\"", header_name(name));
             }
@@ -345,19 +342,16 @@ pub fn export_haproxy(renderer: &Renderer, out: &Path) -> Result<ExportSummary, 
 
 /// A complete HTTP/1.1 response, as `errorfile` wants: status line, the
 /// rendered headers, `Content-Length`, and the body.
-fn http_response(code: u16, rendered: &crate::render::Rendered) -> String {
+fn http_response(code: u16, rendered: &crate::render::Rendered) -> Vec<u8> {
     let reason = catalogue::reason_phrase(code).unwrap_or("Error");
     let mut s = format!("HTTP/1.1 {code} {reason}\r\n");
-    for (name, value) in &rendered.headers {
+    for (name, value) in rendered.headers.iter() {
         let _ = write!(s, "{}: {value}\r\n", header_name(name));
     }
-    let _ = write!(
-        s,
-        "Content-Length: {}\r\n\r\n{}",
-        rendered.body.len(),
-        rendered.body
-    );
-    s
+    let _ = write!(s, "Content-Length: {}\r\n\r\n", rendered.body.len());
+    let mut out = s.into_bytes();
+    out.extend_from_slice(&rendered.body);
+    out
 }
 
 /// A lower-case header name as the gateway writes it (`X-Generator`).

@@ -124,6 +124,8 @@ pub use limits::RenderLimits;
 #[cfg(feature = "watch")]
 pub use live::LiveRenderer;
 pub use overrides::Overrides;
-pub use render::{ErrorRequest, Outcome, RenderError, RenderOptions, Rendered, Renderer};
+pub use render::{
+    ErrorRequest, HeaderLines, Outcome, RenderError, RenderOptions, Rendered, Renderer,
+};
 pub use set::{TemplateFile, TemplateSet};
 pub use store::Store;

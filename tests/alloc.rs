@@ -1,5 +1,5 @@
 //! A cached render allocates nothing: once a body is in the generation's
-//! cache, `Renderer::reply` serves it by sharing, and the only allocations
+//! cache, `Renderer::render` serves it by sharing, and the only allocations
 //! left on the service's path are the HTTP response's own.
 //!
 //! Counted with a counting global allocator, so this binary holds one test
@@ -42,7 +42,7 @@ fn cached_replies_allocate_nothing() {
     // form, which their first clone does).
     for req in &requests {
         for _ in 0..2 {
-            renderer.reply(req).unwrap();
+            renderer.render(req).unwrap();
         }
     }
 
@@ -50,7 +50,7 @@ fn cached_replies_allocate_nothing() {
     let mut bytes = 0;
     for _ in 0..100 {
         for req in &requests {
-            let reply = renderer.reply(req).unwrap();
+            let reply = renderer.render(req).unwrap();
             assert!(reply.cached);
             assert_eq!(reply.outcome, Outcome::Ok);
             bytes += reply.body.len();

@@ -131,8 +131,8 @@ fn run(sets_dir: &Path, loaded: &mut Loaded, case: &Case, strict_tyk: bool) -> G
         .into(),
         status: got.status,
         content_type: got.content_type().to_owned(),
-        body: got.body.clone(),
-        error: got.error.clone(),
+        body: got.body_text().into_owned(),
+        error: got.error.as_deref().map(str::to_owned),
     }
 }
 

@@ -38,7 +38,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 use crate::config::{Config, ExtraHeaders, StatusRewrites};
 use crate::http::negotiate::{Format, is_indifferent, negotiate};
-use crate::render::{ErrorRequest, Renderer, Reply};
+use crate::render::{ErrorRequest, Rendered, Renderer};
 use crate::store::Store;
 
 /// Which responses the layer replaces. A response a handler marked with
@@ -322,7 +322,7 @@ impl Shared {
         let headers = &mut parts.headers;
         // The handler's body is gone: its length and type go with it.
         headers.remove(CONTENT_LENGTH);
-        super::response::put_headers(headers, reply.headers(), self.headers.for_status(status));
+        super::response::put_headers(headers, &reply.headers, self.headers.for_status(status));
         Response::from_parts(parts, Body::from(reply.body))
     }
 }
@@ -331,8 +331,8 @@ impl Shared {
 /// code out of range) falls back to the response's own status; a template
 /// that fails as it runs is already answered with the bundled default by
 /// the renderer.
-fn reply(renderer: &Renderer, ask: &ErrorRequest, status: u16) -> Option<Reply> {
-    match renderer.reply(ask) {
+fn reply(renderer: &Renderer, ask: &ErrorRequest, status: u16) -> Option<Rendered> {
+    match renderer.render(ask) {
         Ok(reply) => Some(reply),
         Err(e) => {
             tracing::warn!(error = %e, status, "the handler's error does not render; rendering its status");
@@ -341,7 +341,7 @@ fn reply(renderer: &Renderer, ask: &ErrorRequest, status: u16) -> Option<Reply> 
                 format: ask.format,
                 ..ErrorRequest::code(status)
             };
-            renderer.reply(&fallback).ok()
+            renderer.render(&fallback).ok()
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::render::HeaderLines;
+
 /// Puts a rendered answer's header `lines` (the gateway's, in its order)
 /// on `headers`, then the `extra` headers the settings give for its status
 /// (which win over a rendered line of the same name).
@@ -13,24 +15,25 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 /// appended, so a name they repeat is sent as often as they give it.
 pub(crate) fn put_headers(
     headers: &mut HeaderMap,
-    lines: impl IntoIterator<Item = (&'static str, &'static str)> + Clone,
+    lines: &HeaderLines,
     extra: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
 ) {
-    for (name, _) in lines.clone() {
+    for (name, _) in lines.iter() {
         headers.remove(name);
     }
-    for (name, value) in lines {
+    for (name, line) in lines.http_lines() {
         // Hop-by-hop headers (the gateway's `Connection: close`) belong to
         // one connection, never to a response a proxy or another service
         // relays.
         if name == "connection" {
             continue;
         }
-        // Every name and value the renderer gives is a static, valid token.
-        headers.append(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+        match line {
+            Some((name, value)) => {
+                headers.append(name, value);
+            }
+            None => tracing::debug!(name, "a header line cannot be sent over HTTP; left out"),
+        }
     }
     for (name, value) in extra {
         headers.insert(name, value);
@@ -46,14 +49,13 @@ mod tests {
     use super::*;
     use crate::config::ConfigLayer;
     use crate::config::ExtraHeaders;
-    use crate::render::Reply;
-    use crate::render::{ErrorRequest, RenderOptions, Renderer};
+    use crate::render::{ErrorRequest, RenderOptions, Rendered, Renderer};
     use crate::set::TemplateSet;
 
-    fn reply(options: RenderOptions, req: &ErrorRequest) -> Reply {
+    fn reply(options: RenderOptions, req: &ErrorRequest) -> Rendered {
         let set = TemplateSet::load("templates").expect("the bundled templates load");
         Renderer::new(Arc::new(set), options)
-            .reply(req)
+            .render(req)
             .expect("renders")
     }
 
@@ -71,7 +73,7 @@ mod tests {
         let r = reply(RenderOptions::default(), &ErrorRequest::code(404));
         put_headers(
             &mut headers,
-            r.headers(),
+            &r.headers,
             ExtraHeaders::default().for_status(404),
         );
         let types: Vec<_> = headers.get_all(CONTENT_TYPE).iter().collect();
@@ -89,7 +91,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         let extra =
             extra("headers:\n  \"5xx\":\n    x-generator: sidecar\n    retry-after: \"30\"\n");
-        put_headers(&mut headers, r.headers(), extra.for_status(503));
+        put_headers(&mut headers, &r.headers, extra.for_status(503));
         assert!(headers.get("connection").is_none());
         let generators: Vec<_> = headers.get_all("x-generator").iter().collect();
         assert_eq!(generators, ["sidecar"]);

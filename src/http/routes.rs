@@ -22,7 +22,7 @@ use super::error::ApiError;
 use super::negotiate::{Format, is_indifferent, negotiate};
 use super::rules::{Decision, RuleAsk};
 use crate::escape::Profile;
-use crate::render::{ErrorRequest, RenderError};
+use crate::render::{ErrorRequest, HeaderLines, RenderError};
 use crate::store::Snapshot;
 
 // Header names as values, not strings: a lookup by `&str` parses and
@@ -46,7 +46,7 @@ pub(crate) fn render_code_parts(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
-) -> Result<Rendered, ApiError> {
+) -> Result<Answer, ApiError> {
     let raw = uri
         .path()
         .strip_prefix("/render/")
@@ -64,19 +64,19 @@ pub(crate) fn render_code_parts(
     )
 }
 
-/// A rendered error, ready to become a response: its body is a shared
-/// `Bytes` (a cached body goes out without a copy or a box), and its headers
-/// are written into a header map the caller gives, so the fast path can
-/// reuse the request's map and allocate none. Or, where an Error Overrides
-/// rule decided the answer, that rule's whole response.
+/// A route's answer, ready to become a response: a rendered error, whose
+/// body is a shared `Bytes` (a cached body goes out without a copy or a
+/// box) and whose headers are written into a header map the caller gives,
+/// so the fast path can reuse the request's map and allocate none. Or, where
+/// an Error Overrides rule decided the answer, that rule's whole response.
 #[derive(Debug)]
-pub(crate) enum Rendered {
+pub(crate) enum Answer {
     /// The templates' answer.
-    Reply {
+    Rendered {
         status: StatusCode,
         body: Bytes,
-        /// The renderer's headers, all static, in the gateway's order.
-        gateway: [Option<(&'static str, &'static str)>; 3],
+        /// The renderer's header lines, in the gateway's order.
+        lines: HeaderLines,
         /// The config's headers for this status (usually none).
         extra: Vec<(HeaderName, HeaderValue)>,
     },
@@ -84,40 +84,40 @@ pub(crate) enum Rendered {
     Rule(Response),
 }
 
-impl Rendered {
+impl Answer {
     /// The response for the fast path, a templates' answer with its headers
     /// written into `headers` (emptied first).
     pub(crate) fn into_fast(self, mut headers: HeaderMap) -> http::Response<super::fast::ResBody> {
         match self {
-            Rendered::Reply {
+            Answer::Rendered {
                 status,
                 body,
-                gateway,
+                lines,
                 extra,
             } => {
                 headers.clear();
-                super::response::put_headers(&mut headers, gateway.into_iter().flatten(), extra);
+                super::response::put_headers(&mut headers, &lines, extra);
                 let mut response =
                     http::Response::new(http_body_util::Either::Left(Full::new(body)));
                 *response.status_mut() = status;
                 *response.headers_mut() = headers;
                 response
             }
-            Rendered::Rule(response) => response.map(http_body_util::Either::Right),
+            Answer::Rule(response) => response.map(http_body_util::Either::Right),
         }
     }
 
     /// The response as axum sends it.
     fn into_axum(self) -> Response {
         match self {
-            Rendered::Rule(response) => response,
-            reply => reply.into_fast(HeaderMap::new()).map(Body::new),
+            Answer::Rule(response) => response,
+            rendered => rendered.into_fast(HeaderMap::new()).map(Body::new),
         }
     }
 }
 
 /// A rendered response or the service's own error, as axum sends it.
-fn into_axum(result: Result<Rendered, ApiError>) -> Response {
+fn into_axum(result: Result<Answer, ApiError>) -> Response {
     match result {
         Ok(r) => r.into_axum(),
         Err(e) => e.into_response(),
@@ -164,7 +164,7 @@ pub(crate) fn fallback_parts(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
-) -> Result<Rendered, ApiError> {
+) -> Result<Answer, ApiError> {
     if let Some(code) = headers.get(&X_CODE) {
         ingress_nginx(state, code, headers)
     } else if let Some((status, ext)) = traefik_path(uri.path()) {
@@ -178,7 +178,7 @@ fn ingress_nginx(
     state: &AppState,
     code: &HeaderValue,
     headers: &HeaderMap,
-) -> Result<Rendered, ApiError> {
+) -> Result<Answer, ApiError> {
     let code = std::str::from_utf8(code.as_bytes())
         .map_err(|_| ApiError::InvalidUtf8("the X-Code header"))?;
     let code = parse_code(code.trim())?;
@@ -210,7 +210,7 @@ fn traefik(
     status: &str,
     ext: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Rendered, ApiError> {
+) -> Result<Answer, ApiError> {
     let code = parse_code(status)?;
     let snap = state.store.current();
     let format = match ext {
@@ -429,7 +429,7 @@ fn finish(
     rules: &RuleAsk,
     headers: &HeaderMap,
     route: &'static str,
-) -> Result<Rendered, ApiError> {
+) -> Result<Answer, ApiError> {
     let config = &state.config;
     if let Some(m) = &req.message
         && m.len() > config.limits.max_message_bytes
@@ -455,13 +455,13 @@ fn finish(
     }
 
     let no_response = match super::rules::gateway_error(state, snap, &req, rules, route)? {
-        Decision::Answered(response) => return Ok(Rendered::Rule(response)),
+        Decision::Answered(response) => return Ok(Answer::Rule(response)),
         Decision::Legacy => false,
         Decision::NoResponse => true,
     };
 
     let started = Instant::now();
-    let mut rendered = snap.renderer.reply(&req).map_err(|e| match e {
+    let rendered = snap.renderer.render(&req).map_err(|e| match e {
         RenderError::UnknownId { id } => ApiError::UnknownId(truncate(&id)),
         RenderError::NoError => ApiError::NoCode,
         RenderError::InvalidCode(c) => ApiError::CodeOutOfRange(c.to_string()),
@@ -498,14 +498,10 @@ fn finish(
 
     let status = StatusCode::from_u16(status)
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
-    let mut gateway = [None; 3];
-    for (slot, header) in gateway.iter_mut().zip(rendered.headers()) {
-        *slot = Some(header);
-    }
-    Ok(Rendered::Reply {
+    Ok(Answer::Rendered {
         status,
-        body: std::mem::take(&mut rendered.body),
-        gateway,
+        body: rendered.body,
+        lines: rendered.headers,
         extra: config.headers.for_status(status.as_u16()),
     })
 }

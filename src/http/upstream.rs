@@ -95,22 +95,14 @@ fn answer(state: &AppState, ask: UpstreamBody) -> Result<Response, ApiError> {
     let started = Instant::now();
     let reply = snap
         .renderer
-        .reply(&req)
+        .render(&req)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     state
         .metrics
         .record_render(reply.status, "no_response", started.elapsed() + took);
-    let mut out = Response::new(axum::body::Body::from(reply.body.clone()));
+    let mut out = Response::new(axum::body::Body::from(reply.body));
     *out.status_mut() = axum::http::StatusCode::from_u16(reply.status)
         .map_err(|_| ApiError::Internal(format!("status {} from the renderer", reply.status)))?;
-    for (name, value) in reply.headers() {
-        if name == "connection" {
-            continue;
-        }
-        out.headers_mut().append(
-            axum::http::HeaderName::from_static(name),
-            axum::http::HeaderValue::from_static(value),
-        );
-    }
+    super::response::put_headers(out.headers_mut(), &reply.headers, []);
     Ok(out)
 }

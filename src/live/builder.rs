@@ -307,7 +307,12 @@ mod tests {
         assert_eq!(config.templates, PathBuf::from("templates"));
         assert!(config.hide_generator_header);
         let r = builder.build().unwrap();
-        let body = |code| r.render(&ErrorRequest::code(code)).unwrap().body;
+        let body = |code| {
+            r.render(&ErrorRequest::code(code))
+                .unwrap()
+                .body_text()
+                .into_owned()
+        };
         assert!(body(404).contains("from the builder"));
         assert!(body(500).contains("file 500"));
     }
@@ -336,7 +341,7 @@ mod tests {
             .unwrap()
             .render(&ErrorRequest::id("auth.key_not_found"))
             .unwrap();
-        assert_eq!((r.status, r.body.as_str()), (401, "Invalid key"));
+        assert_eq!((r.status, r.body_str()), (401, Some("Invalid key")));
         assert_eq!(r.header("x-generator"), None);
     }
 

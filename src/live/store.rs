@@ -440,7 +440,7 @@ mod tests {
         let store =
             Store::new(move || Renderer::from_dir(&templates).map_err(ReloadError::new)).unwrap();
         let req = crate::ErrorRequest::code(503);
-        let reply = |store: &Store| store.snapshot().renderer.reply(&req).unwrap();
+        let reply = |store: &Store| store.snapshot().renderer.render(&req).unwrap();
         assert!(!reply(&store).cached);
         let cached = reply(&store);
         assert!(cached.cached);

@@ -203,7 +203,7 @@ pub(crate) fn run(set: &Arc<TemplateSet>, options: &RenderOptions, out: &mut Col
         let Ok(rendered) = renderer.render(&case.request) else {
             continue;
         };
-        let Some(template) = rendered.template.clone() else {
+        let Some(template) = rendered.template.as_deref().map(str::to_owned) else {
             continue;
         };
         let file = set
@@ -212,7 +212,7 @@ pub(crate) fn run(set: &Arc<TemplateSet>, options: &RenderOptions, out: &mut Col
         out.checked(Rule::ExecError, Some(&file));
         match rendered.outcome {
             Outcome::Exec => {
-                let error = rendered.error.clone().unwrap_or_default();
+                let error = rendered.error.as_deref().unwrap_or_default().to_owned();
                 failures.add((template.clone(), Rule::ExecError, error.clone()), || {
                     exec_finding(set, &template, &file, &error, &case.label)
                 });
@@ -249,7 +249,7 @@ fn judge(
 ) {
     if template.ends_with(".json") {
         out.checked(Rule::InvalidJson, Some(file));
-        match check_json(&rendered.body) {
+        match check_json(&rendered.body_text()) {
             Ok(()) => {
                 // Only the user's own messages: a gateway message or a test
                 // string with an apostrophe breaks every JSON template on
@@ -259,7 +259,7 @@ fn judge(
                     let old = renderer.render(&case.request.clone().profile(Profile::V5_14));
                     if let Ok(old) = old
                         && old.outcome == Outcome::Ok
-                        && let Err(m) = check_json(&old.body)
+                        && let Err(m) = check_json(&old.body_text())
                     {
                         failures.add(
                             (
@@ -267,7 +267,7 @@ fn judge(
                                 Rule::Profile514InvalidJson,
                                 String::new(),
                             ),
-                            || profile_514_finding(file, template, case, &old.body, &m),
+                            || profile_514_finding(file, template, case, &old.body_text(), &m),
                         );
                     }
                 }
@@ -279,7 +279,9 @@ fn judge(
                 let escaping_only = profile == Profile::V5_14
                     && renderer
                         .render(&case.request.clone().profile(Profile::V5_15))
-                        .is_ok_and(|r| r.outcome == Outcome::Ok && check_json(&r.body).is_ok());
+                        .is_ok_and(|r| {
+                            r.outcome == Outcome::Ok && check_json(&r.body_text()).is_ok()
+                        });
                 if escaping_only {
                     out.checked(Rule::Profile514InvalidJson, Some(file));
                     failures.add(
@@ -288,7 +290,7 @@ fn judge(
                             Rule::Profile514InvalidJson,
                             String::new(),
                         ),
-                        || profile_514_finding(file, template, case, &rendered.body, &m),
+                        || profile_514_finding(file, template, case, &rendered.body_text(), &m),
                     );
                 } else {
                     failures.add(
@@ -299,7 +301,7 @@ fn judge(
                                 file,
                                 template,
                                 case,
-                                &rendered.body,
+                                &rendered.body_text(),
                                 &m,
                                 profile,
                             )
@@ -313,7 +315,7 @@ fn judge(
         if !case.xml_ok {
             return;
         }
-        if let Err(m) = check_xml(&rendered.body) {
+        if let Err(m) = check_xml(&rendered.body_text()) {
             failures.add(
                 (template.to_owned(), Rule::InvalidXml, String::new()),
                 || {
@@ -322,7 +324,7 @@ fn judge(
                         file,
                         template,
                         case,
-                        &rendered.body,
+                        &rendered.body_text(),
                         &m,
                         profile,
                     )

@@ -71,7 +71,11 @@ async fn assert_own_error(r: reqwest::Response, status: u16, code: &str) {
 /// The response the renderer gives for `req`, as (status, content type, body).
 fn expected(s: &Server, req: ErrorRequest) -> (u16, String, String) {
     let r = s.renderer().render(&req).unwrap();
-    (r.status, r.content_type().to_owned(), r.body)
+    (
+        r.status,
+        r.content_type().to_owned(),
+        r.body_text().into_owned(),
+    )
 }
 
 async fn parts(r: reqwest::Response) -> (u16, String, String) {

@@ -50,7 +50,8 @@ fn body(store: &Store, code: u16) -> String {
         .renderer
         .render(&ErrorRequest::code(code).message("m"))
         .expect("render")
-        .body
+        .body_text()
+        .into_owned()
 }
 
 /// A watcher on `paths` and its subscription.

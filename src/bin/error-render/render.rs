@@ -123,19 +123,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let headers: serde_json::Map<String, serde_json::Value> = rendered
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .map(|(k, v)| (k.to_owned(), v.into()))
             .collect();
-        let out = serde_json::json!({
+        let mut out = serde_json::json!({
             "status": rendered.status,
             "headers": headers,
-            "body": rendered.body,
+            "body": rendered.body_text(),
             "template": rendered.template,
             "outcome": rendered.outcome,
             "error": rendered.error,
         });
+        // The exact bytes, only when the text above had to replace some.
+        if let Some(b64) = rendered.body_b64() {
+            out["body_b64"] = b64.into();
+        }
         writeln!(stdout, "{out}")?;
     } else {
-        stdout.write_all(rendered.body.as_bytes())?;
+        stdout.write_all(&rendered.body)?;
     }
     stdout.flush()?;
     if let Some(e) = &rendered.error {

@@ -37,30 +37,35 @@ const RENDER_TIMEOUT: Duration = Duration::from_secs(2);
 const PARSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The JSON of `error-render render --json` for a rendered error: `status`,
-/// `headers` (an object), `body`, `template`, `outcome`, `error`. The status
+/// `headers` (an object), `body`, `template`, `outcome`, `error`, and
+/// `body_b64` when the body is not UTF-8 (see [`Rendered::body_b64`]). The status
 /// and headers are the ones this service would answer with, after
 /// `status_rewrites` and the configured `headers`.
 pub fn envelope(rendered: &Rendered, config: &Config) -> Value {
     let status = config.status_rewrites.apply(rendered.status);
     let mut headers = serde_json::Map::new();
-    for (name, value) in &rendered.headers {
+    for (name, value) in rendered.headers.iter() {
         // Hop-by-hop: never sent by the service.
         if name != "connection" {
-            headers.insert(name.clone(), value.clone().into());
+            headers.insert(name.to_owned(), value.into());
         }
     }
     for (name, value) in config.headers.for_status(status) {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         headers.insert(name.as_str().to_owned(), value.into());
     }
-    json!({
+    let mut out = json!({
         "status": status,
         "headers": headers,
-        "body": rendered.body,
+        "body": rendered.body_text(),
         "template": rendered.template,
         "outcome": rendered.outcome,
         "error": rendered.error,
-    })
+    });
+    if let Some(b64) = rendered.body_b64() {
+        out["body_b64"] = b64.into();
+    }
+    out
 }
 
 /// The envelope of a set that does not load (`outcome: load`, as `render

@@ -190,7 +190,11 @@ pub fn expected(code: u16, content_type: Option<&str>) -> String {
     if let Some(ct) = content_type {
         req = req.content_type(ct);
     }
-    renderer.render(&req).expect("render").body
+    renderer
+        .render(&req)
+        .expect("render")
+        .body_text()
+        .into_owned()
 }
 
 /// `error-render serve` on a free port with the bundled templates, ready.
