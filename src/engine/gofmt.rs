@@ -312,7 +312,7 @@ impl Printer {
             self.out.push_str(s);
             return;
         }
-        let width = self.flags.wid - s.chars().count() as i64;
+        let width = self.flags.wid - crate::rawbytes::rune_count(s) as i64;
         if self.flags.minus {
             self.out.push_str(s);
             self.write_padding(width);
@@ -401,17 +401,15 @@ impl Printer {
 
     fn fmt_s(&mut self, s: &str) {
         let s = self.truncate(s);
-        self.pad(s);
+        self.pad(&s);
     }
 
-    fn truncate<'s>(&self, s: &'s str) -> &'s str {
+    fn truncate<'s>(&self, s: &'s str) -> std::borrow::Cow<'s, str> {
         if self.flags.prec_present {
             let prec = usize::try_from(self.flags.prec).unwrap_or(0);
-            if let Some((i, _)) = s.char_indices().nth(prec) {
-                return &s[..i];
-            }
+            return crate::rawbytes::first_runes(s, prec);
         }
-        s
+        std::borrow::Cow::Borrowed(s)
     }
 
     fn fmt_string(&mut self, s: &str, verb: char, v: &Value) {
@@ -473,11 +471,11 @@ impl Printer {
 
     fn fmt_q(&mut self, s: &str) {
         let s = self.truncate(s);
-        if self.flags.sharp && can_backquote(s) {
+        if self.flags.sharp && can_backquote(&s) {
             let quoted = format!("`{s}`");
             self.pad(&quoted);
         } else {
-            let quoted = quote(s, '"', self.flags.plus);
+            let quoted = quote(&s, '"', self.flags.plus);
             self.pad(&quoted);
         }
     }

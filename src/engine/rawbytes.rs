@@ -4,8 +4,9 @@
 //! Such bytes come from a template file that is not valid UTF-8 (Go loads it
 //! and writes its bytes) and from `slice` or `index` cutting a character
 //! (Go cuts bytes). Inside the engine, byte `b` (always 0x80 or more: every
-//! ASCII byte is valid UTF-8) is the character U+10FF00 + `b`, one of the
-//! last 128 code points of the Supplementary Private Use Area-B. The body
+//! ASCII byte is valid UTF-8) is the character U+10FE00 + `b` (U+10FE80 to
+//! U+10FEFF, in the Supplementary Private Use Area-B, clear of its last code
+//! points, which tests of "the highest character" use). The body
 //! becomes bytes in one place, [`into_body`], which turns each such
 //! character back into its byte.
 //!
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use gotmpl::Value;
 
 /// Byte `b` is `char::from_u32(BASE + b)`; only bytes from 0x80 are mapped.
-const BASE: u32 = 0x10_FF00;
+const BASE: u32 = 0x10_FE00;
 
 /// The engine's character for byte `b` (0x80 or more).
 pub(crate) fn mapped(b: u8) -> char {
@@ -34,11 +35,13 @@ pub(crate) fn mapped(b: u8) -> char {
 /// The byte a character of the engine's text stands for, if it stands for one.
 pub(crate) fn byte_of(c: char) -> Option<u8> {
     let n = u32::from(c);
-    (n >= BASE + 0x80).then(|| u8::try_from(n - BASE).unwrap_or(0))
+    (BASE + 0x80..=BASE + 0xFF)
+        .contains(&n)
+        .then(|| u8::try_from(n - BASE).unwrap_or(0))
 }
 
 /// Whether `s` holds a character of the mapped range. Every such character
-/// is encoded as F4 8F BE/BF xx, so the common case is one byte search.
+/// is encoded as F4 8F BA/BB xx, so the common case is one byte search.
 pub(crate) fn has_mapped(s: &str) -> bool {
     s.as_bytes().contains(&0xF4) && s.chars().any(|c| byte_of(c).is_some())
 }
@@ -159,6 +162,43 @@ pub(crate) fn for_each_rune(s: &str, mut f: impl FnMut(Rune)) {
     }
 }
 
+/// How many runes Go counts in engine text `s` (`fmt`'s width).
+pub(crate) fn rune_count(s: &str) -> usize {
+    if !has_mapped(s) {
+        return s.chars().count();
+    }
+    let mut n = 0;
+    for_each_rune(s, |_| n += 1);
+    n
+}
+
+/// The first `n` of Go's runes of engine text `s` (`fmt`'s precision).
+pub(crate) fn first_runes(s: &str, n: usize) -> Cow<'_, str> {
+    if !has_mapped(s) {
+        return Cow::Borrowed(s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i]));
+    }
+    let bytes = go_bytes(s);
+    let mut end = 0;
+    let mut left = n;
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if left == 0 {
+                return Cow::Owned(from_bytes(&bytes[..end]).into_owned());
+            }
+            left -= 1;
+            end += c.len_utf8();
+        }
+        for _ in chunk.invalid() {
+            if left == 0 {
+                return Cow::Owned(from_bytes(&bytes[..end]).into_owned());
+            }
+            left -= 1;
+            end += 1;
+        }
+    }
+    Cow::Borrowed(s)
+}
+
 /// The body's bytes for the engine's output: each mapped character back to
 /// the byte it stands for. No copy when there is none.
 pub(crate) fn into_body(text: String) -> Vec<u8> {
@@ -186,7 +226,7 @@ mod tests {
     /// leaves as itself and is not taken for a byte.
     #[test]
     fn a_real_character_of_the_mapped_range_leaves_as_itself() {
-        let real = "a\u{10FFE6}b\u{10FF80}";
+        let real = "a\u{10FEE6}b\u{10FE80}";
         let text = protect(real);
         assert_ne!(text, real);
         assert_eq!(go_len(&text), real.len());
@@ -197,9 +237,9 @@ mod tests {
             runes,
             [
                 Rune::Char('a'),
-                Rune::Char('\u{10FFE6}'),
+                Rune::Char('\u{10FEE6}'),
                 Rune::Char('b'),
-                Rune::Char('\u{10FF80}')
+                Rune::Char('\u{10FE80}')
             ]
         );
         // Text with no such character is left alone.

@@ -27,8 +27,8 @@ pub struct TemplateFile {
     /// The base name, which is the template's name (`error_401.json`).
     pub name: String,
     /// The file's text. Bytes of a file that are not UTF-8 are held as
-    /// characters U+10FF80 to U+10FFFF (the engine's own, see the
-    /// compatibility notes) and leave in the body as the bytes they were.
+    /// characters U+10FE80 to U+10FEFF (the engine's own, see
+    /// docs/go-templates.md) and leave in the body as the bytes they were.
     pub text: Arc<str>,
 }
 

@@ -40,14 +40,6 @@ pub const DEVIATIONS: &[Deviation] = &[
         test: "deviation_data_is_not_comparable",
     },
     Deviation {
-        cases: &["differential/cases.jsonl:487"],
-        patch: Patch::Body(&[("%C3%A9%E6", "%C3%A9%EF%BF%BD")]),
-        reason: "a string cut inside a UTF-8 sequence (`slice`) holds one U+FFFD per cut byte \
-                 here (bodies are UTF-8); Go keeps the bytes, which `urlquery`, `%q` and `len` \
-                 then show",
-        test: "deviation_cut_utf8_sequence_is_replaced",
-    },
-    Deviation {
         cases: &[
             "conformance/cases-extra.jsonl:101",
             "conformance/cases-extra.jsonl:102",
@@ -58,18 +50,6 @@ pub const DEVIATIONS: &[Deviation] = &[
                  in text, attributes and URLs, and a JSON string in a script (gotmpl decides \
                  the context inside its escaper, after our layer)",
         test: "deviation_data_in_a_script_is_a_string",
-    },
-    Deviation {
-        cases: &[
-            "conformance-rich/cases.jsonl:1248",
-            "conformance-rich/cases.jsonl:1252",
-            "conformance-rich/cases.jsonl:1259",
-            "conformance-rich/cases.jsonl:1265",
-        ],
-        patch: Patch::Outcome("exec"),
-        reason: "{{template}} calls nested deeper than 200 levels stop (gotmpl's fixed call \
-                 depth, kept as a render limit); Go allows 100,000",
-        test: "deviation_template_calls_nest_at_most_200_deep",
     },
     Deviation {
         cases: &[
@@ -98,34 +78,5 @@ pub const DEVIATIONS: &[Deviation] = &[
         reason: "the minimum int64 literal (-9223372036854775808): gotmpl's lexer reads the \
                  digits before the sign and overflows",
         test: "deviation_min_int64_literal_does_not_load",
-    },
-    Deviation {
-        cases: &[
-            "differential/cases.jsonl:102",
-            "differential/cases.jsonl:239",
-            "differential/cases.jsonl:260",
-            "differential/cases.jsonl:392",
-            "differential/cases.jsonl:524",
-            "differential/cases.jsonl:622",
-            "differential/cases.jsonl:854",
-        ],
-        patch: Patch::Outcome("exec"),
-        reason: "`html` or `urlquery` inside {{range}} on the JSON path: gotmpl's escaper \
-                 refuses it when it escapes the loop body a second time (\"on range loop \
-                 re-entry: predefined escaper disallowed\"); Go renders it",
-        test: "deviation_predefined_escaper_in_range_fails",
-    },
-    Deviation {
-        cases: &[
-            "conformance-rich/cases.jsonl:3195",
-            "conformance-rich/cases.jsonl:3196",
-            "conformance-rich/cases.jsonl:3197",
-            "conformance-rich/cases.jsonl:3198",
-        ],
-        patch: Patch::Outcome("load"),
-        reason: "a template file that is not valid UTF-8 is refused with its byte offset; Go \
-                 loads it and writes its bytes, which needs byte (not UTF-8 string) bodies \
-                 end to end",
-        test: "deviation_template_not_utf8_does_not_load",
     },
 ];
