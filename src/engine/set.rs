@@ -730,6 +730,11 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
     }
     let trimmed = crate::blocks::go_trim_markers(&file.text);
     let text = trimmed.as_deref().unwrap_or(&file.text);
+    let min_ints = crate::blocks::min_int_literals(text);
+    let (text, min_int_offsets) = match &min_ints {
+        Some((text, offsets)) => (text.as_str(), offsets.as_slice()),
+        None => (text, &[][..]),
+    };
     let parsed = gotmpl::Template::new(&file.name)
         .parse(text)
         .map_err(to_source_error)?;
@@ -756,6 +761,9 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
         })?;
     }
     for (_, tree) in &mut out {
+        if !min_int_offsets.is_empty() {
+            gocompat::set_min_int_literals(tree, min_int_offsets);
+        }
         gocompat::rewrite(tree);
     }
     Ok(out)

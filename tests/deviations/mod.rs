@@ -67,16 +67,4 @@ pub const DEVIATIONS: &[Deviation] = &[
                  numbers, so the set does not load; Go prints them as (0+1i)",
         test: "deviation_complex_literals_do_not_load",
     },
-    Deviation {
-        cases: &[
-            "conformance-rich/cases.jsonl:2999",
-            "conformance-rich/cases.jsonl:3000",
-            "conformance-rich/cases.jsonl:3001",
-            "conformance-rich/cases.jsonl:3002",
-        ],
-        patch: Patch::Outcome("load"),
-        reason: "the minimum int64 literal (-9223372036854775808): gotmpl's lexer reads the \
-                 digits before the sign and overflows",
-        test: "deviation_min_int64_literal_does_not_load",
-    },
 ];
