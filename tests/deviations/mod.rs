@@ -36,7 +36,10 @@ pub const DEVIATIONS: &[Deviation] = &[
         cases: &["differential/cases.jsonl:675"],
         patch: Patch::Outcome("exec"),
         reason: "comparing the data with itself (`eq . .`): Go compares the pointer (true); \
-                 gotmpl's `eq` refuses the map that stands for it",
+                 gotmpl's `eq` refuses the map that stands for it. Left: gotmpl's comparison \
+                 is private, so ours would be a second `eq` to keep in step with every type, \
+                 and a stand-in value for the data would make `eq . .Message` compare where \
+                 Go fails; a template only meets it by comparing the data with itself",
         test: "deviation_data_is_not_comparable",
     },
     Deviation {
@@ -48,7 +51,8 @@ pub const DEVIATIONS: &[Deviation] = &[
         reason: "the data itself (`{{.}}`) in a script on the JSON path: Go writes the struct \
                  as JSON; we print it as Go's text (`{x}`) before the escaper, which is right \
                  in text, attributes and URLs, and a JSON string in a script (gotmpl decides \
-                 the context inside its escaper, after our layer)",
+                 the context inside its escaper, after our layer, and its values have no \
+                 struct that could print as `{x}` and marshal as `{\"Message\":\"x\"}`)",
         test: "deviation_data_in_a_script_is_a_string",
     },
     Deviation {
@@ -64,7 +68,38 @@ pub const DEVIATIONS: &[Deviation] = &[
         ],
         patch: Patch::Outcome("load"),
         reason: "complex literals (`1i`, `2+3i`): gotmpl's lexer and values have no complex \
-                 numbers, so the set does not load; Go prints them as (0+1i)",
+                 numbers, so the set does not load; Go prints them as (0+1i). Left: a stand-in \
+                 (a string) would print right but not compare, format (`%T`, `%.1f`) or fail \
+                 as a complex number does; no error template has a use for one",
         test: "deviation_complex_literals_do_not_load",
+    },
+    Deviation {
+        cases: &[
+            "conformance/cases-extra.jsonl:113",
+            "conformance/cases-extra.jsonl:114",
+        ],
+        patch: Patch::Body(&[
+            ("%c3%a9%e6", "%c3%a9%f4%8f%bb%a6"),
+            ("\"é\\ufffd\"", "\"é\u{FFFD}\""),
+        ]),
+        reason: "a byte that is not UTF-8 (a `slice` cutting a character) in a URL or as a \
+                 script value on the JSON path: gotmpl's escapers see the character that \
+                 carries the byte through its UTF-8 strings (U+10FE00 + the byte), so a URL \
+                 gets that character's four bytes percent-encoded where Go encodes the one \
+                 byte, and a script value the byte itself where Go's JSON encoder writes \
+                 `\\ufffd`; text, attributes, script strings and CSS match",
+        test: "deviation_cut_bytes_in_a_url_or_script_value",
+    },
+    Deviation {
+        cases: &[
+            "conformance/cases-extra.jsonl:117",
+            "conformance/cases-extra.jsonl:118",
+        ],
+        patch: Patch::Body(&[("a+b", "a&#43;b")]),
+        reason: "`html` inside {{range}} in a quoted attribute or RCDATA on the JSON path \
+                 writes `+` as `&#43;` (the same text once parsed): gotmpl cannot take \
+                 `html` there, so ours returns trusted HTML, which those contexts' escapers \
+                 normalise, and Go's `html` leaves `+` alone",
+        test: "deviation_html_in_range_writes_plus_as_a_reference_in_attributes",
     },
 ];
