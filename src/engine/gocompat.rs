@@ -546,44 +546,73 @@ fn string_index(idx: &Value) -> Option<usize> {
     }
 }
 
-/// Puts the minimum int64 back where [`crate::blocks::min_int_literals`]
-/// wrote `-1` for it (the numbers at `offsets`).
-pub(crate) fn set_min_int_literals(list: &mut ListNode, offsets: &[usize]) {
-    fn expr(e: &mut Expr, offsets: &[usize]) {
+/// Calls `f` on every expression of a tree's pipelines.
+fn for_each_expr(list: &mut ListNode, f: &mut impl FnMut(&mut Expr)) {
+    fn expr(e: &mut Expr, f: &mut impl FnMut(&mut Expr)) {
         match e {
-            Expr::Number(pos, n) if offsets.contains(&pos.offset) => {
-                *n = gotmpl::parse::Number::Int(i64::MIN);
-            }
-            Expr::Pipe(_, p) => pipe(p, offsets),
-            Expr::Chain(_, inner, _) => expr(inner, offsets),
+            Expr::Pipe(_, p) => pipe(p, f),
+            Expr::Chain(_, inner, _) => expr(inner, f),
             _ => {}
         }
+        f(e);
     }
-    fn pipe(p: &mut PipeNode, offsets: &[usize]) {
+    fn pipe(p: &mut PipeNode, f: &mut impl FnMut(&mut Expr)) {
         for cmd in &mut p.commands {
-            cmd.args.iter_mut().for_each(|e| expr(e, offsets));
+            cmd.args.iter_mut().for_each(|e| expr(e, f));
         }
     }
     for node in &mut list.nodes {
         match node {
-            Node::List(l) => set_min_int_literals(l, offsets),
-            Node::Action(a) => pipe(&mut a.pipe, offsets),
+            Node::List(l) => for_each_expr(l, f),
+            Node::Action(a) => pipe(&mut a.pipe, f),
             Node::If(b) | Node::Range(b) | Node::With(b) => {
-                pipe(&mut b.pipe, offsets);
-                set_min_int_literals(&mut b.body, offsets);
+                pipe(&mut b.pipe, f);
+                for_each_expr(&mut b.body, f);
                 if let Some(e) = &mut b.else_body {
-                    set_min_int_literals(e, offsets);
+                    for_each_expr(e, f);
                 }
             }
             Node::Template(t) => {
                 if let Some(p) = &mut t.pipe {
-                    pipe(p, offsets);
+                    pipe(p, f);
                 }
             }
-            Node::Define(d) => set_min_int_literals(&mut d.body, offsets),
+            Node::Define(d) => for_each_expr(&mut d.body, f),
             Node::Text(_) | Node::Break(_) | Node::Continue(_) => {}
         }
     }
+}
+
+/// Puts the minimum int64 back where [`crate::blocks::min_int_literals`]
+/// wrote `-1` for it (the numbers at `offsets`).
+pub(crate) fn set_min_int_literals(list: &mut ListNode, offsets: &[usize]) {
+    for_each_expr(list, &mut |e| {
+        if let Expr::Number(pos, n) = e
+            && offsets.contains(&pos.offset)
+        {
+            *n = gotmpl::parse::Number::Int(i64::MIN);
+        }
+    });
+}
+
+/// Go unquotes a "quoted" string literal rune by rune, so a byte of it that
+/// is not UTF-8 (in a template file that is not) becomes U+FFFD; a `raw`
+/// literal keeps its bytes. `text` is the source the tree was parsed from.
+pub(crate) fn quoted_literals_replace_bytes(list: &mut ListNode, text: &str) {
+    use crate::rawbytes::{self, Rune};
+    for_each_expr(list, &mut |e| {
+        if let Expr::String(pos, s) = e
+            && text.as_bytes().get(pos.offset) == Some(&b'"')
+            && rawbytes::has_mapped(s)
+        {
+            let mut out = String::with_capacity(s.len());
+            rawbytes::for_each_rune(s, |r| match r {
+                Rune::Char(c) => out.push(c),
+                Rune::Byte(_) => out.push(char::REPLACEMENT_CHARACTER),
+            });
+            *s = rawbytes::protect(&out).into();
+        }
+    });
 }
 
 /// Rewrites a parsed tree where gotmpl's execution would differ from Go's:
@@ -1276,7 +1305,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("error.json"),
-            b"{{.Message}}\xff\xfe <p title=\"\xe6\">{{len `\xe6`}}</p>",
+            b"{{.Message}}\xff\xfe <p title=\"\xe6\">{{len `\xe6`}} {{len \"\xe6\"}}</p>",
         )
         .unwrap();
         let set = TemplateSet::load(dir.path()).unwrap();
@@ -1288,7 +1317,8 @@ mod tests {
             set.execute("error.json", path, &data, &mut out).unwrap();
             assert_eq!(
                 crate::rawbytes::into_body(out),
-                b"m\xff\xfe <p title=\"\xe6\">1</p>"
+                // Go unquotes "\xe6" (the byte) to U+FFFD: three bytes.
+                b"m\xff\xfe <p title=\"\xe6\">1 3</p>"
             );
         }
     }

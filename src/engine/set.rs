@@ -764,6 +764,9 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
         if !min_int_offsets.is_empty() {
             gocompat::set_min_int_literals(tree, min_int_offsets);
         }
+        if crate::rawbytes::has_mapped(text) {
+            gocompat::quoted_literals_replace_bytes(tree, text);
+        }
         gocompat::rewrite(tree);
     }
     Ok(out)
