@@ -3,7 +3,8 @@
 //! `tests/it/properties.rs` for the generated templates). Each names its cases,
 //! the difference itself (patched into Go's expectation, so the rest of the
 //! case is still compared), why it remains, and the test that pins our side
-//! (in `src/engine/gocompat.rs`). README's "Differences from Go" summarises them.
+//! (in `src/engine/gocompat.rs`). docs/compatibility.md's "Differences from Go"
+//! summarises them.
 
 // Each test crate that includes this module reads a part of it.
 #![allow(dead_code)]
