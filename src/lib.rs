@@ -8,7 +8,11 @@
 //!
 //! **Render once.** [`Renderer::builder`] names the sources (template
 //! folder, tyk.conf, overrides, config file, environment) with the
-//! service's precedence and loads them into a [`Renderer`]:
+//! service's precedence and loads them into a [`Renderer`]. Every render
+//! gives one [`Rendered`]: the status, the header lines ([`HeaderLines`],
+//! in the gateway's order, a name possibly repeated) and the body as
+//! `Bytes`, shared from the loaded set's cache when it depends only on the
+//! error:
 //!
 //! ```
 //! use error_render::{ErrorRequest, Outcome, Renderer};
@@ -21,6 +25,7 @@
 //! )?;
 //! assert_eq!(r.outcome, Outcome::Ok);
 //! assert_eq!(r.content_type(), "application/xml");
+//! assert_eq!(r.header("x-generator"), Some("tyk.io"));
 //! assert_eq!(
 //!     r.body,
 //!     "<?xml version = \"1.0\" encoding = \"UTF-8\"?>\n<error>API Rate Limit Exceeded</error>\n"
@@ -112,6 +117,11 @@ pub use sources::{catalogue, overrides};
 #[cfg(all(doctest, feature = "server"))]
 #[doc = include_str!("../docs/embedding.md")]
 pub struct EmbeddingDocs;
+
+/// docs/library.md, whose examples run as doctests.
+#[cfg(all(doctest, feature = "server"))]
+#[doc = include_str!("../docs/library.md")]
+pub struct LibraryDocs;
 
 pub use builder::{BuildError, RendererBuilder};
 pub use catalogue::Catalogue;

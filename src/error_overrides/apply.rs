@@ -155,7 +155,8 @@ pub struct Response {
     /// net/http writes them (names sorted, then the framing header; no
     /// `Date`). Upstream: the middleware's header map, names sorted.
     pub header_lines: Vec<(String, String)>,
-    /// The body, byte for byte (serialised as text, invalid UTF-8 replaced).
+    /// The body, byte for byte (serialised as text, each invalid UTF-8 byte
+    /// replaced by U+FFFD as Go's `encoding/json` does).
     #[serde(serialize_with = "body_as_text")]
     pub body: Vec<u8>,
     /// The branch that wrote it.
@@ -169,10 +170,38 @@ pub struct Response {
 }
 
 fn body_as_text<S: serde::Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&String::from_utf8_lossy(body))
+    s.serialize_str(&crate::render::go_lossy(body))
 }
 
 impl Response {
+    /// This response as the one output type, or `None` where the gateway
+    /// sends none (the outcome `no_response`, or a status HTTP cannot carry
+    /// as a final one: 1xx is informational). Header lines keep their order
+    /// and repeats (a rule's second `X-Generator`), names in lower case.
+    pub fn to_rendered(&self) -> Option<crate::render::Rendered> {
+        let outcome = match self.outcome {
+            Outcome::Ok => crate::render::Outcome::Ok,
+            Outcome::Exec => crate::render::Outcome::Exec,
+            Outcome::NoResponse => return None,
+        };
+        let status = u16::try_from(self.status)
+            .ok()
+            .filter(|s| (200..=999).contains(s))?;
+        Some(crate::render::Rendered {
+            status,
+            headers: self
+                .header_lines
+                .iter()
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect(),
+            body: bytes::Bytes::copy_from_slice(&self.body),
+            template: self.legacy_template.as_deref().map(Arc::from),
+            outcome,
+            error: self.error.as_deref().map(Arc::from),
+            cached: false,
+        })
+    }
+
     /// The first value of header `name` (canonical form).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.header_lines

@@ -313,7 +313,7 @@ impl Shared {
         if let Some(fields) = &wish.fields {
             ask.fields.clone_from(fields);
         }
-        let Some(reply) = reply(&snap.renderer, &ask, status) else {
+        let Some(reply) = render_or_status(&snap.renderer, &ask, status) else {
             return Response::from_parts(parts, Body::new(body));
         };
         drop(body);
@@ -331,7 +331,7 @@ impl Shared {
 /// code out of range) falls back to the response's own status; a template
 /// that fails as it runs is already answered with the bundled default by
 /// the renderer.
-fn reply(renderer: &Renderer, ask: &ErrorRequest, status: u16) -> Option<Rendered> {
+fn render_or_status(renderer: &Renderer, ask: &ErrorRequest, status: u16) -> Option<Rendered> {
     match renderer.render(ask) {
         Ok(reply) => Some(reply),
         Err(e) => {

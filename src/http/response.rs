@@ -12,7 +12,9 @@ use crate::render::HeaderLines;
 ///
 /// A name the lines set replaces whatever `headers` held under it (a
 /// handler's own `Content-Type`, for the layer), and the lines are
-/// appended, so a name they repeat is sent as often as they give it.
+/// appended, so a name they repeat (an Error Overrides rule's second
+/// `X-Generator`) is sent as often as they give it. A line HTTP cannot
+/// carry is left out.
 pub(crate) fn put_headers(
     headers: &mut HeaderMap,
     lines: &HeaderLines,
@@ -22,10 +24,11 @@ pub(crate) fn put_headers(
         headers.remove(name);
     }
     for (name, line) in lines.http_lines() {
-        // Hop-by-hop headers (the gateway's `Connection: close`) belong to
-        // one connection, never to a response a proxy or another service
-        // relays.
-        if name == "connection" {
+        // Hop-by-hop and framing headers (the gateway's `Connection:
+        // close`, a rule's `Content-Length` as net/http wrote it) belong to
+        // one connection, which hyper frames itself; never to a response a
+        // proxy or another service relays.
+        if ["connection", "content-length", "transfer-encoding"].contains(&name) {
             continue;
         }
         match line {
@@ -52,7 +55,7 @@ mod tests {
     use crate::render::{ErrorRequest, RenderOptions, Rendered, Renderer};
     use crate::set::TemplateSet;
 
-    fn reply(options: RenderOptions, req: &ErrorRequest) -> Rendered {
+    fn render(options: RenderOptions, req: &ErrorRequest) -> Rendered {
         let set = TemplateSet::load("templates").expect("the bundled templates load");
         Renderer::new(Arc::new(set), options)
             .render(req)
@@ -70,7 +73,7 @@ mod tests {
     fn a_handlers_content_type_is_replaced_not_repeated() {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        let r = reply(RenderOptions::default(), &ErrorRequest::code(404));
+        let r = render(RenderOptions::default(), &ErrorRequest::code(404));
         put_headers(
             &mut headers,
             &r.headers,
@@ -87,7 +90,7 @@ mod tests {
             close_connections: true,
             ..RenderOptions::default()
         };
-        let r = reply(options, &ErrorRequest::code(503));
+        let r = render(options, &ErrorRequest::code(503));
         let mut headers = HeaderMap::new();
         let extra =
             extra("headers:\n  \"5xx\":\n    x-generator: sidecar\n    retry-after: \"30\"\n");

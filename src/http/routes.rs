@@ -64,55 +64,38 @@ pub(crate) fn render_code_parts(
     )
 }
 
-/// A route's answer, ready to become a response: a rendered error, whose
-/// body is a shared `Bytes` (a cached body goes out without a copy or a
-/// box) and whose headers are written into a header map the caller gives,
-/// so the fast path can reuse the request's map and allocate none. Or, where
-/// an Error Overrides rule decided the answer, that rule's whole response.
+/// A route's answer, ready to become a response: the templates' render or
+/// an Error Overrides rule's response, as one [`Rendered`](crate::Rendered)
+/// shape. The body is a shared `Bytes` (a cached body goes out without a
+/// copy or a box), and the headers are written into a header map the
+/// caller gives, so the fast path can reuse the request's map and allocate
+/// none.
 #[derive(Debug)]
-pub(crate) enum Answer {
-    /// The templates' answer.
-    Rendered {
-        status: StatusCode,
-        body: Bytes,
-        /// The renderer's header lines, in the gateway's order.
-        lines: HeaderLines,
-        /// The config's headers for this status (usually none).
-        extra: Vec<(HeaderName, HeaderValue)>,
-    },
-    /// A rule's response (status, header lines in order, body).
-    Rule(Response),
+pub(crate) struct Answer {
+    status: StatusCode,
+    body: Bytes,
+    /// The header lines, in order, repeats kept.
+    lines: HeaderLines,
+    /// The config's headers for this status (usually none; never for a
+    /// rule's response, which goes out whole).
+    extra: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Answer {
-    /// The response for the fast path, a templates' answer with its headers
-    /// written into `headers` (emptied first).
+    /// The response for the fast path, with its headers written into
+    /// `headers` (emptied first).
     pub(crate) fn into_fast(self, mut headers: HeaderMap) -> http::Response<super::fast::ResBody> {
-        match self {
-            Answer::Rendered {
-                status,
-                body,
-                lines,
-                extra,
-            } => {
-                headers.clear();
-                super::response::put_headers(&mut headers, &lines, extra);
-                let mut response =
-                    http::Response::new(http_body_util::Either::Left(Full::new(body)));
-                *response.status_mut() = status;
-                *response.headers_mut() = headers;
-                response
-            }
-            Answer::Rule(response) => response.map(http_body_util::Either::Right),
-        }
+        headers.clear();
+        super::response::put_headers(&mut headers, &self.lines, self.extra);
+        let mut response = http::Response::new(http_body_util::Either::Left(Full::new(self.body)));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = headers;
+        response
     }
 
     /// The response as axum sends it.
     fn into_axum(self) -> Response {
-        match self {
-            Answer::Rule(response) => response,
-            rendered => rendered.into_fast(HeaderMap::new()).map(Body::new),
-        }
+        self.into_fast(HeaderMap::new()).map(Body::new)
     }
 }
 
@@ -455,7 +438,16 @@ fn finish(
     }
 
     let no_response = match super::rules::gateway_error(state, snap, &req, rules, route)? {
-        Decision::Answered(response) => return Ok(Answer::Rule(response)),
+        Decision::Answered(rule) => {
+            return Ok(Answer {
+                status: StatusCode::from_u16(rule.status).map_err(|_| {
+                    ApiError::Internal(format!("status {} from a rule", rule.status))
+                })?,
+                body: rule.body,
+                lines: rule.headers,
+                extra: Vec::new(),
+            });
+        }
         Decision::Legacy => false,
         Decision::NoResponse => true,
     };
@@ -498,7 +490,7 @@ fn finish(
 
     let status = StatusCode::from_u16(status)
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
-    Ok(Answer::Rendered {
+    Ok(Answer {
         status,
         body: rendered.body,
         lines: rendered.headers,

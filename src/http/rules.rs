@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::AppState;
 use super::error::ApiError;
 use crate::error_overrides::service::LiveRules;
 use crate::error_overrides::{self, ApiRules, GatewayError, Outcome, Route, flags};
-use crate::render::ErrorRequest;
+use crate::render::{ErrorRequest, Rendered};
 use crate::store::Snapshot;
 
 /// What the render routes take for Error Overrides.
@@ -31,8 +31,9 @@ pub(crate) struct RuleAsk {
 
 /// What applying the rules to a gateway error decided.
 pub(crate) enum Decision {
-    /// A rule answered: send this.
-    Answered(Response),
+    /// A rule answered: send this (boxed: a `Rendered` keeps three header
+    /// lines inline, and the other variants are empty).
+    Answered(Box<Rendered>),
     /// No rules, or none matched: render the legacy way.
     Legacy,
     /// The gateway would drop the connection: render the legacy way, and
@@ -113,13 +114,13 @@ pub(crate) fn gateway_error(
     if response.route == Route::Legacy && response.outcome == Outcome::Ok {
         return Ok(Decision::Legacy);
     }
-    match to_http(&response) {
-        Some(http) => {
+    match response.to_rendered() {
+        Some(rendered) => {
             state
                 .metrics
-                .record_render(http.status().as_u16(), response.outcome.as_str(), took);
+                .record_render(rendered.status, response.outcome.as_str(), took);
             log_exec(&response, route);
-            Ok(Decision::Answered(http))
+            Ok(Decision::Answered(Box::new(rendered)))
         }
         None => {
             warn_no_response(rules, &response, route);
@@ -131,38 +132,10 @@ pub(crate) fn gateway_error(
 /// A rule's response as HTTP, or `None` where the gateway sends none (the
 /// outcome `no_response`, or a status HTTP cannot carry as a final one).
 pub(crate) fn to_http(response: &error_overrides::Response) -> Option<Response> {
-    if response.outcome == Outcome::NoResponse {
-        return None;
-    }
-    // A 1xx status is informational in HTTP, never a final response.
-    let status = u16::try_from(response.status)
-        .ok()
-        .filter(|s| (200..=999).contains(s))
-        .and_then(|s| StatusCode::from_u16(s).ok())?;
-    let mut out = Response::new(Body::from(response.body.clone()));
-    *out.status_mut() = status;
-    let headers = out.headers_mut();
-    for (name, value) in &response.header_lines {
-        // Framing and hop-by-hop headers belong to this connection, which
-        // hyper frames itself.
-        if ["connection", "content-length", "transfer-encoding"]
-            .iter()
-            .any(|h| name.eq_ignore_ascii_case(h))
-        {
-            continue;
-        }
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            // `append`: a rule's duplicate lines (Tyk's second
-            // `X-Generator`) are all sent.
-            (Ok(name), Ok(value)) => {
-                headers.append(name, value);
-            }
-            _ => tracing::debug!(name, "a rule's header cannot be sent over HTTP; left out"),
-        }
-    }
+    let rendered = response.to_rendered()?;
+    let mut out = Response::new(Body::from(rendered.body));
+    *out.status_mut() = StatusCode::from_u16(rendered.status).ok()?;
+    super::response::put_headers(out.headers_mut(), &rendered.headers, []);
     Some(out)
 }
 

@@ -66,8 +66,8 @@ impl LiveRenderer {
         self.watch.subscribe()
     }
 
-    /// Renders with the current generation (never cached; the layer and the
-    /// service use the snapshot's [`Renderer::reply`]).
+    /// Renders with the current generation, through its body cache (see
+    /// [`Renderer::render`]).
     pub fn render(&self, req: &ErrorRequest) -> Result<Rendered, RenderError> {
         self.store.current().renderer.render(req)
     }

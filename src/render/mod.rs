@@ -6,6 +6,7 @@ mod plan;
 mod request;
 pub(crate) mod select;
 
+pub(crate) use output::go_lossy;
 pub use output::{HeaderLines, Rendered};
 use plan::{Plan, PlanRun};
 pub use request::{ErrorRequest, Outcome, RenderError, RenderOptions, ResolvedError};
@@ -385,7 +386,7 @@ impl Renderer {
         };
         let cell = &self.compiled.cache[slot];
         if let Some(c) = cell.get() {
-            return Ok(self.from_cache(c, ct));
+            return Ok(self.rendered_from_cache(c, ct));
         }
         let resolved = self.resolve_ref(req)?;
         let out = self.render_out(&resolved, req);
@@ -407,7 +408,7 @@ impl Renderer {
             // Rendered by this call: only later ones are served from memory.
             return Ok(Rendered {
                 cached: false,
-                ..self.from_cache(c, ct)
+                ..self.rendered_from_cache(c, ct)
             });
         }
         Ok(self.rendered(out))
@@ -467,7 +468,7 @@ impl Renderer {
         Some(base * VARIANTS.len() + variant(path, profile))
     }
 
-    fn from_cache(&self, c: &Cached, content_type: &'static str) -> Rendered {
+    fn rendered_from_cache(&self, c: &Cached, content_type: &'static str) -> Rendered {
         let content_type = if c.json {
             JSON_CONTENT_TYPE
         } else {

@@ -55,7 +55,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     tyk_conf: Option<PathBuf>,
     /// Print one JSON object (status, headers, body, template, outcome,
-    /// error; with Error Overrides also header_lines, route and matched).
+    /// error; body_b64 when the body is not UTF-8; with Error Overrides
+    /// also header_lines, route and matched).
     #[arg(long)]
     json: bool,
     #[command(flatten)]

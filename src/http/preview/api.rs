@@ -402,3 +402,38 @@ pub(super) fn bad_query(e: QueryRejection) -> ApiError {
         message: e.body_text(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::render::Outcome;
+
+    fn rendered(body: &'static [u8]) -> Rendered {
+        Rendered {
+            status: 500,
+            headers: [("content-type", "application/json")].into_iter().collect(),
+            body: Bytes::from_static(body),
+            template: Some("error.json".into()),
+            outcome: Outcome::Ok,
+            error: None,
+            cached: false,
+        }
+    }
+
+    /// A body that is not UTF-8 is printed as Go's encoding/json prints it
+    /// (one U+FFFD per invalid byte), with its exact bytes beside it; a
+    /// text body's envelope is unchanged, with no `body_b64`.
+    #[test]
+    fn a_body_that_is_not_utf8_gets_go_text_and_base64() {
+        let config = Config::default();
+        let v = envelope(&rendered(b"doesn\xe2\x80"), &config);
+        assert_eq!(v["body"], "doesn\u{fffd}\u{fffd}");
+        assert_eq!(v["body_b64"], "ZG9lc27igA==");
+        let v = envelope(&rendered(b"{\"e\": 1}"), &config);
+        assert_eq!(v["body"], "{\"e\": 1}");
+        assert!(v.get("body_b64").is_none(), "{v}");
+        assert_eq!(v["headers"]["content-type"], "application/json");
+    }
+}
