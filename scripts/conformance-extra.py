@@ -23,6 +23,7 @@ PLAN_ONE = {
     "raw-bytes": ([500], ["é日本", "\U0010fee6 max"]),
     "raw-bytes-url-script": ([500], ["é日本"]),
     "html-in-range": ([500], ["a+b"]),
+    "html-in-range-unquoted": ([500], ["a+b"]),
 }
 
 GO_VERSION = "go1.26.5"

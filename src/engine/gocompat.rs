@@ -1281,6 +1281,16 @@ mod tests {
             .unwrap(),
             "<a title=\"a&#43;b\"><textarea>&#43;</textarea>"
         );
+        // Go refuses `html` in an unquoted attribute; inside a loop we render.
+        assert_eq!(
+            render(
+                r#"{{range 1}}<a title={{html "a+b"}}>{{end}}"#,
+                Format::Json,
+                "m"
+            )
+            .unwrap(),
+            "<a title=a&#43;b>"
+        );
     }
 
     // gotmpl difference: `html` or `urlquery` inside {{range}} on the
