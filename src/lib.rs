@@ -128,7 +128,7 @@ pub use builder::{BuildError, RendererBuilder};
 pub use catalogue::Catalogue;
 pub use error::{ExecError, LoadError, SourceError};
 pub use escape::Profile;
-pub use format::Format;
+pub use format::{Format, UnknownFormat};
 #[cfg(feature = "server")]
 pub use layer::{ErrorLayer, RenderAs};
 pub use limits::RenderLimits;

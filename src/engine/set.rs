@@ -330,8 +330,10 @@ impl TemplateSet {
         let scope = RenderScope::enter(&self.limits);
         let mut writer = LimitedWriter::new(out, &self.limits);
         let result = match path {
-            Format::Xml => self.text.execute_template_fmt(&mut writer, name, data),
-            Format::Json => match self.html_template(name) {
+            // Go templates are the gateway's formats; until the Tera pages
+            // answer the others, they take the engine path of their kin.
+            Format::Xml | Format::Text => self.text.execute_template_fmt(&mut writer, name, data),
+            Format::Json | Format::Html | Format::Problem => match self.html_template(name) {
                 Some(t) => t.execute_fmt(&mut writer, data),
                 None => Err(TemplateError::UndefinedTemplate(name.to_owned())),
             },

@@ -259,8 +259,8 @@ fn detect(content_type: Option<&str>) -> (&'static str, Format) {
 /// for JSON, trusted as HTML afterwards.
 fn escape_for_template(s: &str, path: Format) -> Value {
     let s = match path {
-        Format::Xml => escape::html_escape_string(s),
-        Format::Json => escape::js_escape_string(s),
+        Format::Xml | Format::Text => escape::html_escape_string(s),
+        Format::Json | Format::Html | Format::Problem => escape::js_escape_string(s),
     };
     Value::Safe {
         kind: SafeKind::Html,

@@ -108,8 +108,10 @@ const VARIANTS: [(Format, Profile); 4] = [
 
 fn variant(path: Format, profile: Profile) -> usize {
     let p = match path {
-        Format::Json => 0,
-        Format::Xml => 2,
+        // The others are not the gateway's: they share its formats' slots
+        // until the Tera pages render them.
+        Format::Json | Format::Html | Format::Problem => 0,
+        Format::Xml | Format::Text => 2,
     };
     p + usize::from(profile == Profile::V5_14)
 }
@@ -460,7 +462,9 @@ impl Renderer {
     /// resolving, and resolving is fixed for a renderer, so a slot always
     /// holds the same body.
     fn cache_slot(&self, req: &ErrorRequest, path: Format, profile: Profile) -> Option<usize> {
-        if !self.options.strict_tyk && !req.fields.is_empty() {
+        // The cache has slots for the gateway's formats only; the others
+        // render afresh until the Tera pages give them slots of their own.
+        if !path.is_go() || (!self.options.strict_tyk && !req.fields.is_empty()) {
             return None;
         }
         let catalogue = Catalogue::builtin();
@@ -709,8 +713,8 @@ impl Renderer {
         profile: Profile,
     ) -> String {
         let name = match path {
-            Format::Json => "error.json",
-            Format::Xml => "error.xml",
+            Format::Json | Format::Html | Format::Problem => "error.json",
+            Format::Xml | Format::Text => "error.xml",
         };
         let data = self.data(path, profile, resolved, req);
         let mut body = String::new();

@@ -190,7 +190,68 @@ fn export_writes_bodies_and_a_valid_nginx_snippet() {
     let entries = std::fs::read_dir(out.path().join("entries"))
         .unwrap()
         .count();
+    // Every format the default `formats` enables.
+    assert_eq!(entries, (108 + 11) * 5);
+    for ext in ["json", "xml", "html", "txt", "problem.json"] {
+        assert!(
+            out.path().join(format!("codes/404.{ext}")).is_file(),
+            "{ext}"
+        );
+    }
+}
+
+/// `formats: [json, xml]` exports today's files and snippet: no page
+/// formats, and no `map` on Accept.
+#[test]
+fn export_writes_only_the_enabled_formats() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(bin_clean()
+        .env("ERROR_RENDER_FORMATS", "json,xml")
+        .arg("export")
+        .arg("--templates")
+        .arg(templates())
+        .arg("--out")
+        .arg(out.path()));
+    assert_eq!(code, 0, "{err}");
+    let entries = std::fs::read_dir(out.path().join("entries"))
+        .unwrap()
+        .count();
     assert_eq!(entries, (108 + 11) * 2);
+    let http = std::fs::read_to_string(out.path().join("nginx/error-render-http.conf")).unwrap();
+    assert!(
+        http.contains("map $content_type $error_render_ext {"),
+        "{http}"
+    );
+    assert!(!http.contains("$http_accept"), "{http}");
+}
+
+#[test]
+fn render_format_chooses_the_format() {
+    let (code, out, err) = run(bin_clean()
+        .args([
+            "render",
+            "--code",
+            "404",
+            "--json",
+            "--format",
+            "html",
+            "--templates",
+        ])
+        .arg(templates()));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["headers"]["content-type"], "text/html; charset=utf-8");
+    let (code, out, err) = run(bin_clean()
+        .args(["render", "--code", "404", "--format", "xml", "--templates"])
+        .arg(templates()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("<error>Not Found</error>"), "{out}");
+    let (code, _, err) = run(bin_clean().args(["render", "--code", "404", "--format", "yaml"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("unknown format \"yaml\": use one of json, xml, html, text, problem"),
+        "{err}"
+    );
 }
 
 #[test]

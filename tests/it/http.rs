@@ -294,7 +294,8 @@ async fn bad_requests_are_own_errors() {
         ("/nowhere", 404, "not_found"),
         ("/render/404/extra", 404, "not_found"),
         ("/", 404, "not_found"),
-        ("/503.html", 400, "invalid_parameter"),
+        ("/503.pdf", 400, "invalid_parameter"),
+        ("/render/404?format=pdf", 400, "invalid_parameter"),
         ("/99", 400, "invalid_code"),
     ] {
         let r = get(&s.url(path)).await;
@@ -321,7 +322,9 @@ async fn bad_requests_are_own_errors() {
 
 #[tokio::test]
 async fn ingress_nginx_negotiates_x_format() {
-    let s = start("").await;
+    // The gateway's formats only (the HTML, text and problem cases are
+    // `negotiation.rs`'s): a browser's Accept gets XML, as before.
+    let s = start("formats: [json, xml]\n").await;
     let xml = expected(&s, ErrorRequest::code(503).content_type("application/xml"));
     let json = expected(&s, ErrorRequest::code(503));
     for (accept, want) in [
