@@ -108,12 +108,26 @@ const VARIANTS: [(Format, Profile); 4] = [
 
 fn variant(path: Format, profile: Profile) -> usize {
     let p = match path {
-        // The others are not the gateway's: they share its formats' slots
-        // until the Tera pages render them.
+        // The others render from native pages, never from Go data; mapped
+        // to the gateway's slots only to keep this total.
         Format::Json | Format::Html | Format::Problem => 0,
         Format::Xml | Format::Text => 2,
     };
     p + usize::from(profile == Profile::V5_14)
+}
+
+/// Cache variants per key: the gateway's (format, profile) pairs, then one
+/// each for html, text and problem, whose pages do not depend on the
+/// profile.
+const CACHE_VARIANTS: usize = VARIANTS.len() + 3;
+
+fn cache_variant(path: Format, profile: Profile) -> usize {
+    match path {
+        Format::Html => VARIANTS.len(),
+        Format::Text => VARIANTS.len() + 1,
+        Format::Problem => VARIANTS.len() + 2,
+        _ => variant(path, profile),
+    }
 }
 
 fn safe(s: impl Into<Arc<str>>) -> Value {
@@ -177,7 +191,7 @@ fn slots() -> Slots {
         overrides,
         codes,
         messages,
-        total: total * VARIANTS.len(),
+        total: total * CACHE_VARIANTS,
     }
 }
 
@@ -462,9 +476,7 @@ impl Renderer {
     /// resolving, and resolving is fixed for a renderer, so a slot always
     /// holds the same body.
     fn cache_slot(&self, req: &ErrorRequest, path: Format, profile: Profile) -> Option<usize> {
-        // The cache has slots for the gateway's formats only; the others
-        // render afresh until the Tera pages give them slots of their own.
-        if !path.is_go() || (!self.options.strict_tyk && !req.fields.is_empty()) {
+        if !self.options.strict_tyk && !req.fields.is_empty() {
             return None;
         }
         let catalogue = Catalogue::builtin();
@@ -488,7 +500,7 @@ impl Renderer {
                 }
             }
         };
-        Some(base * VARIANTS.len() + variant(path, profile))
+        Some(base * CACHE_VARIANTS + cache_variant(path, profile))
     }
 
     fn rendered_from_cache(&self, c: &Cached, content_type: &'static str) -> Rendered {
@@ -699,6 +711,10 @@ impl Renderer {
         if let Some(e) = resolved.entry {
             data = data.entry(e.title.as_str(), e.action.as_str(), e.id.as_str());
         }
+        data.problem_type = Some(crate::native::problem_type(
+            self.options.problem_type_base.as_deref(),
+            resolved.entry.map(|e| e.id.as_str()),
+        ));
         if !self.options.strict_tyk {
             data.fields.clone_from(&req.fields);
         }

@@ -39,6 +39,10 @@ fn router(yaml: &str) -> axum::Router {
         serde_yaml_ng::from_str(yaml).unwrap()
     };
     layer.templates = Some(templates());
+    // Off, so that `Vary` says what negotiation adds: the built-in HTML
+    // page is over `compression_min_bytes`, which would add
+    // `Accept-Encoding` (tests/it/compression.rs covers that).
+    layer.compression = Some(false);
     let config = Config::from_layer(layer).unwrap();
     error_render::http::router(AppState::from_config(config).unwrap())
 }
@@ -360,7 +364,7 @@ async fn render_takes_format_explicitly() {
 #[tokio::test]
 async fn a_browser_gets_html_over_a_socket() {
     let s = TestServer::start(
-        "",
+        "compression: false\n",
         &[("error.json", error_render::render::BUNDLED_ERROR_JSON)],
         false,
     )
