@@ -55,9 +55,6 @@ pub const BUNDLED_ERROR_XML: &str = include_str!("../../templates/error.xml");
 #[derive(Debug, Clone)]
 pub struct Renderer {
     set: Arc<TemplateSet>,
-    /// error-render's own templates (`*.tera`) of the same folder, loaded
-    /// with the Go set so that a reload swaps both or neither.
-    native: Arc<NativeSet>,
     options: RenderOptions,
     compiled: Arc<Compiled>,
     /// This generation's Error Overrides rules, loaded with the templates.
@@ -146,6 +143,10 @@ const CACHE_BYTES: usize = 4 << 20;
 /// fast plans, and the body cache.
 #[derive(Debug)]
 struct Compiled {
+    /// error-render's own templates (`*.tera`) of the same folder, loaded
+    /// with the Go set so that a reload swaps both or neither (kept here,
+    /// behind the one `Arc`, so a `Renderer` stays small).
+    native: Arc<NativeSet>,
     selector: Selector,
     /// Per template of `selector`, per path (JSON, XML).
     plans: Vec<[Option<Plan>; 2]>,
@@ -196,7 +197,7 @@ fn slots() -> Slots {
 }
 
 impl Compiled {
-    fn new(set: &TemplateSet) -> Self {
+    fn new(set: &TemplateSet, native: Arc<NativeSet>) -> Self {
         let selector = Selector::new(set);
         let plans = selector
             .names()
@@ -207,6 +208,7 @@ impl Compiled {
             })
             .collect();
         Compiled {
+            native,
             selector,
             plans,
             cache: (0..slots().total).map(|_| OnceLock::new()).collect(),
@@ -239,10 +241,9 @@ struct Out {
 impl Renderer {
     /// A renderer over a loaded set.
     pub fn new(set: Arc<TemplateSet>, options: RenderOptions) -> Self {
-        let compiled = Arc::new(Compiled::new(&set));
+        let compiled = Arc::new(Compiled::new(&set, Arc::new(NativeSet::empty())));
         Renderer {
             set,
-            native: Arc::new(NativeSet::empty()),
             options,
             compiled,
             error_overrides: None,
@@ -254,14 +255,13 @@ impl Renderer {
     /// from either set.
     #[must_use]
     pub fn with_native(mut self, native: Arc<NativeSet>) -> Self {
-        self.native = native;
-        self.compiled = Arc::new(Compiled::new(&self.set));
+        self.compiled = Arc::new(Compiled::new(&self.set, native));
         self
     }
 
     /// error-render's own templates (empty when the folder has none).
     pub fn native(&self) -> &Arc<NativeSet> {
-        &self.native
+        &self.compiled.native
     }
 
     /// This renderer with the Error Overrides rules loaded beside its
@@ -302,7 +302,8 @@ impl Renderer {
     /// Whether the set has an XML template for `code` (`error_<code>.xml` or
     /// `error.xml`).
     pub fn has_xml(&self, code: u16) -> bool {
-        self.compiled.selector.has_xml(code) || self.native.lookup(code, NativeKind::Xml).is_some()
+        self.compiled.selector.has_xml(code)
+            || self.compiled.native.lookup(code, NativeKind::Xml).is_some()
     }
 
     /// Resolves an id or a code (with or without message) into the code and
@@ -550,7 +551,13 @@ impl Renderer {
         if let Some(kind) = kind.filter(|k| !matches!(k, NativeKind::Json | NativeKind::Xml)) {
             // Not the gateway's format: the folder's pages, then the
             // built-in one.
-            return self.native_out(kind, self.native.lookup(code, kind), resolved, req, ct);
+            return self.native_out(
+                kind,
+                self.compiled.native.lookup(code, kind),
+                resolved,
+                req,
+                ct,
+            );
         }
         let choice = self.compiled.selector.select(code, path, ct);
         // Tyk's own `error_<code>.<ext>` first; then the `.tera` page for the
@@ -562,8 +569,8 @@ impl Renderer {
             && !per_code_go
         {
             let page = match choice {
-                Some(_) => self.native.lookup_specific(code, kind),
-                None => self.native.lookup(code, kind),
+                Some(_) => self.compiled.native.lookup_specific(code, kind),
+                None => self.compiled.native.lookup(code, kind),
             };
             if page.is_some() {
                 return self.native_out(kind, page, resolved, req, ct);
@@ -668,7 +675,7 @@ impl Renderer {
             error,
         };
         let result = match page {
-            Some(name) => self.native.render(name, kind, &data),
+            Some(name) => self.compiled.native.render(name, kind, &data),
             None => match NativeSet::builtin().render_or_builtin(resolved.code, kind, &data) {
                 Some(result) => result,
                 // JSON and XML have no built-in native page: Tyk's bundled
