@@ -724,6 +724,13 @@ impl Renderer {
         ));
         if !self.options.strict_tyk {
             data.fields.clone_from(&req.fields);
+            // The request-context field the service fills from
+            // `X-Original-URI`: the problem's occurrence.
+            data.instance = req
+                .fields
+                .iter()
+                .find(|(name, _)| name == "OriginalURI")
+                .map(|(_, uri)| uri.clone());
         }
         data
     }

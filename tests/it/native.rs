@@ -747,3 +747,18 @@ fn html_bodies_are_cached_per_generation_but_not_with_request_fields() {
     assert!(!r.cached);
     assert!(String::from_utf8_lossy(&r.body).contains("r-9"));
 }
+
+#[test]
+fn problem_instance_and_request_id_come_from_the_request_context() {
+    let tmp = folder(&[("error.json", "{{.Message}}")]);
+    let renderer = Renderer::from_dir(tmp.path()).expect("loads");
+    let mut req = ErrorRequest::code(404).format(Format::Problem);
+    req.fields = vec![
+        ("RequestID".into(), "r-1".into()),
+        ("OriginalURI".into(), "/shop?q=\"x\"".into()),
+    ];
+    let r = renderer.render(&req).expect("renders");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("valid JSON");
+    assert_eq!(v["instance"].as_str(), Some("/shop?q=\"x\""));
+    assert_eq!(v["request_id"].as_str(), Some("r-1"));
+}
