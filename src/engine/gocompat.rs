@@ -1166,6 +1166,7 @@ mod tests {
                     match path {
                         Format::Json => b"&#34;\\U0010fee6&#34;|",
                         Format::Xml => b"\"\\U0010fee6\"|",
+                        other => unreachable!("the loop gives JSON and XML, not {other}"),
                     },
                     real.as_bytes(),
                     b"  |",

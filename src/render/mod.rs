@@ -55,9 +55,6 @@ pub const BUNDLED_ERROR_XML: &str = include_str!("../../templates/error.xml");
 #[derive(Debug, Clone)]
 pub struct Renderer {
     set: Arc<TemplateSet>,
-    /// error-render's own templates (`*.tera`) of the same folder, loaded
-    /// with the Go set so that a reload swaps both or neither.
-    native: Arc<NativeSet>,
     options: RenderOptions,
     compiled: Arc<Compiled>,
     /// This generation's Error Overrides rules, loaded with the templates.
@@ -108,25 +105,25 @@ const VARIANTS: [(Format, Profile); 4] = [
 
 fn variant(path: Format, profile: Profile) -> usize {
     let p = match path {
-        // Only the gateway's formats print Go-escaped catalogue fields; the
-        // others never read these slots (see `cache_variant`).
+        // The others render from native pages, never from Go data; mapped
+        // to the gateway's slots only to keep this total.
         Format::Json | Format::Html | Format::Problem => 0,
         Format::Xml | Format::Text => 2,
     };
     p + usize::from(profile == Profile::V5_14)
 }
 
-/// The body cache's variants of one error: the gateway's formats by
-/// profile (its escaping), then one each for HTML, text and problem
-/// details, whose pages do not depend on the profile.
+/// Cache variants per key: the gateway's (format, profile) pairs, then one
+/// each for html, text and problem, whose pages do not depend on the
+/// profile.
 const CACHE_VARIANTS: usize = VARIANTS.len() + 3;
 
 fn cache_variant(path: Format, profile: Profile) -> usize {
     match path {
-        Format::Json | Format::Xml => variant(path, profile),
         Format::Html => VARIANTS.len(),
         Format::Text => VARIANTS.len() + 1,
         Format::Problem => VARIANTS.len() + 2,
+        _ => variant(path, profile),
     }
 }
 
@@ -146,6 +143,10 @@ const CACHE_BYTES: usize = 4 << 20;
 /// fast plans, and the body cache.
 #[derive(Debug)]
 struct Compiled {
+    /// error-render's own templates (`*.tera`) of the same folder, loaded
+    /// with the Go set so that a reload swaps both or neither (kept here,
+    /// behind the one `Arc`, so a `Renderer` stays small).
+    native: Arc<NativeSet>,
     selector: Selector,
     /// Per template of `selector`, per path (JSON, XML).
     plans: Vec<[Option<Plan>; 2]>,
@@ -196,7 +197,7 @@ fn slots() -> Slots {
 }
 
 impl Compiled {
-    fn new(set: &TemplateSet) -> Self {
+    fn new(set: &TemplateSet, native: Arc<NativeSet>) -> Self {
         let selector = Selector::new(set);
         let plans = selector
             .names()
@@ -207,6 +208,7 @@ impl Compiled {
             })
             .collect();
         Compiled {
+            native,
             selector,
             plans,
             cache: (0..slots().total).map(|_| OnceLock::new()).collect(),
@@ -240,10 +242,9 @@ struct Out {
 impl Renderer {
     /// A renderer over a loaded set.
     pub fn new(set: Arc<TemplateSet>, options: RenderOptions) -> Self {
-        let compiled = Arc::new(Compiled::new(&set));
+        let compiled = Arc::new(Compiled::new(&set, Arc::new(NativeSet::empty())));
         Renderer {
             set,
-            native: Arc::new(NativeSet::empty()),
             options,
             compiled,
             error_overrides: None,
@@ -255,14 +256,13 @@ impl Renderer {
     /// from either set.
     #[must_use]
     pub fn with_native(mut self, native: Arc<NativeSet>) -> Self {
-        self.native = native;
-        self.compiled = Arc::new(Compiled::new(&self.set));
+        self.compiled = Arc::new(Compiled::new(&self.set, native));
         self
     }
 
     /// error-render's own templates (empty when the folder has none).
     pub fn native(&self) -> &Arc<NativeSet> {
-        &self.native
+        &self.compiled.native
     }
 
     /// This renderer with the Error Overrides rules loaded beside its
@@ -303,7 +303,8 @@ impl Renderer {
     /// Whether the set has an XML template for `code` (`error_<code>.xml` or
     /// `error.xml`).
     pub fn has_xml(&self, code: u16) -> bool {
-        self.compiled.selector.has_xml(code) || self.native.lookup(code, NativeKind::Xml).is_some()
+        self.compiled.selector.has_xml(code)
+            || self.compiled.native.lookup(code, NativeKind::Xml).is_some()
     }
 
     /// Resolves an id or a code (with or without message) into the code and
@@ -551,7 +552,13 @@ impl Renderer {
         if let Some(kind) = kind.filter(|k| !matches!(k, NativeKind::Json | NativeKind::Xml)) {
             // Not the gateway's format: the folder's pages, then the
             // built-in one.
-            return self.native_out(kind, self.native.lookup(code, kind), resolved, req, ct);
+            return self.native_out(
+                kind,
+                self.compiled.native.lookup(code, kind),
+                resolved,
+                req,
+                ct,
+            );
         }
         let choice = self.compiled.selector.select(code, path, ct);
         // Tyk's own `error_<code>.<ext>` first; then the `.tera` page for the
@@ -563,8 +570,8 @@ impl Renderer {
             && !per_code_go
         {
             let page = match choice {
-                Some(_) => self.native.lookup_specific(code, kind),
-                None => self.native.lookup(code, kind),
+                Some(_) => self.compiled.native.lookup_specific(code, kind),
+                None => self.compiled.native.lookup(code, kind),
             };
             if page.is_some() {
                 return self.native_out(kind, page, resolved, req, ct);
@@ -672,7 +679,7 @@ impl Renderer {
             error,
         };
         let result = match page {
-            Some(name) => self.native.render(name, kind, &data),
+            Some(name) => self.compiled.native.render(name, kind, &data),
             None => match NativeSet::builtin().render_or_builtin(resolved.code, kind, &data) {
                 Some(result) => result,
                 // JSON and XML have no built-in native page: Tyk's bundled
@@ -714,22 +721,20 @@ impl Renderer {
         let mut data = NativeData::new(resolved.code, resolved.message.as_ref());
         if let Some(e) = resolved.entry {
             data = data.entry(e.title.as_str(), e.action.as_str(), e.id.as_str());
-            // Fixed for the renderer, so a cached problem body stays right.
-            if let Some(base) = &self.options.problem_type_base {
-                data = data.problem_type(crate::native::problem_type(Some(base), Some(&e.id)));
-            }
         }
+        data.problem_type = Some(crate::native::problem_type(
+            self.options.problem_type_base.as_deref(),
+            resolved.entry.map(|e| e.id.as_str()),
+        ));
         if !self.options.strict_tyk {
             data.fields.clone_from(&req.fields);
-            // The proxy's original URI (request context) is the problem's
-            // `instance`; a body with fields is never cached.
-            if let Some((_, uri)) = req
+            // The request-context field the service fills from
+            // `X-Original-URI`: the problem's occurrence.
+            data.instance = req
                 .fields
                 .iter()
-                .find(|(n, v)| n == "OriginalURI" && !v.is_empty())
-            {
-                data = data.instance(uri.as_str());
-            }
+                .find(|(name, _)| name == "OriginalURI")
+                .map(|(_, uri)| uri.clone());
         }
         data
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use error_render::native::{ABOUT_BLANK, NativeData, NativeKind, NativeSet};
 use error_render::store::{ReloadError, Store};
 use error_render::{
-    Catalogue, ErrorRequest, Outcome, RenderLimits, RenderOptions, Renderer, TemplateFile,
+    Catalogue, ErrorRequest, Format, Outcome, RenderLimits, RenderOptions, Renderer, TemplateFile,
     TemplateSet,
 };
 
@@ -668,4 +668,97 @@ fn the_live_store_keeps_the_last_good_set_when_a_tera_file_breaks() {
     write(tmp.path().join("4xx.json.tera"), "better");
     store.reload().expect("fixed");
     assert_eq!(body(&store), "better");
+}
+
+#[test]
+fn html_text_and_problem_come_from_the_folder_then_the_builtin() {
+    let tmp = folder(&[
+        ("error.json", "{{.Message}}"),
+        ("4xx.html.tera", "<p>{{ Message }}</p>"),
+    ]);
+    let renderer = Renderer::from_dir(tmp.path()).expect("loads");
+    let render = |code, format| {
+        renderer
+            .render(&ErrorRequest::code(code).message("<m>").format(format))
+            .expect("renders")
+    };
+    let r = render(404, Format::Html);
+    assert_eq!(&r.body[..], b"<p>&lt;m&gt;</p>");
+    assert_eq!(r.content_type(), "text/html; charset=utf-8");
+    assert_eq!(
+        (r.template.as_deref(), r.outcome),
+        (Some("4xx.html.tera"), Outcome::Ok)
+    );
+
+    let r = render(500, Format::Html);
+    assert!(r.body.starts_with(b"<!DOCTYPE html>"), "the built-in page");
+    assert_eq!((r.template.as_deref(), r.outcome), (None, Outcome::Ok));
+
+    let r = render(503, Format::Text);
+    assert_eq!(r.content_type(), "text/plain; charset=utf-8");
+    assert!(
+        r.body.starts_with(b"503 Service Unavailable\n"),
+        "{:?}",
+        r.body
+    );
+
+    let r = render(404, Format::Problem);
+    assert_eq!(r.content_type(), "application/problem+json");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("valid JSON");
+    assert_eq!(
+        (v["type"].as_str(), v["detail"].as_str()),
+        (Some(ABOUT_BLANK), Some("<m>"))
+    );
+}
+
+#[test]
+fn problem_type_is_the_configured_base_and_the_catalogue_id() {
+    let tmp = folder(&[("error.json", "{{.Message}}")]);
+    let set = TemplateSet::load(tmp.path()).expect("loads");
+    let options = RenderOptions {
+        problem_type_base: Some("https://errors.example/tyk".into()),
+        ..RenderOptions::default()
+    };
+    let renderer = Renderer::new(std::sync::Arc::new(set), options);
+    let entry = &Catalogue::builtin().entries()[0];
+    let r = renderer
+        .render(&ErrorRequest::id(entry.id.clone()).format(Format::Problem))
+        .expect("renders");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("valid JSON");
+    assert_eq!(
+        v["type"].as_str(),
+        Some(format!("https://errors.example/tyk/{}", entry.id).as_str())
+    );
+    assert_eq!(v["status"].as_u64(), Some(u64::from(entry.code)));
+}
+
+#[test]
+fn html_bodies_are_cached_per_generation_but_not_with_request_fields() {
+    let tmp = folder(&[("error.json", "{{.Message}}")]);
+    let renderer = Renderer::from_dir(tmp.path()).expect("loads");
+    let req = ErrorRequest::code(404).format(Format::Html);
+    let first = renderer.render(&req).expect("renders");
+    let second = renderer.render(&req).expect("renders");
+    assert_eq!((first.cached, second.cached), (false, true));
+    assert_eq!(first.body, second.body);
+    let mut with_id = req.clone();
+    with_id.fields = vec![("RequestID".into(), "r-9".into())];
+    let r = renderer.render(&with_id).expect("renders");
+    assert!(!r.cached);
+    assert!(String::from_utf8_lossy(&r.body).contains("r-9"));
+}
+
+#[test]
+fn problem_instance_and_request_id_come_from_the_request_context() {
+    let tmp = folder(&[("error.json", "{{.Message}}")]);
+    let renderer = Renderer::from_dir(tmp.path()).expect("loads");
+    let mut req = ErrorRequest::code(404).format(Format::Problem);
+    req.fields = vec![
+        ("RequestID".into(), "r-1".into()),
+        ("OriginalURI".into(), "/shop?q=\"x\"".into()),
+    ];
+    let r = renderer.render(&req).expect("renders");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("valid JSON");
+    assert_eq!(v["instance"].as_str(), Some("/shop?q=\"x\""));
+    assert_eq!(v["request_id"].as_str(), Some("r-1"));
 }

@@ -283,11 +283,10 @@ pub(crate) async fn render_post(
                 body.profile,
             )?;
             Ok(match body.templates {
-                None => Prepared::Render(Box::new(live), req),
+                None => Prepared::Render(live, req),
                 Some(templates) => match inline::load(templates)? {
                     Ok(set) => {
-                        let renderer = Renderer::new(Arc::new(set), live.options().clone());
-                        Prepared::Render(Box::new(renderer), req)
+                        Prepared::Render(Renderer::new(Arc::new(set), live.options().clone()), req)
                     }
                     Err(e) => Prepared::LoadFailed(load_envelope(&e)),
                 },
@@ -296,16 +295,14 @@ pub(crate) async fn render_post(
     )
     .await??;
     match prepared {
-        Prepared::Render(renderer, req) => render(&state, *renderer, req).await,
+        Prepared::Render(renderer, req) => render(&state, renderer, req).await,
         Prepared::LoadFailed(envelope) => Ok(Json(envelope).into_response()),
     }
 }
 
 /// A playground request, decoded and its templates loaded.
 enum Prepared {
-    // Boxed: a renderer (with its options) is several times the size of
-    // the other variant.
-    Render(Box<Renderer>, ErrorRequest),
+    Render(Renderer, ErrorRequest),
     LoadFailed(Value),
 }
 
