@@ -342,7 +342,8 @@ layer! {
         /// The base of problem details' `type` (base + catalogue id).
         problem_type_base: String = env "PROBLEM_TYPE_BASE", default "none (`about:blank`)",
             "An absolute URL: a `problem` answer's `type` is this and the error's catalogue id, joined by `/` unless the URL ends in `/`, `#` or `=`; without it, or for an error with no catalogue entry, `about:blank`.";
-        /// Compress large bodies for clients that accept gzip or br.
+        /// Compress large HTML, text and problem bodies (never JSON or XML)
+        /// for clients that accept gzip or br.
         compression: bool = env "COMPRESSION", default "`true`",
             "Compress rendered `html`, `text` and `problem` bodies of at least `compression_min_bytes` with br or gzip when the request's `Accept-Encoding` allows; `json` and `xml` are never compressed, so they stay the gateway's bytes. See [Compression](service.md#compression).";
         /// The smallest body compressed, in bytes.
@@ -731,7 +732,8 @@ pub struct Config {
     pub formats: Vec<Format>,
     /// The base of problem details' `type`, if any.
     pub problem_type_base: Option<String>,
-    /// Whether large bodies are compressed.
+    /// Whether large HTML, text and problem bodies are compressed (JSON and
+    /// XML never are).
     pub compression: bool,
     /// The smallest body compressed, in bytes.
     pub compression_min_bytes: usize,

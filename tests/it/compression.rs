@@ -282,7 +282,10 @@ async fn a_large_json_body_is_never_compressed() {
         for (path, headers) in [
             ("/render/404", &[][..]),
             ("/render/404?message=Nothing+here", &[][..]),
-            ("/", &[("x-code", "404"), ("x-format", "application/json")][..]),
+            (
+                "/",
+                &[("x-code", "404"), ("x-format", "application/json")][..],
+            ),
             ("/404", &[("accept", "*/*")][..]),
         ] {
             let mut with = headers.to_vec();

@@ -404,7 +404,10 @@ async fn problem_json_gets_problem_details() {
 #[tokio::test]
 async fn text_plain_gets_text() {
     let (_, r, body) = get_with(&example_app(), "/missing", &[("accept", "text/plain")]).await;
-    assert_eq!(header(&r, "content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        header(&r, "content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert!(body.contains("Not Found"), "{body}");
 }
 
