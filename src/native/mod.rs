@@ -302,7 +302,9 @@ impl NativeSet {
             .filter_map(|f| {
                 let e = tera::Tera::new().add_raw_template(&f.name, &f.text).err()?;
                 match e.kind() {
-                    tera::ErrorKind::SyntaxError(report) => Some(report_error(report, "Tera syntax")),
+                    tera::ErrorKind::SyntaxError(report) => {
+                        Some(report_error(report, "Tera syntax"))
+                    }
                     _ => None,
                 }
             })
@@ -437,7 +439,6 @@ impl NativeSet {
             .lookup(code, kind)
             .map(|name| builtin.render(name, kind, data))
     }
-
 }
 
 /// Refuses more, or larger, files than the limits allow, before parsing.
@@ -552,9 +553,7 @@ fn set_errors(files: &[TemplateFile], e: &tera::Error) -> Vec<SourceError> {
     match e.kind() {
         tera::ErrorKind::MissingParent { current, parent } => at_extends(
             current,
-            format!(
-                "Tera: {e}: add {parent} to the folder or extend an existing layout"
-            ),
+            format!("Tera: {e}: add {parent} to the folder or extend an existing layout"),
         ),
         tera::ErrorKind::CircularExtend { tpl, .. } => {
             at_extends(tpl, format!("Tera: {e}: break the cycle of extends"))

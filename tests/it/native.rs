@@ -278,7 +278,11 @@ fn a_render_error_in_a_page_names_the_page_line_and_column() {
         "<p>{{ Message }}</p>\n<p>{{ StatusCode }} {{ Message + 1 }}</p>",
     )]);
     let err = render_err(&set, "500.html.tera");
-    assert_eq!((err.template.as_str(), err.line), ("500.html.tera", Some(2)), "{err}");
+    assert_eq!(
+        (err.template.as_str(), err.line),
+        ("500.html.tera", Some(2)),
+        "{err}"
+    );
     assert!(err.message.starts_with("column "), "{err}");
     assert!(!err.message.contains("rendering page"), "{err}");
 }
@@ -304,6 +308,28 @@ fn an_unknown_filter_fails_the_load_at_its_place() {
         "{err}"
     );
     assert!(problems[0].message.contains("`whisper`"), "{err}");
+}
+
+#[test]
+fn a_tera_1_macro_import_fails_the_load_at_its_place() {
+    let err = NativeSet::from_files([
+        file("macros.tera", "ok"),
+        file(
+            "404.html.tera",
+            "<p>\n{% import \"macros.tera\" as m %}</p>",
+        ),
+    ])
+    .expect_err("Tera 2 has no macros");
+    let problems = err.problems();
+    assert_eq!(problems.len(), 1, "{err}");
+    let p = &problems[0];
+    assert_eq!(
+        (p.file.as_str(), p.line),
+        ("404.html.tera", Some(2)),
+        "{err}"
+    );
+    assert!(p.column.is_some(), "{err}");
+    assert!(p.message.starts_with("Tera syntax"), "{err}");
 }
 
 #[test]
