@@ -499,7 +499,7 @@ fn place(span: &tera::Span) -> (usize, usize) {
     (span.start_line, span.start_col + 1)
 }
 
-/// A parse or render error Tera placed: its file, line and column, and its
+/// A syntax error at Tera's place: its file, line and column, and its
 /// message after `what`.
 fn report_error(report: &tera::ReportError, what: &str) -> SourceError {
     let (line, column) = place(report.span());
