@@ -216,6 +216,7 @@ struct Resolved<'a> {
 struct Out {
     status: u16,
     content_type: &'static str,
+    /// The engine's text: [`crate::rawbytes::into_body`] makes it the body.
     body: String,
     template: Option<Arc<str>>,
     outcome: Outcome,
@@ -420,7 +421,7 @@ impl Renderer {
             let cached = Arc::new(Cached {
                 status: out.status,
                 json: out.content_type == JSON_CONTENT_TYPE,
-                body: Bytes::from(out.body),
+                body: Bytes::from(crate::rawbytes::into_body(out.body)),
                 template: out.template,
                 outcome: out.outcome,
                 error: out.error.map(Arc::from),
@@ -512,7 +513,7 @@ impl Renderer {
         Rendered {
             status: out.status,
             headers: self.header_lines(out.content_type),
-            body: Bytes::from(out.body),
+            body: Bytes::from(crate::rawbytes::into_body(out.body)),
             template: out.template,
             outcome: out.outcome,
             error: out.error.map(Arc::from),
@@ -588,7 +589,10 @@ impl Renderer {
         let mut planned = None;
         if let Some(plan) = plan {
             match self.run_plan(plan, choice.path, profile, resolved, req, &mut body) {
-                PlanRun::Done => return rendered(body),
+                PlanRun::Done if !crate::rawbytes::has_mapped(&body) => return rendered(body),
+                // Characters the engine keeps for raw bytes: only it tells
+                // the template's bytes from the request's characters.
+                PlanRun::Done => body.clear(),
                 // The engine would write up to the limit and fail the same
                 // way; stopping here spares escaping the whole set for it
                 // (a large template's html/template costs ~100 times its

@@ -50,6 +50,37 @@ fn render_json_envelope_for_an_xml_request() {
     );
 }
 
+/// A template file that is not UTF-8 loads, as in Go, and its bytes go out
+/// as they are; `--json` shows them as Go's JSON encoder would (one U+FFFD
+/// each) and gives the exact bytes in `body_b64`.
+#[test]
+fn render_writes_the_bytes_of_a_template_that_is_not_utf8() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("error.json"), b"{{.Message}}\xff\xe2\x80").unwrap();
+    let render = |json: bool| {
+        let mut cmd = bin();
+        cmd.args(["render", "--code", "403", "--message", "m", "--templates"])
+            .arg(dir.path());
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        out.stdout
+    };
+    assert_eq!(render(false), b"m\xff\xe2\x80");
+    let v: serde_json::Value = serde_json::from_slice(&render(true)).unwrap();
+    assert_eq!(v["body"], "m\u{FFFD}\u{FFFD}\u{FFFD}");
+    let b64 = v["body_b64"].as_str().unwrap();
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+        b"m\xff\xe2\x80"
+    );
+}
+
 #[test]
 fn render_profile_5_14_uses_js_escaping() {
     let (_, out, _) = run(bin()

@@ -107,6 +107,25 @@ async fn render_code_answers_the_error_itself() {
     );
 }
 
+/// Go slices bytes: `slice .Message 0 20` of the catalogue's "OAuth client
+/// doesn’t exist" cuts the apostrophe's three bytes after two, and the
+/// gateway sends those two bytes (Go 1.26.5). The response carries them.
+#[tokio::test]
+async fn a_cut_utf8_sequence_goes_out_as_its_bytes() {
+    let s = Server::start(
+        "",
+        &[("error.json", "{\"error\": \"{{slice .Message 0 20}}\"}")],
+        false,
+    )
+    .await;
+    let r = get(&s.url("/render/404?message=OAuth+client+doesn%E2%80%99t+exist")).await;
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(
+        &r.bytes().await.unwrap()[..],
+        b"{\"error\": \"OAuth client doesn\xe2\x80\"}"
+    );
+}
+
 #[tokio::test]
 async fn render_format_follows_the_gateway_content_type_rule() {
     let s = start("").await;
