@@ -12,6 +12,8 @@ use super::wellformed::{Malformed, check_json, check_xml, excerpt, is_xml_char};
 use super::{Collector, Finding, Rule};
 use crate::catalogue::Catalogue;
 use crate::escape::Profile;
+use crate::format::Format;
+use crate::native::{NativeKind, NativeSet};
 use crate::render::{ErrorRequest, Outcome, RenderOptions, Rendered, Renderer};
 use crate::select;
 use crate::set::TemplateSet;
@@ -154,6 +156,78 @@ fn cases(set: &TemplateSet, options: &RenderOptions) -> Vec<Case> {
     out
 }
 
+/// The cases of error-render's own formats: every catalogue entry and
+/// gateway error ID in each enabled format of HTML, text and problem
+/// details, and the hostile messages once per distinct `.tera` page of the
+/// folder (of every kind, JSON and XML included), for the statuses that
+/// reach it. The built-in pages are not judged: they are error-render's.
+fn native_cases(native: &NativeSet, options: &RenderOptions, formats: &[Format]) -> Vec<Case> {
+    let catalogue = Catalogue::builtin();
+    let own: Vec<Format> = formats.iter().copied().filter(|f| !f.is_go()).collect();
+    let mut out = Vec::new();
+    for f in &own {
+        for entry in catalogue.entries() {
+            out.push(Case {
+                label: format!("catalogue entry {}, {}", entry.id, f.name()),
+                xml_ok: true,
+                request: ErrorRequest::id(&entry.id).format(*f),
+                user_message: false,
+            });
+        }
+        for o in catalogue.override_ids() {
+            out.push(Case {
+                label: format!("gateway error {}, {}", o.id, f.name()),
+                xml_ok: true,
+                request: ErrorRequest::id(&o.id).format(*f),
+                user_message: false,
+            });
+        }
+    }
+    if native.is_empty() {
+        return out;
+    }
+    let mut codes: BTreeSet<u16> = gateway_codes(&options.overrides)
+        .into_iter()
+        .filter(|c| (100..=999).contains(c))
+        .collect();
+    for file in native.files() {
+        let head = file.name.split('.').next().unwrap_or_default();
+        match head.as_bytes() {
+            [h @ b'1'..=b'9', b'x', b'x'] => {
+                codes.insert(u16::from(h - b'0') * 100);
+            }
+            _ => codes.extend(head.parse::<u16>().ok().filter(|c| (100..=999).contains(c))),
+        }
+    }
+    let hostile = hostile_messages();
+    let mut pages = BTreeSet::new();
+    for f in Format::ALL {
+        if !(f.is_go() || own.contains(&f)) {
+            continue;
+        }
+        let Some(kind) = NativeKind::from_ext(f.ext()) else {
+            continue;
+        };
+        for &code in &codes {
+            let Some(page) = native.lookup(code, kind) else {
+                continue;
+            };
+            if !pages.insert(page.to_owned()) {
+                continue;
+            }
+            for (name, message) in &hostile {
+                out.push(Case {
+                    label: format!("hostile message \"{name}\" (status {code}, {})", f.name()),
+                    xml_ok: message.chars().all(is_xml_char),
+                    request: ErrorRequest::code(code).message(message.clone()).format(f),
+                    user_message: false,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// The first failing case of one kind for one template, and how many fail.
 struct FirstFailure {
     finding: Finding,
@@ -193,11 +267,20 @@ impl Failures {
 }
 
 /// Renders every case and reports execution failures and invalid output.
-pub(crate) fn run(set: &Arc<TemplateSet>, options: &RenderOptions, out: &mut Collector) {
-    let renderer = Renderer::new(Arc::clone(set), options.clone());
+pub(crate) fn run(
+    set: &Arc<TemplateSet>,
+    native: &Arc<NativeSet>,
+    options: &RenderOptions,
+    formats: &[Format],
+    out: &mut Collector,
+) {
+    let renderer =
+        Renderer::new(Arc::clone(set), options.clone()).with_native(Arc::clone(native));
     let profile = options.profile;
     let mut failures = Failures::default();
-    for case in cases(set, options) {
+    let mut all = cases(set, options);
+    all.extend(native_cases(native, options, formats));
+    for case in all {
         // Only a code no response can carry (from an override) fails here;
         // the overrides check reports that.
         let Ok(rendered) = renderer.render(&case.request) else {
@@ -247,7 +330,55 @@ fn judge(
     out: &mut Collector,
     failures: &mut Failures,
 ) {
-    if template.ends_with(".json") {
+    let tera = template.strip_suffix(crate::native::SUFFIX);
+    if tera.is_some_and(|t| t.ends_with(".html")) {
+        out.checked(Rule::InvalidHtml, Some(file));
+        if let Err((m, more)) = super::html::check_html(&rendered.body_text()) {
+            failures.add(
+                (template.to_owned(), Rule::InvalidHtml, String::new()),
+                || {
+                    let mut f = output_finding(
+                        Rule::InvalidHtml,
+                        file,
+                        template,
+                        case,
+                        &rendered.body_text(),
+                        &m,
+                        profile,
+                    );
+                    if more > 0 {
+                        f.push_message(&format!(
+                            " ({more} more parse error{} in this output)",
+                            if more == 1 { "" } else { "s" }
+                        ));
+                    }
+                    f
+                },
+            );
+        }
+    } else if tera.is_some_and(|t| t.ends_with(".json")) {
+        // Tera's JSON pages, problem details included: no gateway release
+        // renders them, so only validity is judged.
+        out.checked(Rule::InvalidJson, Some(file));
+        if let Err(m) = check_json(&rendered.body_text()) {
+            failures.add(
+                (template.to_owned(), Rule::InvalidJson, String::new()),
+                || {
+                    output_finding(
+                        Rule::InvalidJson,
+                        file,
+                        template,
+                        case,
+                        &rendered.body_text(),
+                        &m,
+                        profile,
+                    )
+                },
+            );
+        }
+    } else if tera.is_some_and(|t| !t.ends_with(".xml")) {
+        // Plain text: anything goes.
+    } else if template.ends_with(".json") {
         out.checked(Rule::InvalidJson, Some(file));
         match check_json(&rendered.body_text()) {
             Ok(()) => {
@@ -310,7 +441,7 @@ fn judge(
                 }
             }
         }
-    } else if template.ends_with(".xml") {
+    } else if template.ends_with(".xml") || tera.is_some_and(|t| t.ends_with(".xml")) {
         out.checked(Rule::InvalidXml, Some(file));
         if !case.xml_ok {
             return;
@@ -343,10 +474,10 @@ fn output_finding(
     m: &Malformed,
     profile: Profile,
 ) -> Finding {
-    let kind = if rule == Rule::InvalidJson {
-        "valid JSON"
-    } else {
-        "well-formed XML"
+    let kind = match rule {
+        Rule::InvalidJson => "valid JSON",
+        Rule::InvalidHtml => "well-formed HTML",
+        _ => "well-formed XML",
     };
     // The parser's words can quote the body too (a tag name): the unquoted
     // form keeps only the place.
@@ -372,7 +503,7 @@ fn output_finding(
              the message XML-escaped (a backslash or a newline stays raw); add error.xml",
         );
     }
-    if rule == Rule::InvalidXml && profile == Profile::V5_14 {
+    if rule == Rule::InvalidXml && profile == Profile::V5_14 && !template.ends_with(".tera") {
         push(
             "; Tyk 4.0-5.14 insert the message into XML unescaped, so a message with `<` or \
              `&` breaks it unless the template wraps {{.Message}} in <![CDATA[ ]]>",
@@ -416,6 +547,9 @@ fn profile_514_finding(
 /// An exec-error finding, placed at the failing action when it can be
 /// found: the line the engine gives, else the missing field or template.
 fn exec_finding(set: &TemplateSet, template: &str, file: &str, error: &str, case: &str) -> Finding {
+    if template.ends_with(crate::native::SUFFIX) {
+        return native_exec_finding(template, error, case);
+    }
     let (line, message) = split_exec_error(template, error);
     // The engine's words can quote a value the template computed.
     let mut finding = Finding::new(
@@ -437,6 +571,34 @@ fn exec_finding(set: &TemplateSet, template: &str, file: &str, error: &str, case
         finding = finding.at(Some(line), Some(column));
     }
     finding
+}
+
+/// A `.tera` page's render failure, placed in the file (the page, or the
+/// layout or include it uses) and line the native set names: Tera gives no
+/// column, and the line is the first use of the name it reports.
+fn native_exec_finding(page: &str, error: &str, case: &str) -> Finding {
+    let (head, message) = error.split_once(": ").unwrap_or((page, error));
+    let (file, line) = match head.rsplit_once(':') {
+        Some((file, line)) if line.parse::<usize>().is_ok() => (file, line.parse().ok()),
+        _ => (head, None),
+    };
+    let file = if file.ends_with(crate::native::SUFFIX) {
+        file
+    } else {
+        page
+    };
+    Finding::new(
+        Rule::ExecError,
+        Some(file.to_owned()),
+        format!(
+            "{page} fails to render for {case}: {message}; error-render would send its built-in \
+             page instead"
+        ),
+    )
+    .quoting(format!(
+        "{page} fails to render for {case}; error-render would send its built-in page instead"
+    ))
+    .at(line, None)
 }
 
 /// Splits our `ExecError` text, `<template>[:<line>]: <message>`.
@@ -513,7 +675,7 @@ mod tests {
             profile,
             ..RenderOptions::default()
         };
-        run(s, &options, &mut out);
+        run(s, &Arc::new(NativeSet::empty()), &options, &Format::ALL, &mut out);
         out.findings
     }
 
