@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::{Collector, Finding, Rule, ValidateError};
 use crate::error::LoadError;
+use crate::limits::RenderLimits;
 use crate::native::{NativeSet, is_native_name};
 use crate::set::{ReadError, TemplateFile, TemplateSet, is_template_name};
 
@@ -229,8 +230,10 @@ fn read_template(dir: &Path, name: &str, out: &mut Collector) -> Result<Template
         }
         Err(e) => return Err(finding(format!("error-render refuses it: {e}"))),
     };
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(text) => text.to_owned(),
+    // Engine text, as the service's loader makes it.
+    let text = crate::rawbytes::from_bytes(&bytes).into_owned();
+    match std::str::from_utf8(&bytes) {
+        Ok(_) => {}
         Err(e) => {
             // Go loads it and sends its bytes: a warning for the clients,
             // and the file still goes through every other check.
@@ -250,9 +253,8 @@ fn read_template(dir: &Path, name: &str, out: &mut Collector) -> Result<Template
                 )
                 .at(Some(line), Some(column)),
             );
-            crate::rawbytes::from_bytes(&bytes).into_owned()
         }
-    };
+    }
     Ok(TemplateFile {
         name: name.to_owned(),
         text: text.into(),
@@ -270,7 +272,7 @@ fn assemble(
     if files.is_empty() {
         return None;
     }
-    match TemplateSet::from_files(files.clone()) {
+    match TemplateSet::from_engine_files(files.clone(), RenderLimits::service()) {
         Ok(_) => {}
         Err(LoadError::Parse(problems)) => {
             for p in problems {
@@ -297,7 +299,7 @@ fn assemble(
     if files.is_empty() {
         return None;
     }
-    match TemplateSet::from_files(files) {
+    match TemplateSet::from_engine_files(files, RenderLimits::service()) {
         Ok(set) => Some(set),
         // Dropping files can only remove problems; if one appears anyway
         // (a cross-file effect), report it and stop there.

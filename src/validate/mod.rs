@@ -195,7 +195,7 @@ pub fn validate(opts: &ValidateOptions) -> Result<Report, ValidateError> {
 /// The set is re-assembled from its files to render it through a
 /// [`Renderer`]; [`lint_renderer`] avoids that when a renderer exists.
 pub fn lint_set(set: &TemplateSet, options: &RenderOptions) -> Vec<Finding> {
-    match TemplateSet::from_files(set.files().iter().cloned()) {
+    match TemplateSet::from_engine_files(set.files().iter().cloned(), *set.limits()) {
         Ok(copy) => lint(&Arc::new(copy), &Arc::new(NativeSet::empty()), options),
         // Cannot happen for a set that loaded; report rather than panic.
         Err(e) => e

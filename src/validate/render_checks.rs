@@ -60,6 +60,9 @@ struct Case {
     request: ErrorRequest,
     /// Whether XML 1.0 can carry the message at all.
     xml_ok: bool,
+    /// Whether an HTML page can carry the message without a parse error:
+    /// control characters and noncharacters are errors however escaped.
+    html_ok: bool,
     /// The message is the user's own (an `override_messages` entry).
     user_message: bool,
 }
@@ -85,6 +88,7 @@ fn cases(set: &TemplateSet, options: &RenderOptions) -> Vec<Case> {
             out.push(Case {
                 label: format!("catalogue entry {}, {}", entry.id, format_name(ct)),
                 xml_ok: entry.message.chars().all(is_xml_char),
+                html_ok: entry.message.chars().all(is_html_char),
                 request,
                 user_message: false,
             });
@@ -110,6 +114,7 @@ fn cases(set: &TemplateSet, options: &RenderOptions) -> Vec<Case> {
                     format_name(ct)
                 ),
                 xml_ok: message.chars().all(is_xml_char),
+                html_ok: message.chars().all(is_html_char),
                 request,
                 user_message: configured.is_some_and(|c| c.message.is_some())
                     && !options.ignore_overrides,
@@ -147,6 +152,7 @@ fn cases(set: &TemplateSet, options: &RenderOptions) -> Vec<Case> {
                         format_name(ct)
                     ),
                     xml_ok: message.chars().all(is_xml_char),
+                    html_ok: message.chars().all(is_html_char),
                     request,
                     user_message: false,
                 });
@@ -170,6 +176,7 @@ fn native_cases(native: &NativeSet, options: &RenderOptions, formats: &[Format])
             out.push(Case {
                 label: format!("catalogue entry {}, {}", entry.id, f.name()),
                 xml_ok: true,
+                html_ok: true,
                 request: ErrorRequest::id(&entry.id).format(*f),
                 user_message: false,
             });
@@ -178,6 +185,7 @@ fn native_cases(native: &NativeSet, options: &RenderOptions, formats: &[Format])
             out.push(Case {
                 label: format!("gateway error {}, {}", o.id, f.name()),
                 xml_ok: true,
+                html_ok: true,
                 request: ErrorRequest::id(&o.id).format(*f),
                 user_message: false,
             });
@@ -219,6 +227,7 @@ fn native_cases(native: &NativeSet, options: &RenderOptions, formats: &[Format])
                 out.push(Case {
                     label: format!("hostile message \"{name}\" (status {code}, {})", f.name()),
                     xml_ok: message.chars().all(is_xml_char),
+                    html_ok: message.chars().all(is_html_char),
                     request: ErrorRequest::code(code).message(message.clone()).format(f),
                     user_message: false,
                 });
@@ -226,6 +235,14 @@ fn native_cases(native: &NativeSet, options: &RenderOptions, formats: &[Format])
         }
     }
     out
+}
+
+/// Whether HTML5 can carry this character as text without a parse error:
+/// not a control character (bar the whitespace ones) nor a noncharacter.
+fn is_html_char(c: char) -> bool {
+    let n = u32::from(c);
+    let noncharacter = (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE;
+    (!c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\u{c}')) && !noncharacter
 }
 
 /// The first failing case of one kind for one template, and how many fail.
@@ -333,6 +350,9 @@ fn judge(
     let tera = template.strip_suffix(crate::native::SUFFIX);
     if tera.is_some_and(|t| t.ends_with(".html")) {
         out.checked(Rule::InvalidHtml, Some(file));
+        if !case.html_ok {
+            return;
+        }
         if let Err((m, more)) = super::html::check_html(&rendered.body_text()) {
             failures.add(
                 (template.to_owned(), Rule::InvalidHtml, String::new()),

@@ -61,5 +61,7 @@ mod reload;
 mod sarif;
 #[cfg(feature = "cli")]
 mod validate;
+#[cfg(feature = "cli")]
+mod validate_formats;
 mod validate_error_overrides;
 mod validate_ignored_messages;
