@@ -50,6 +50,8 @@ mod overrides_reader;
 #[cfg(feature = "cli")]
 mod preview;
 #[cfg(feature = "cli")]
+mod preview_formats;
+#[cfg(feature = "cli")]
 mod preview_rules;
 mod properties;
 #[cfg(feature = "cli")]

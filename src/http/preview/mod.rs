@@ -38,7 +38,7 @@ use tokio::sync::{Semaphore, watch};
 
 use super::{ApiError, AppState};
 
-pub use api::envelope;
+pub use api::{FRAME_CONTENT_SECURITY_POLICY, envelope};
 pub use inline::MAX_BODY_BYTES;
 
 /// The page's Content-Security-Policy: scripts, styles and connections from
