@@ -812,9 +812,7 @@ async fn html_view_steps(server: &Server, browser: &Browser) {
         ))
         .await;
     assert_eq!(sandbox, json!(["", false, "/preview/frame"]));
-    let message = browser
-        .text(&format!("{entry} .entry-message"))
-        .await;
+    let message = browser.text(&format!("{entry} .entry-message")).await;
     enter_frame(browser, &frame).await;
     assert_framed_page(browser, &message).await;
     leave_frame(browser).await;

@@ -322,8 +322,7 @@ pub(crate) fn run(
     formats: &[Format],
     out: &mut Collector,
 ) {
-    let renderer =
-        Renderer::new(Arc::clone(set), options.clone()).with_native(Arc::clone(native));
+    let renderer = Renderer::new(Arc::clone(set), options.clone()).with_native(Arc::clone(native));
     let profile = options.profile;
     let mut failures = Failures::default();
     let mut all = cases(set, options);
@@ -730,7 +729,13 @@ mod tests {
             profile,
             ..RenderOptions::default()
         };
-        run(s, &Arc::new(NativeSet::empty()), &options, &Format::ALL, &mut out);
+        run(
+            s,
+            &Arc::new(NativeSet::empty()),
+            &options,
+            &Format::ALL,
+            &mut out,
+        );
         out.findings
     }
 

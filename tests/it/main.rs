@@ -63,7 +63,7 @@ mod reload;
 mod sarif;
 #[cfg(feature = "cli")]
 mod validate;
+mod validate_error_overrides;
 #[cfg(feature = "cli")]
 mod validate_formats;
-mod validate_error_overrides;
 mod validate_ignored_messages;

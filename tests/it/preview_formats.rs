@@ -57,7 +57,10 @@ async fn the_catalogue_shows_each_entry_in_each_enabled_format() {
     let s = start("").await;
     let (status, c) = get_json(&s, "/preview/api/catalogue").await;
     assert_eq!(status, 200, "{c}");
-    assert_eq!(c["formats"], json!(["json", "xml", "html", "text", "problem"]));
+    assert_eq!(
+        c["formats"],
+        json!(["json", "xml", "html", "text", "problem"])
+    );
     let files: Vec<&str> = c["templates"]["files"]
         .as_array()
         .expect("files")
@@ -86,9 +89,8 @@ async fn the_catalogue_shows_each_entry_in_each_enabled_format() {
             Value::Null
         };
         assert_eq!(row["html"]["template"], want, "{}", row["id"]);
-        let problem: Value =
-            serde_json::from_str(row["problem"]["body"].as_str().expect("a body"))
-                .expect("problem details are JSON");
+        let problem: Value = serde_json::from_str(row["problem"]["body"].as_str().expect("a body"))
+            .expect("problem details are JSON");
         assert_eq!(problem["status"], code);
         // The gateway's two as before.
         assert_eq!(row["json"]["template"], "error.json");
@@ -154,7 +156,10 @@ async fn render_takes_each_of_the_five_formats() {
         assert_eq!(posted, env, "{format}");
     }
     let (status, e) = get_json(&s, "/preview/render?code=404&format=yaml").await;
-    assert_eq!((status, &e["error"]["code"]), (400, &json!("invalid_parameter")));
+    assert_eq!(
+        (status, &e["error"]["code"]),
+        (400, &json!("invalid_parameter"))
+    );
 }
 
 #[tokio::test]
@@ -207,11 +212,7 @@ async fn the_playground_renders_inline_tera_pages_and_places_their_errors() {
         .collect();
     assert_eq!(places.len(), 2, "{env}");
     assert_eq!(places[0].0, "error.json");
-    assert_eq!(
-        places[1],
-        ("404.html.tera", json!(2), json!(9)),
-        "{env}"
-    );
+    assert_eq!(places[1], ("404.html.tera", json!(2), json!(9)), "{env}");
     // A name that is neither Tyk's nor a Tera page is the request's fault.
     let (status, e) = post_json(
         &s,
@@ -219,23 +220,27 @@ async fn the_playground_renders_inline_tera_pages_and_places_their_errors() {
         &json!({ "templates": { "notes.txt": "x" }, "code": 404 }),
     )
     .await;
-    assert_eq!((status, &e["error"]["code"]), (400, &json!("invalid_parameter")));
+    assert_eq!(
+        (status, &e["error"]["code"]),
+        (400, &json!("invalid_parameter"))
+    );
 }
 
 #[tokio::test]
 async fn the_frame_route_sends_the_page_alone_under_its_own_strict_csp() {
     let s = start("").await;
     let r = client()
-        .get(s.url(
-            "/preview/frame?code=404&message=%3Cscript%3Ewindow.__pwned%3D1%3C%2Fscript%3E",
-        ))
+        .get(s.url("/preview/frame?code=404&message=%3Cscript%3Ewindow.__pwned%3D1%3C%2Fscript%3E"))
         .send()
         .await
         .expect("GET");
     assert_eq!(r.status(), 200);
     let h = r.headers().clone();
     let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    assert_eq!(get("content-type").as_deref(), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        get("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(
         get("content-security-policy").as_deref(),
         Some(FRAME_CONTENT_SECURITY_POLICY)
@@ -243,13 +248,19 @@ async fn the_frame_route_sends_the_page_alone_under_its_own_strict_csp() {
     assert_eq!(get("x-frame-options").as_deref(), Some("SAMEORIGIN"));
     assert_eq!(get("x-content-type-options").as_deref(), Some("nosniff"));
     for directive in ["default-src 'none'", "sandbox", "frame-ancestors 'self'"] {
-        assert!(FRAME_CONTENT_SECURITY_POLICY.contains(directive), "{directive}");
+        assert!(
+            FRAME_CONTENT_SECURITY_POLICY.contains(directive),
+            "{directive}"
+        );
     }
     assert!(!FRAME_CONTENT_SECURITY_POLICY.contains("script-src"));
     let body = r.text().await.expect("a body");
     // The folder's page, the message HTML-escaped in it.
     assert!(body.contains("<title>404</title>"), "{body}");
-    assert!(body.contains("&lt;script&gt;window.__pwned=1&lt;"), "{body}");
+    assert!(
+        body.contains("&lt;script&gt;window.__pwned=1&lt;"),
+        "{body}"
+    );
     assert!(!body.contains("<script"), "{body}");
     // The page may frame it, and only frames of its own origin.
     assert!(CONTENT_SECURITY_POLICY.contains("frame-src 'self'"));

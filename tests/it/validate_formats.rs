@@ -74,7 +74,10 @@ fn a_broken_tera_file_is_named_with_line_and_column_in_text_and_sarif() {
 
     let (code, text, _) = run(bin().arg("validate").arg(dir.path()));
     assert_eq!(code, 1);
-    assert!(text.contains("404.html.tera\n  3:1  error    tera-error"), "{text}");
+    assert!(
+        text.contains("404.html.tera\n  3:1  error    tera-error"),
+        "{text}"
+    );
 
     let (_, sarif, _) = run(bin()
         .arg("validate")
@@ -98,7 +101,10 @@ fn a_broken_tera_file_is_named_with_line_and_column_in_text_and_sarif() {
         .find(|r| r["ruleId"] == "tera-error")
         .expect("a tera-error result");
     let region = &result["locations"][0]["physicalLocation"]["region"];
-    assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(3), Some(1))
+    );
 }
 
 #[test]
@@ -149,7 +155,9 @@ fn an_html_page_that_is_not_well_formed_is_invalid_html() {
         [("invalid-html", "404.html.tera")],
         "{report}"
     );
-    let message = report["findings"][0]["message"].as_str().unwrap_or_default();
+    let message = report["findings"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
     assert!(message.contains("line 4 of the output"), "{message}");
 }
 
@@ -164,7 +172,8 @@ fn formats_json_and_xml_skip_the_new_formats() {
 
     let config = dir.path().join("error-render.yaml");
     std::fs::write(&config, "formats: [json, xml]\n").expect("write the config");
-    let (code, found, _) = json_findings(dir.path(), &["--config", config.to_str().expect("UTF-8")]);
+    let (code, found, _) =
+        json_findings(dir.path(), &["--config", config.to_str().expect("UTF-8")]);
     assert_eq!((code, found), (0, vec![]));
     // The environment variable, as for the service.
     let (code, out, _) = run(bin()
@@ -262,17 +271,36 @@ fn the_bundled_templates_and_every_theme_stay_clean() {
             .expect("a theme folder")
             .map(|e| {
                 let p = e.expect("a file").path();
-                let name = p.file_name().expect("a name").to_string_lossy().into_owned();
+                let name = p
+                    .file_name()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned();
                 (name, std::fs::read(&p).expect("read"))
             })
             .filter(|(n, _)| n.ends_with(".tera"))
             .collect();
-        let borrowed: Vec<(&str, &[u8])> =
-            files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        let borrowed: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
         let dir = folder(&borrowed);
         let (code, found, _) = json_findings(dir.path(), &[]);
         assert_eq!((code, found), (0, vec![]), "{}", theme.display());
         seen += 1;
     }
     assert!(seen >= 3, "{seen} themes");
+}
+
+#[test]
+fn the_rules_table_in_docs_lists_every_rule() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/validate.md"))
+            .expect("docs/validate.md");
+    for rule in Rule::ALL {
+        assert!(
+            doc.contains(&format!("| `{}` |", rule.as_str())),
+            "docs/validate.md's rules table lacks {rule}"
+        );
+    }
 }

@@ -191,7 +191,12 @@ fn render_catalogue(renderer: &Renderer, config: &Config, profile: Option<Profil
 /// rule), and one envelope per other enabled format (`html`, `text`,
 /// `problem`) to a row.
 fn add_renders(row: &mut Value, renderer: &Renderer, config: &Config, req: ErrorRequest) {
-    let own: Vec<Format> = config.formats.iter().copied().filter(|f| !f.is_go()).collect();
+    let own: Vec<Format> = config
+        .formats
+        .iter()
+        .copied()
+        .filter(|f| !f.is_go())
+        .collect();
     let (overridden, renders, others) = match renderer.resolve(&req) {
         Ok(resolved) => {
             let overridden = resolved
@@ -213,7 +218,10 @@ fn add_renders(row: &mut Value, renderer: &Renderer, config: &Config, req: Error
                         format: Some(f),
                         ..req.clone()
                     };
-                    (f, envelope(&renderer.render_resolved(&resolved, &req), config))
+                    (
+                        f,
+                        envelope(&renderer.render_resolved(&resolved, &req), config),
+                    )
                 })
                 .collect();
             (overridden.unwrap_or(Value::Null), renders, others)
@@ -425,7 +433,10 @@ fn ask(
     profile: Option<String>,
     format: Option<String>,
 ) -> Result<ErrorRequest, ApiError> {
-    let format = format.as_deref().map(|f| enabled_format(state, f)).transpose()?;
+    let format = format
+        .as_deref()
+        .map(|f| enabled_format(state, f))
+        .transpose()?;
     if code.is_none() && id.is_none() {
         return Err(ApiError::NoCode);
     }
@@ -463,7 +474,9 @@ pub(super) fn enabled_format(state: &AppState, name: &str) -> Result<Format, Api
         name: "format",
         message,
     };
-    let format: Format = name.parse().map_err(|e: UnknownFormat| bad(e.to_string()))?;
+    let format: Format = name
+        .parse()
+        .map_err(|e: UnknownFormat| bad(e.to_string()))?;
     if !state.config.formats.contains(&format) {
         let enabled: Vec<&str> = state.config.formats.iter().map(|f| f.name()).collect();
         return Err(bad(format!(
