@@ -25,9 +25,12 @@ fn folder(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     dir
 }
 
-/// `validate DIR --format json ARGS`: the exit code and the findings as
-/// (rule, file, line, column).
-fn json_findings(dir: &Path, args: &[&str]) -> (i32, Vec<(String, String, Value, Value)>, Value) {
+/// A finding of the JSON report: rule, file, line, column.
+type Found = (String, String, Value, Value);
+
+/// `validate DIR --format json ARGS`: the exit code, the findings, and the
+/// whole report.
+fn json_findings(dir: &Path, args: &[&str]) -> (i32, Vec<Found>, Value) {
     let (code, out, err) = run(bin()
         .arg("validate")
         .arg(dir)

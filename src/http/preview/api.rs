@@ -368,11 +368,13 @@ pub(crate) async fn render_post(
                 body.format,
             )?;
             Ok(match body.templates {
-                None => Prepared::Render(live, req),
+                None => Prepared::Render(Box::new(live), req),
                 Some(templates) => match inline::load(templates)? {
                     Ok((set, native)) => Prepared::Render(
-                        Renderer::new(Arc::new(set), live.options().clone())
-                            .with_native(Arc::new(native)),
+                        Box::new(
+                            Renderer::new(Arc::new(set), live.options().clone())
+                                .with_native(Arc::new(native)),
+                        ),
                         req,
                     ),
                     Err(e) => Prepared::LoadFailed(load_envelope(&e)),
@@ -382,14 +384,15 @@ pub(crate) async fn render_post(
     )
     .await??;
     match prepared {
-        Prepared::Render(renderer, req) => render(&state, renderer, req).await,
+        Prepared::Render(renderer, req) => render(&state, *renderer, req).await,
         Prepared::LoadFailed(envelope) => Ok(Json(envelope).into_response()),
     }
 }
 
 /// A playground request, decoded and its templates loaded.
 enum Prepared {
-    Render(Renderer, ErrorRequest),
+    /// Boxed: a renderer is large beside a load failure's JSON.
+    Render(Box<Renderer>, ErrorRequest),
     LoadFailed(Value),
 }
 
