@@ -21,7 +21,9 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 /// Requests per route in the measured loop.
-const N: usize = 2000;
+const N: usize = 1000;
+/// Windows of `N` requests measured per route; the quietest one counts.
+const WINDOWS: usize = 3;
 
 /// Sends `req` and reads one whole response (head and `Content-Length`
 /// body) into `buf`; returns its status. Allocates nothing.
@@ -105,14 +107,22 @@ fn cached_errors_allocate_a_fixed_few_times_per_request_end_to_end() {
         for _ in 0..100 {
             assert_eq!(exchange(&mut stream, req, &mut buf), status, "{name}");
         }
-        let region = Region::new(GLOBAL);
-        for _ in 0..N {
-            exchange(&mut stream, req, &mut buf);
+        // The quietest of several windows: whatever else the process does
+        // meanwhile (hyper's date cache, a scheduler waking on a loaded
+        // machine) only ever adds allocations, and a route's own cost is in
+        // every window.
+        let mut quietest = f64::INFINITY;
+        for _ in 0..WINDOWS {
+            let region = Region::new(GLOBAL);
+            for _ in 0..N {
+                exchange(&mut stream, req, &mut buf);
+            }
+            let change = region.change();
+            let allocs = (change.allocations + change.reallocations) as f64 / N as f64;
+            eprintln!("{name}: {allocs:.2} allocations per request ({change:?})");
+            quietest = quietest.min(allocs);
         }
-        let change = region.change();
-        let allocs = (change.allocations + change.reallocations) as f64 / N as f64;
-        eprintln!("{name}: {allocs:.2} allocations per request ({change:?})");
-        per_request.push((name, allocs));
+        per_request.push((name, quietest));
     }
     drop(stream);
     let _ = stop.send(());
