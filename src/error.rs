@@ -91,12 +91,19 @@ pub(crate) fn join_lines(errors: &[SourceError]) -> String {
 /// Why executing a template failed. The response then carries a fallback
 /// body, never a truncated one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{template}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+#[error(
+    "{template}{}{}: {message}",
+    line.map(|l| format!(":{l}")).unwrap_or_default(),
+    line.and(*column).map(|c| format!(":{c}")).unwrap_or_default()
+)]
 pub struct ExecError {
     /// The template that was executing.
     pub template: String,
     /// The line of the failing action, when known.
     pub line: Option<usize>,
+    /// The column (1-based) of the failing action, when known: Tera gives
+    /// one; gotmpl's execution errors do not.
+    pub column: Option<usize>,
     /// What went wrong (the engine's words).
     pub message: String,
 }

@@ -995,6 +995,7 @@ pub(crate) fn exec_error(template: &str, e: TemplateError) -> ExecError {
     ExecError {
         template: template.to_owned(),
         line,
+        column: None,
         message,
     }
 }

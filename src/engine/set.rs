@@ -359,11 +359,13 @@ impl TemplateSet {
             (Err(_), Some(exceeded)) => Err(ExecError {
                 template: name.to_owned(),
                 line: None,
+                column: None,
                 message: exceeded.to_string(),
             }),
             (Err(TemplateError::RangeIterLimit), None) => Err(ExecError {
                 template: name.to_owned(),
                 line: None,
+                column: None,
                 message: format!(
                     "more than {} range iterations in one render \
                      (limits.max_range_iterations): look for a runaway range",
@@ -373,6 +375,7 @@ impl TemplateSet {
             (Err(TemplateError::RecursionLimit), None) => Err(ExecError {
                 template: name.to_owned(),
                 line: None,
+                column: None,
                 message: "templates nested deeper than 200 levels ({{template}} calls inside \
                           if, range and with): error-render's limit, stricter than Go's \
                           100,000; a template that calls itself must stop sooner"

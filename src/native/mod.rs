@@ -397,6 +397,7 @@ impl NativeSet {
             return Err(ExecError {
                 template: name.to_owned(),
                 line: None,
+                column: None,
                 message: format!(
                     "no .{} page in this set: name a page `<code>.{ext}.tera`, \
                      `<N>xx.{ext}.tera` or `default.{ext}.tera`",
@@ -411,11 +412,13 @@ impl NativeSet {
             (Ok(()), _) => out.into_string().map_err(|message| ExecError {
                 template: name.to_owned(),
                 line: None,
+                column: None,
                 message,
             }),
             (Err(_), Some(exceeded)) => Err(ExecError {
                 template: name.to_owned(),
                 line: None,
+                column: None,
                 message: exceeded,
             }),
             (Err(e), None) => Err(render_error(name, &e)),
@@ -586,19 +589,18 @@ fn set_errors(files: &[TemplateFile], e: &tera::Error) -> Vec<SourceError> {
 
 /// A render error of page `page`, at Tera's span: in the file that was
 /// running, which is a layout or an include when the error is there.
-/// `ExecError` keeps a line only (the Go side has no column), so the column
-/// leads the message.
 fn render_error(page: &str, e: &tera::Error) -> ExecError {
-    let (template, line, mut message) = match e.kind() {
+    let (template, line, column, mut message) = match e.kind() {
         tera::ErrorKind::RenderingError(report) => {
             let (line, column) = place(report.span());
             (
                 report.filename().to_owned(),
                 Some(line),
-                format!("column {column}: Tera: {}", report.message()),
+                Some(column),
+                format!("Tera: {}", report.message()),
             )
         }
-        _ => (page.to_owned(), None, format!("Tera: {e}")),
+        _ => (page.to_owned(), None, None, format!("Tera: {e}")),
     };
     if template != page {
         message.push_str(&format!(" (rendering page {page})"));
@@ -606,6 +608,7 @@ fn render_error(page: &str, e: &tera::Error) -> ExecError {
     ExecError {
         template,
         line,
+        column,
         message,
     }
 }

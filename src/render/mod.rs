@@ -620,6 +620,7 @@ impl Renderer {
                     planned = Some(crate::error::ExecError {
                         template: template.to_string(),
                         line: None,
+                        column: None,
                         message: crate::limits::Exceeded::Output(
                             self.set.limits().max_output_bytes,
                         )

@@ -628,13 +628,20 @@ fn exec_finding(set: &TemplateSet, template: &str, file: &str, error: &str, case
 }
 
 /// A `.tera` page's render failure, placed in the file (the page, or the
-/// layout or include it uses) and line the native set names: Tera gives no
-/// column, and the line is the first use of the name it reports.
+/// layout or include it uses), line and column of Tera's span, as the
+/// native set's `ExecError` writes them: `<file>[:<line>[:<column>]]: <message>`.
 fn native_exec_finding(page: &str, error: &str, case: &str) -> Finding {
     let (head, message) = error.split_once(": ").unwrap_or((page, error));
-    let (file, line) = match head.rsplit_once(':') {
-        Some((file, line)) if line.parse::<usize>().is_ok() => (file, line.parse().ok()),
-        _ => (head, None),
+    let number = |s: &str| s.parse::<usize>().ok();
+    let (file, line, column) = match head.rsplitn(3, ':').collect::<Vec<_>>()[..] {
+        [col, line, file] if number(col).is_some() && number(line).is_some() => {
+            (file, number(line), number(col))
+        }
+        [line, file, ..] if number(line).is_some() => {
+            let file = head.rsplit_once(':').map_or(file, |(f, _)| f);
+            (file, number(line), None)
+        }
+        _ => (head, None, None),
     };
     let file = if file.ends_with(crate::native::SUFFIX) {
         file
@@ -652,7 +659,7 @@ fn native_exec_finding(page: &str, error: &str, case: &str) -> Finding {
     .quoting(format!(
         "{page} fails to render for {case}; error-render would send its built-in page instead"
     ))
-    .at(line, None)
+    .at(line, column)
 }
 
 /// Splits our `ExecError` text, `<template>[:<line>]: <message>`.

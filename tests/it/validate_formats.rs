@@ -253,6 +253,12 @@ fn every_problem_is_reported_not_only_the_first() {
         ],
         "{report}"
     );
+    // A Tera render error is placed at its column too (`{{ Nope }}` on line 2).
+    let exec = found
+        .iter()
+        .find(|f| f.0 == "exec-error")
+        .expect("exec-error");
+    assert_eq!(exec.3, Value::from(4), "{report}");
 }
 
 #[test]
