@@ -124,7 +124,9 @@ fn pages() -> Vec<Page> {
     let long = format!(
         "The upstream at https://backend.internal.example/{} did not answer within 30 s. {}",
         "segment-".repeat(20),
-        "The gateway tried every healthy target and gave up after the last one. ".repeat(4)
+        "The gateway tried every healthy target and gave up after the last one. "
+            .repeat(4)
+            .trim_end()
     );
     let cases: Vec<(&'static str, u16, NativeData)> = vec![
         ("4xx", entry(4).0, entry(4).1),
