@@ -105,7 +105,7 @@ fn designs() -> Vec<(String, NativeSet)> {
 }
 
 /// A 4xx and a 5xx catalogue entry, a hostile message, and a long one with
-/// an unbroken 160-character token that must wrap on a phone.
+/// an unbroken 193-character URL that must wrap on a phone.
 fn pages() -> Vec<Page> {
     let catalogue = Catalogue::builtin();
     let entry = |class: u16| {
