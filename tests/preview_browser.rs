@@ -308,7 +308,9 @@ async fn hostile_message_and_template_do_not_run(browser: &Browser) {
         )
         .await;
     assert_not_pwned(browser).await;
-    browser.screenshot("preview", "playground-hostile.png").await;
+    browser
+        .screenshot("preview", "playground-hostile.png")
+        .await;
 }
 
 async fn template_saved_on_disk_shows_without_reload(server: &Server, browser: &Browser) {
@@ -359,7 +361,9 @@ async fn template_saved_on_disk_shows_without_reload(server: &Server, browser: &
             .await,
         want
     );
-    browser.screenshot("preview", "catalogue-reload-error.png").await;
+    browser
+        .screenshot("preview", "catalogue-reload-error.png")
+        .await;
     std::fs::write(server.dir.path().join("error.json"), BUNDLED_ERROR_JSON).unwrap();
     browser
         .wait_for(

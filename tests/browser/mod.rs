@@ -26,8 +26,7 @@ pub fn artifacts(sub: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/ci-artifacts")
         .join(sub);
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
     dir
 }
 

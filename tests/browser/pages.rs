@@ -97,8 +97,8 @@ fn designs() -> Vec<(String, NativeSet)> {
     std::iter::once(("builtin".to_owned(), builtin))
         .chain(dirs.into_iter().map(|dir| {
             let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            let set = NativeSet::load(&dir)
-                .unwrap_or_else(|e| panic!("theme {}: {e}", dir.display()));
+            let set =
+                NativeSet::load(&dir).unwrap_or_else(|e| panic!("theme {}: {e}", dir.display()));
             (name, set)
         }))
         .collect()
@@ -289,9 +289,17 @@ async fn measure(browser: &Browser, base: &str, page: &Page, mode: &Mode) -> Mea
     let m = browser.js(&MEASURE.replace("MESSAGE", &message)).await;
 
     // No request leaves the page, and a hostile message stays text.
-    assert_eq!(m["resources"], json!([]), "{what}: the page fetched resources");
+    assert_eq!(
+        m["resources"],
+        json!([]),
+        "{what}: the page fetched resources"
+    );
     assert_eq!(m["scripts"], json!(0), "{what}: a script element");
-    assert_eq!(m["pwned"], json!("undefined"), "{what}: a hostile script ran");
+    assert_eq!(
+        m["pwned"],
+        json!("undefined"),
+        "{what}: a hostile script ran"
+    );
     let icon = m["icon"].as_str().unwrap_or_default();
     assert!(
         icon.starts_with("data:"),
@@ -303,7 +311,11 @@ async fn measure(browser: &Browser, base: &str, page: &Page, mode: &Mode) -> Mea
     assert_ne!(m["lang"], json!(""), "{what}: <html> has no lang");
     assert_eq!(m["h1"], json!(1), "{what}: exactly one h1");
     // The message is there, shown, and inside the viewport.
-    assert_eq!(m["message_in_text"], json!(true), "{what}: message not shown");
+    assert_eq!(
+        m["message_in_text"],
+        json!(true),
+        "{what}: message not shown"
+    );
     let any = |k: &str| m["message_box"][k].as_f64().unwrap_or(-1.0);
     let inner = m["inner_width"].as_f64().unwrap();
     assert!(
@@ -374,7 +386,10 @@ async fn builtin_page_and_themes_in_headless_chromium() {
         .flat_map(|p| MODES.iter().map(move |_| p.path()))
         .collect();
     want.sort();
-    assert_eq!(seen, want, "requests other than the pages reached the server");
+    assert_eq!(
+        seen, want,
+        "requests other than the pages reached the server"
+    );
 
     // Dark mode applies: another background, and a dark one.
     for p in pages.iter() {
@@ -399,9 +414,20 @@ async fn builtin_page_and_themes_in_headless_chromium() {
     for p in pages.iter() {
         let ratios: Vec<String> = MODES
             .iter()
-            .map(|m| format!("{:.2}", measured[&(p.theme.clone(), p.case, m.name)].min_contrast))
+            .map(|m| {
+                format!(
+                    "{:.2}",
+                    measured[&(p.theme.clone(), p.case, m.name)].min_contrast
+                )
+            })
             .collect();
-        let _ = writeln!(report, "{:<10} {:<8} {}", p.theme, p.case, ratios.join(" / "));
+        let _ = writeln!(
+            report,
+            "{:<10} {:<8} {}",
+            p.theme,
+            p.case,
+            ratios.join(" / ")
+        );
     }
     let _ = writeln!(
         report,
@@ -450,8 +476,9 @@ async fn every_page_in_every_mode(
             let shot = browser.screenshot("pages", &name).await;
             if update_docs && page.case == "4xx" && mode.name != "phone" {
                 std::fs::create_dir_all(&docs).unwrap();
-                std::fs::copy(&shot, docs.join(&name))
-                    .unwrap_or_else(|e| panic!("copy {} to {}: {e}", shot.display(), docs.display()));
+                std::fs::copy(&shot, docs.join(&name)).unwrap_or_else(|e| {
+                    panic!("copy {} to {}: {e}", shot.display(), docs.display())
+                });
             }
             measured.insert((page.theme.clone(), page.case, mode.name), m);
         }
