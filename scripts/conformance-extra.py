@@ -16,7 +16,15 @@ REFERENCE = ROOT.parent / "shared/conformance/reference/tykrender.go"
 MESSAGES = ["<b>x&y</b>", "plain", "", "it's \"q\"", "é日本"]
 PLAN = {"gotmpl-gaps": [500], "empty-templates": [500, 401], "template-nil-dot": [500, 401]}
 # Sets run with one message only: (codes, messages).
-PLAN_ONE = {"data-in-script": ([500], ["plain"])}
+PLAN_ONE = {
+    "data-in-script": ([500], ["plain"]),
+    # Bytes that are not UTF-8 (a cut character), and a real character of
+    # the range error-render keeps for such bytes inside its engine.
+    "raw-bytes": ([500], ["é日本", "\U0010fee6 max"]),
+    "raw-bytes-url-script": ([500], ["é日本"]),
+    "html-in-range": ([500], ["a+b"]),
+    "html-in-range-unquoted": ([500], ["a+b"]),
+}
 
 GO_VERSION = "go1.26.5"
 

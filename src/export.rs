@@ -2,21 +2,23 @@
 //! registered HTTP error status, with nginx and HAProxy snippets that serve
 //! them, for proxies that cannot call a sidecar.
 //!
-//! Layout under the nginx output folder ([`export`]):
-//! - `entries/<id>.json`, `entries/<id>.xml`: every catalogue entry and
-//!   gateway error ID (after overrides);
-//! - `codes/<code>.json`, `codes/<code>.xml`: every status in
-//!   [`export_statuses`] with its default message (what `error_page` can
-//!   map, as nginx knows only codes);
-//! - `nginx/error-render-http.conf` (a `map`, for the `http` block) and
-//!   `nginx/error-render-server.conf` (`error_page` lines and an internal
-//!   `location`, for a `server` block).
+//! Layout under the nginx output folder ([`export`], [`export_formats`]):
+//! - `entries/<id>.<ext>`: every catalogue entry and gateway error ID
+//!   (after overrides), in every format exported (`json`, `xml`, `html`,
+//!   `txt`, `problem.json`: [`Format::ext`]);
+//! - `codes/<code>.<ext>`: every status in [`export_statuses`] with its
+//!   default message (what `error_page` can map, as nginx knows only codes);
+//! - `nginx/error-render-http.conf` (the `map`s choosing the file, for the
+//!   `http` block: the gateway's `Content-Type` rule for JSON and XML, then
+//!   HTML where `Accept` names `text/html` first, plain text where it names
+//!   `text/plain` first) and `nginx/error-render-server.conf` (`error_page`
+//!   lines and an internal `location`, for a `server` block).
 //!
 //! Layout under the HAProxy output folder ([`export_haproxy`]):
 //! - `errors/<code>.http`: complete HTTP responses (JSON) for HAProxy's own
 //!   errors, one per status `errorfile` accepts ([`HAPROXY_ERRORFILE_STATUSES`]);
 //! - `codes/<code>.json`, `codes/<code>.xml`: bodies for `http-response
-//!   return ... file` rules, every status in [`export_statuses`];
+//!   return ... file` rules (the gateway's formats only), every status in [`export_statuses`];
 //! - `http-errors.cfg`: an `http-errors error-render` section of
 //!   `errorfile` lines (a configuration file of its own: pass it with `-f`);
 //! - `rules.cfg`: the lines for a `frontend` or `backend`: `errorfiles`,
@@ -96,8 +98,8 @@ pub struct ExportSummary {
     pub snippets: Vec<String>,
 }
 
-/// The formats exported, each under its file extension.
-const FORMATS: [Format; 2] = [Format::Json, Format::Xml];
+/// The gateway's formats: HAProxy's export writes these only.
+const GATEWAY_FORMATS: [Format; 2] = [Format::Json, Format::Xml];
 
 /// The statuses with a `codes/` body: every registered 4xx and 5xx, and
 /// every code of the catalogue.
@@ -130,8 +132,25 @@ fn absolute(path: &Path) -> Result<PathBuf, ExportError> {
 }
 
 /// Renders every catalogue entry and every status of [`export_statuses`]
-/// into `out`, with nginx snippets.
+/// into `out` in every format, with nginx snippets.
 pub fn export(renderer: &Renderer, out: &Path) -> Result<ExportSummary, ExportError> {
+    export_formats(renderer, out, &Format::ALL)
+}
+
+/// [`export`] in `formats` only (the settings' `formats`). JSON is written
+/// whatever the list says: the nginx snippet's last resort is its file.
+pub fn export_formats(
+    renderer: &Renderer,
+    out: &Path,
+    formats: &[Format],
+) -> Result<ExportSummary, ExportError> {
+    let mut list = vec![Format::Json];
+    for &f in formats {
+        if !list.contains(&f) {
+            list.push(f);
+        }
+    }
+    let formats = list.as_slice();
     let catalogue = Catalogue::builtin();
     let mut summary = ExportSummary::default();
     for sub in ["entries", "codes", "nginx"] {
@@ -145,7 +164,7 @@ pub fn export(renderer: &Renderer, out: &Path) -> Result<ExportSummary, ExportEr
         .chain(catalogue.override_ids().iter().map(|o| o.id.as_str()));
     for id in ids {
         summary.entries += 1;
-        for format in FORMATS {
+        for &format in formats {
             let ext = format.ext();
             let req = ErrorRequest::id(id).format(format);
             let body = render(renderer, &req, id, &mut summary)?.body;
@@ -154,16 +173,16 @@ pub fn export(renderer: &Renderer, out: &Path) -> Result<ExportSummary, ExportEr
         }
     }
     let codes = export_statuses();
-    write_code_bodies(renderer, &codes, &out.join("codes"), &mut summary)?;
+    write_code_bodies(renderer, &codes, &out.join("codes"), formats, &mut summary)?;
 
     let root = absolute(out)?;
     write_file(
         &out.join("nginx/error-render-http.conf"),
-        nginx_http_snippet().as_bytes(),
+        nginx_http_snippet(formats).as_bytes(),
     )?;
     write_file(
         &out.join("nginx/error-render-server.conf"),
-        nginx_server_snippet(&root, &codes, renderer).as_bytes(),
+        nginx_server_snippet(&root, &codes, renderer, formats).as_bytes(),
     )?;
     summary.snippets = vec![
         "nginx/error-render-http.conf".into(),
@@ -172,16 +191,17 @@ pub fn export(renderer: &Renderer, out: &Path) -> Result<ExportSummary, ExportEr
     Ok(summary)
 }
 
-/// Writes `codes/<code>.json` and `.xml` for each of `codes`.
+/// Writes `codes/<code>.<ext>` for each of `codes` in each of `formats`.
 fn write_code_bodies(
     renderer: &Renderer,
     codes: &BTreeSet<u16>,
     dir: &Path,
+    formats: &[Format],
     summary: &mut ExportSummary,
 ) -> Result<(), ExportError> {
     create_dir(dir)?;
     for &code in codes {
-        for format in FORMATS {
+        for &format in formats {
             let ext = format.ext();
             let rendered = render_code(renderer, code, Some(format), summary)?;
             write_file(&dir.join(format!("{code}.{ext}")), &rendered.body)?;
@@ -221,18 +241,54 @@ fn render(
     Ok(rendered)
 }
 
-/// The `map` choosing the body format from the request's Content-Type, with
-/// the gateway's rule (exact type before `;`).
-fn nginx_http_snippet() -> String {
-    "# error-render export: include in the http block.\n\
-     # XML only for application/xml, text/xml and application/soap+xml (before any ';'),\n\
-     # as Tyk Gateway decides; everything else gets JSON. The pattern is quoted:\n\
-     # unquoted, nginx would end the line at its ';'.\n\
-     map $content_type $error_render_ext {\n    \
-         default json;\n    \
-         \"~^(application/xml|text/xml|application/soap\\+xml)(;|$)\" xml;\n\
-     }\n"
-    .to_owned()
+/// The `map`s choosing the body file: the gateway's rule on the request's
+/// Content-Type (exact type before `;`) for JSON and XML, then, when
+/// exported, HTML for an `Accept` whose first range is `text/html` or
+/// `application/xhtml+xml` (what browsers send) and plain text for one
+/// whose first range is `text/plain`.
+fn nginx_http_snippet(formats: &[Format]) -> String {
+    let xml = formats.contains(&Format::Xml);
+    let mut s = String::from("# error-render export: include in the http block.\n");
+    if xml {
+        s.push_str(
+            "# XML only for application/xml, text/xml and application/soap+xml (before any ';'),\n\
+             # as Tyk Gateway decides; everything else gets JSON. The pattern is quoted:\n\
+             # unquoted, nginx would end the line at its ';'.\n",
+        );
+    } else {
+        s.push_str("# JSON for every Content-Type (XML is not exported).\n");
+    }
+    let by_accept: Vec<(&str, &str)> = [
+        (Format::Html, "text/html|application/xhtml\\+xml"),
+        (Format::Text, "text/plain"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| formats.contains(f))
+    .map(|(f, pattern)| (f.ext(), pattern))
+    .collect();
+    let gateway_var = if by_accept.is_empty() {
+        "$error_render_ext"
+    } else {
+        "$error_render_gateway_ext"
+    };
+    let _ = writeln!(s, "map $content_type {gateway_var} {{\n    default json;");
+    if xml {
+        s.push_str("    \"~^(application/xml|text/xml|application/soap\\+xml)(;|$)\" xml;\n");
+    }
+    s.push_str("}\n");
+    if !by_accept.is_empty() {
+        s.push_str(
+            "# A client whose Accept lists an exported page format first (a browser:\n\
+             # text/html,...) gets that page; every other keeps the rule above.\n\
+             map $http_accept $error_render_ext {\n    \
+             default $error_render_gateway_ext;\n",
+        );
+        for (ext, pattern) in by_accept {
+            let _ = writeln!(s, "    \"~*^\\s*({pattern})\\s*(;|,|$)\" {ext};");
+        }
+        s.push_str("}\n");
+    }
+    s
 }
 
 /// Whether nginx's `error_page` takes `code` (300-599 except 499, nginx's
@@ -242,7 +298,12 @@ fn nginx_error_page_accepts(code: u16) -> bool {
     (400..=599).contains(&code) && code != 499
 }
 
-fn nginx_server_snippet(root: &Path, codes: &BTreeSet<u16>, renderer: &Renderer) -> String {
+fn nginx_server_snippet(
+    root: &Path,
+    codes: &BTreeSet<u16>,
+    renderer: &Renderer,
+    formats: &[Format],
+) -> String {
     let mut s = String::from(
         "# error-render export: include in a server block (after the http snippet).\n\
          # Every registered 4xx and 5xx status (and the catalogue's) is listed, but\n\
@@ -259,9 +320,16 @@ fn nginx_server_snippet(root: &Path, codes: &BTreeSet<u16>, renderer: &Renderer)
     let _ = write!(
         s,
         "\nlocation ^~ {NGINX_PREFIX} {{\n    internal;\n    alias {}/codes/;\n    \
-         types {{ application/json json; application/xml xml; }}\n",
+         types {{ application/json json; application/xml xml; text/html html; text/plain txt; }}\n",
         root.display()
     );
+    if formats.contains(&Format::Html) || formats.contains(&Format::Text) {
+        // The service's content types for its pages; JSON and XML keep
+        // theirs, which no charset is added to.
+        s.push_str("    charset utf-8;\n    charset_types text/html text/plain;\n");
+        // The page depends on Accept: caches must key on it.
+        s.push_str("    add_header Vary Accept always;\n");
+    }
     if !renderer.options().hide_generator_header {
         s.push_str("    add_header X-Generator tyk.io always;\n");
     }
@@ -275,7 +343,13 @@ pub fn export_haproxy(renderer: &Renderer, out: &Path) -> Result<ExportSummary, 
     let mut summary = ExportSummary::default();
     create_dir(&out.join("errors"))?;
     let codes = export_statuses();
-    write_code_bodies(renderer, &codes, &out.join("codes"), &mut summary)?;
+    write_code_bodies(
+        renderer,
+        &codes,
+        &out.join("codes"),
+        &GATEWAY_FORMATS,
+        &mut summary,
+    )?;
     let root = absolute(out)?;
 
     let mut section = format!(
@@ -312,7 +386,7 @@ pub fn export_haproxy(renderer: &Renderer, out: &Path) -> Result<ExportSummary, 
          # every registered 4xx and 5xx.\n"
     );
     for code in HAPROXY_INTERCEPTED {
-        for format in FORMATS {
+        for format in GATEWAY_FORMATS {
             let ext = format.ext();
             let rendered = render_code(renderer, code, Some(format), &mut summary)?;
             let mut line = format!(

@@ -103,7 +103,7 @@ pub mod validate;
 // them keeps compiling: those an embedder names stay public (Go's escapers
 // in `escape` among them); the rest are implementation, whose items the
 // root re-exports where an embedder needs them.
-pub(crate) use engine::{blocks, gocompat, gofmt, limits, tree};
+pub(crate) use engine::{blocks, gocompat, gofmt, limits, rawbytes, tree};
 pub use engine::{escape, set};
 #[cfg(feature = "server")]
 pub use http::layer;
@@ -128,7 +128,7 @@ pub use builder::{BuildError, RendererBuilder};
 pub use catalogue::Catalogue;
 pub use error::{ExecError, LoadError, SourceError};
 pub use escape::Profile;
-pub use format::Format;
+pub use format::{Format, UnknownFormat};
 #[cfg(feature = "server")]
 pub use layer::{ErrorLayer, RenderAs};
 pub use limits::RenderLimits;

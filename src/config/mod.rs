@@ -17,6 +17,7 @@ use http::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
 use crate::escape::Profile;
+use crate::format::Format;
 use crate::limits::RenderLimits;
 use crate::overrides::{Overrides, OverridesError, TykConf};
 use crate::render::RenderOptions;
@@ -37,12 +38,15 @@ pub const MIN_HEADER_BYTES: usize = 8192;
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a graceful stop waits by default (`limits.shutdown_timeout_ms`).
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// The smallest body compressed by default (`compression_min_bytes`).
+pub const DEFAULT_COMPRESSION_MIN_BYTES: usize = 1024;
 /// The prefix of every environment variable read.
 pub const ENV_PREFIX: &str = "ERROR_RENDER_";
 
 /// Headers that may not be configured as extra headers: hop-by-hop headers
-/// are never sent, and the body's own headers belong to the renderer.
-const FORBIDDEN_HEADERS: [&str; 11] = [
+/// are never sent, and the body's own headers belong to the renderer (and
+/// its coding to the compression).
+const FORBIDDEN_HEADERS: [&str; 12] = [
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -54,6 +58,7 @@ const FORBIDDEN_HEADERS: [&str; 11] = [
     "upgrade",
     "content-type",
     "content-length",
+    "content-encoding",
 ];
 
 /// One setting as documented: its config file key, its environment
@@ -326,10 +331,23 @@ layer! {
             "code or class → status to answer with, e.g. `401: 404`, `\"5xx\": 503`. An exact code wins over its class. The body is still the original error's.";
         /// Extra response headers: code, class or `*` → header → value.
         headers: BTreeMap<Scalar, BTreeMap<String, Scalar>> = env "HEADERS", default "none",
-            "`\"*\"`, class or code → header → value, added to rendered errors by their final status (e.g. `WWW-Authenticate`, `Retry-After`, CORS). A more specific rule replaces the same header. Hop-by-hop headers, `Content-Type` and `Content-Length` are refused.";
+            "`\"*\"`, class or code → header → value, added to rendered errors by their final status (e.g. `WWW-Authenticate`, `Retry-After`, CORS). A more specific rule replaces the same header. Hop-by-hop headers, `Content-Type`, `Content-Length` and `Content-Encoding` are refused.";
         /// Expose request context (request ID, original URI, ...) to templates.
         request_context: bool = env "REQUEST_CONTEXT", default "`false`",
             "Give templates `RequestID`, `OriginalURI`, `Namespace`, `IngressName`, `ServiceName`, `ServicePort` (from the proxy's headers; empty when absent; escaped like the message).";
+        /// The formats offered, in order of preference (the first is the
+        /// answer to a client indifferent to the format).
+        formats: Vec<String> = env "FORMATS", default "`json,xml,html,text,problem`",
+            "The formats the proxy routes negotiate over and `export` writes, in order of preference: `json`, `xml` (Tyk's templates), `html`, `text`, `problem` (RFC 9457). A tie in `Accept`, and a client that accepts none of them, gets the first listed; `[json, xml]` (with `compression: false`) is the gateway's behaviour exactly. See [Choosing the format](service.md#choosing-the-format).";
+        /// The base of problem details' `type` (base + catalogue id).
+        problem_type_base: String = env "PROBLEM_TYPE_BASE", default "none (`about:blank`)",
+            "An absolute URL: a `problem` answer's `type` is this and the error's catalogue id, joined by `/` unless the URL ends in `/`, `#` or `=`; without it, or for an error with no catalogue entry, `about:blank`.";
+        /// Compress large bodies for clients that accept gzip or br.
+        compression: bool = env "COMPRESSION", default "`true`",
+            "Compress rendered bodies of at least `compression_min_bytes` with br or gzip when the request's `Accept-Encoding` allows; see [Compression](service.md#compression).";
+        /// The smallest body compressed, in bytes.
+        compression_min_bytes: u64 = env "COMPRESSION_MIN_BYTES", default "`1024`",
+            "The smallest rendered body that is compressed, in bytes; below it a body is sent as it is.";
         /// `text` or `json`.
         log_format: LogFormat = env "LOG_FORMAT", default "`text`",
             "`text` or `json` (to stderr). Colour only when stderr is a terminal and `NO_COLOR` is unset. One line at start names the listen address(es), the template folder and the preview's URL.";
@@ -709,6 +727,14 @@ pub struct Config {
     pub headers: ExtraHeaders,
     /// Expose request context to templates.
     pub request_context: bool,
+    /// The formats offered, in order of preference; never empty.
+    pub formats: Vec<Format>,
+    /// The base of problem details' `type`, if any.
+    pub problem_type_base: Option<String>,
+    /// Whether large bodies are compressed.
+    pub compression: bool,
+    /// The smallest body compressed, in bytes.
+    pub compression_min_bytes: usize,
     /// Size limits.
     pub limits: Limits,
     /// The browser preview.
@@ -738,6 +764,10 @@ impl Default for Config {
             status_rewrites: StatusRewrites::default(),
             headers: ExtraHeaders::default(),
             request_context: false,
+            formats: Format::ALL.to_vec(),
+            problem_type_base: None,
+            compression: true,
+            compression_min_bytes: DEFAULT_COMPRESSION_MIN_BYTES,
             limits: Limits::default(),
             preview: PreviewConfig {
                 enabled: true,
@@ -1105,6 +1135,23 @@ impl Config {
             }
         }
 
+        let formats = match layer.formats {
+            Some(names) => parse_formats(&names).map_err(|m| invalid("formats".into(), m))?,
+            None => d.formats,
+        };
+        let problem_type_base = match layer.problem_type_base {
+            Some(base) if !is_absolute_url(&base) => {
+                return Err(invalid(
+                    "problem_type_base".into(),
+                    format!(
+                        "{base:?} is not an absolute URL: give one such as \
+                         https://errors.example.com/ (the catalogue id is appended)"
+                    ),
+                ));
+            }
+            base => base,
+        };
+
         let limits = Limits::from_layer(layer.limits.unwrap_or_default())
             .map_err(|message| invalid("limits".into(), message))?;
 
@@ -1155,6 +1202,14 @@ impl Config {
                 rules: headers.into_iter().collect(),
             },
             request_context: layer.request_context.unwrap_or(false),
+            formats,
+            problem_type_base,
+            compression: layer.compression.unwrap_or(d.compression),
+            compression_min_bytes: layer
+                .compression_min_bytes
+                .map_or(d.compression_min_bytes, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
             limits,
             preview,
             log_format: layer.log_format.unwrap_or_default(),
@@ -1172,7 +1227,15 @@ impl Config {
             overrides,
             ignore_overrides: self.ignore_overrides,
             default_messages: self.default_messages.clone(),
+            problem_type_base: self.problem_type_base.clone(),
         }
+    }
+
+    /// Whether `formats` offers more than the gateway's JSON and XML: the
+    /// proxy routes' answers then say `Vary: Accept`. With `[json, xml]`
+    /// they are the gateway's exactly, header for header.
+    pub fn offers_beyond_gateway(&self) -> bool {
+        self.formats.iter().any(|f| !f.is_go())
     }
 
     /// The files and folders whose changes call for a reload: the template
@@ -1252,6 +1315,38 @@ pub(crate) fn read_overrides<'a>(
         path,
         from_tyk_conf: true,
         result: TykConf::load(path).map(|conf| conf.override_messages),
+    })
+}
+
+/// The `formats` list: each a known name, none twice, at least one.
+fn parse_formats(names: &[String]) -> Result<Vec<Format>, String> {
+    let mut formats = Vec::with_capacity(names.len());
+    for name in names {
+        let format: Format = name
+            .parse()
+            .map_err(|e: crate::format::UnknownFormat| e.to_string())?;
+        if formats.contains(&format) {
+            return Err(format!("{format} is listed twice: list each format once"));
+        }
+        formats.push(format);
+    }
+    if formats.is_empty() {
+        return Err(
+            "the list is empty: give at least one of json, xml, html, text, problem".into(),
+        );
+    }
+    Ok(formats)
+}
+
+/// Whether `s` starts with a URI scheme and a `:` (RFC 3986), as an
+/// absolute URL does.
+fn is_absolute_url(s: &str) -> bool {
+    s.split_once(':').is_some_and(|(scheme, rest)| {
+        !rest.is_empty()
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     })
 }
 
@@ -1595,6 +1690,8 @@ mod tests {
             ),
             ("default_messages:\n  abc: x\n", "default_messages.abc"),
             ("listen: nowhere\n", "listen"),
+            ("formats: [json, yaml]\n", "formats"),
+            ("problem_type_base: errors\n", "problem_type_base"),
         ] {
             let layer: ConfigLayer = serde_yaml_ng::from_str(yaml).unwrap();
             let err = Config::from_layer(layer).unwrap_err().to_string();
@@ -1684,5 +1781,46 @@ strict_tyk: true
         );
         assert_eq!(loaded.origin("profile"), Origin::Flag);
         assert_eq!(loaded.origin("listen"), Origin::Default);
+    }
+
+    #[test]
+    fn formats_are_read_in_order_and_bad_lists_refused() {
+        let load = |value: &str| {
+            Config::load(&Sources {
+                env: env(&[("ERROR_RENDER_FORMATS", value)]),
+                ..Sources::default()
+            })
+        };
+        let c = load("html, json").unwrap().config;
+        assert_eq!(c.formats, [Format::Html, Format::Json]);
+        for (value, says) in [
+            (
+                "json,yaml",
+                "unknown format \"yaml\": use one of json, xml, html, text, problem",
+            ),
+            ("json,xml,json", "json is listed twice"),
+            ("", "the list is empty"),
+        ] {
+            let err = load(value).unwrap_err().to_string();
+            assert!(err.contains("setting formats: "), "{value}: {err}");
+            assert!(err.contains(says), "{value}: {err}");
+        }
+        let layer: ConfigLayer = serde_yaml_ng::from_str("formats: [xml]\n").unwrap();
+        assert_eq!(Config::from_layer(layer).unwrap().formats, [Format::Xml]);
+    }
+
+    #[test]
+    fn problem_type_base_must_be_an_absolute_url() {
+        let layer: ConfigLayer =
+            serde_yaml_ng::from_str("problem_type_base: https://errors.example/\n").unwrap();
+        let c = Config::from_layer(layer).unwrap();
+        assert_eq!(
+            c.problem_type_base.as_deref(),
+            Some("https://errors.example/")
+        );
+        for bad in ["errors.example/", "/errors/", "1x:y", "https:"] {
+            assert!(!is_absolute_url(bad), "{bad}");
+        }
+        assert!(is_absolute_url("urn:example:errors:"));
     }
 }

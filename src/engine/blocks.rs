@@ -210,6 +210,96 @@ pub(crate) fn go_trim_markers(src: &str) -> Option<String> {
     out.and_then(|b| String::from_utf8(b).ok())
 }
 
+/// Go reads a negative integer literal of magnitude 2^63 (the minimum
+/// int64, `-9223372036854775808` or `-0x8000000000000000`) as that number;
+/// gotmpl's lexer reads the digits before the sign, which overflow. Each
+/// such literal in an action becomes `-00...01` of the same length (every
+/// later place in the file is unchanged), and its offset is returned, for
+/// [`crate::gocompat::set_min_int_literals`] to put the minimum back into
+/// the parsed tree. `None`: there is none (or the text cannot be scanned
+/// reliably, in which case the parser reports it).
+pub(crate) fn min_int_literals(src: &str) -> Option<(String, Vec<usize>)> {
+    let mut actions = Actions {
+        src,
+        at: 0,
+        misplaced_comment: None,
+    };
+    let mut out: Option<Vec<u8>> = None;
+    let mut offsets = Vec::new();
+    while let Some((start, _)) = actions.next_action()? {
+        let action = &src[start..actions.at];
+        for_each_number(action, |i, number| {
+            if number.starts_with('-') && integer_magnitude(&number[1..]) == Some(1 << 63) {
+                let buf = out.get_or_insert_with(|| src.as_bytes().to_vec());
+                let at = start + i;
+                buf[at + 1..at + number.len() - 1].fill(b'0');
+                buf[at + number.len() - 1] = b'1';
+                offsets.push(at);
+            }
+        });
+    }
+    // Only ASCII digits were written over ASCII, so the text stays UTF-8.
+    let text = String::from_utf8(out?).ok()?;
+    Some((text, offsets))
+}
+
+/// Calls `f` with the offset and text of each number in an action's text
+/// (with its sign when one is written right before it), skipping string and
+/// character literals.
+fn for_each_number(action: &str, mut f: impl FnMut(usize, &str)) {
+    let bytes = action.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 2;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'`' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'`' {
+                    i += 1;
+                }
+            }
+            b'0'..=b'9' if !ident(bytes[i - 1]) && bytes[i - 1] != b'.' => {
+                let signed = matches!(bytes[i - 1], b'-' | b'+') && !ident(bytes[i - 2]);
+                let from = if signed { i - 1 } else { i };
+                let mut j = i;
+                while j < bytes.len() && (ident(bytes[j]) || bytes[j] == b'.') {
+                    j += 1;
+                }
+                f(from, &action[from..j]);
+                i = j;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// The value of an unsigned integer literal in Go's syntax (any base,
+/// digit separators), if it is one that fits in a `u64`.
+fn integer_magnitude(literal: &str) -> Option<u64> {
+    let clean = literal.replace('_', "");
+    let lower = clean.to_ascii_lowercase();
+    let (digits, radix) = if let Some(d) = lower.strip_prefix("0x") {
+        (d, 16)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (d, 2)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (d, 8)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (&lower[1..], 8)
+    } else {
+        (lower.as_str(), 10)
+    };
+    u64::from_str_radix(digits, radix).ok()
+}
+
 /// The offset, in an action's text, of a dot that ends a field chain with
 /// no name after it (`.Message.` or `.Message..x`), or of a number with a
 /// misplaced digit separator (`1__0`), which Go refuses and gotmpl reads as

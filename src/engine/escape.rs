@@ -92,6 +92,8 @@ pub fn escape_message_into(out: &mut String, message: &str, path: Format, profil
         (Format::Json, Profile::V5_14) => js_escape_into(out, message),
         (Format::Xml, Profile::V5_15) => escape_html_into(out, message, true),
         (Format::Xml, Profile::V5_14) => out.push_str(message),
+        // Not the gateway's formats: their Tera pages escape for themselves.
+        (Format::Html | Format::Text | Format::Problem, _) => out.push_str(message),
     }
 }
 

@@ -312,7 +312,7 @@ impl Printer {
             self.out.push_str(s);
             return;
         }
-        let width = self.flags.wid - s.chars().count() as i64;
+        let width = self.flags.wid - crate::rawbytes::rune_count(s) as i64;
         if self.flags.minus {
             self.out.push_str(s);
             self.write_padding(width);
@@ -401,25 +401,23 @@ impl Printer {
 
     fn fmt_s(&mut self, s: &str) {
         let s = self.truncate(s);
-        self.pad(s);
+        self.pad(&s);
     }
 
-    fn truncate<'s>(&self, s: &'s str) -> &'s str {
+    fn truncate<'s>(&self, s: &'s str) -> std::borrow::Cow<'s, str> {
         if self.flags.prec_present {
             let prec = usize::try_from(self.flags.prec).unwrap_or(0);
-            if let Some((i, _)) = s.char_indices().nth(prec) {
-                return &s[..i];
-            }
+            return crate::rawbytes::first_runes(s, prec);
         }
-        s
+        std::borrow::Cow::Borrowed(s)
     }
 
     fn fmt_string(&mut self, s: &str, verb: char, v: &Value) {
         match verb {
             'v' if self.flags.sharp_v => self.fmt_q(s),
             'v' | 's' => self.fmt_s(s),
-            'x' => self.fmt_sx(s.as_bytes(), b"0123456789abcdefx"),
-            'X' => self.fmt_sx(s.as_bytes(), b"0123456789ABCDEFX"),
+            'x' => self.fmt_sx(&crate::rawbytes::go_bytes(s), b"0123456789abcdefx"),
+            'X' => self.fmt_sx(&crate::rawbytes::go_bytes(s), b"0123456789ABCDEFX"),
             'q' => self.fmt_q(s),
             _ => self.bad_verb(verb, v),
         }
@@ -473,11 +471,11 @@ impl Printer {
 
     fn fmt_q(&mut self, s: &str) {
         let s = self.truncate(s);
-        if self.flags.sharp && can_backquote(s) {
+        if self.flags.sharp && can_backquote(&s) {
             let quoted = format!("`{s}`");
             self.pad(&quoted);
         } else {
-            let quoted = quote(s, '"', self.flags.plus);
+            let quoted = quote(&s, '"', self.flags.plus);
             self.pad(&quoted);
         }
     }
@@ -902,49 +900,60 @@ fn fmt_f(out: &mut String, d: &[u8], dp: i64, prec: i64) {
 /// Go's `strconv.Quote` (`"`) or `QuoteRune` (`'`); `ascii`: the
 /// `...ToASCII` forms.
 pub(crate) fn quote(s: &str, q: char, ascii: bool) -> String {
+    use crate::rawbytes::Rune;
     let mut out = String::with_capacity(s.len() + 2);
     out.push(q);
-    for c in s.chars() {
-        if c == q || c == '\\' {
-            out.push('\\');
-            out.push(c);
-            continue;
+    crate::rawbytes::for_each_rune(s, |r| match r {
+        Rune::Char(c) => quote_char(&mut out, c, q, ascii),
+        // A byte that is not UTF-8 (a cut character).
+        Rune::Byte(b) => {
+            let _ = write!(out, "\\x{b:02x}");
         }
-        if if ascii {
-            c.is_ascii() && go_is_print(c)
-        } else {
-            go_is_print(c)
-        } {
-            out.push(c);
-            continue;
-        }
-        match c {
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
+    });
     out.push(q);
     out
 }
 
+fn quote_char(out: &mut String, c: char, q: char, ascii: bool) {
+    if c == q || c == '\\' {
+        out.push('\\');
+        out.push(c);
+        return;
+    }
+    if if ascii {
+        c.is_ascii() && go_is_print(c)
+    } else {
+        go_is_print(c)
+    } {
+        out.push(c);
+        return;
+    }
+    match c {
+        '\u{7}' => out.push_str("\\a"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{b}' => out.push_str("\\v"),
+        c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c if (c as u32) < 0x10000 => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+        c => {
+            let _ = write!(out, "\\U{:08x}", c as u32);
+        }
+    }
+}
+
 /// Go's `strconv.CanBackquote`.
 fn can_backquote(s: &str) -> bool {
-    s.chars()
-        .all(|c| !((c < ' ' && c != '\t') || c == '`' || c == '\u{7f}' || c == '\u{feff}'))
+    // Go refuses invalid UTF-8, which a byte standing for itself is.
+    !crate::rawbytes::has_mapped(s)
+        && s.chars()
+            .all(|c| !((c < ' ' && c != '\t') || c == '`' || c == '\u{7f}' || c == '\u{feff}'))
 }
 
 #[cfg(test)]

@@ -7,5 +7,6 @@ pub mod escape;
 pub(crate) mod gocompat;
 pub(crate) mod gofmt;
 pub mod limits;
+pub(crate) mod rawbytes;
 pub mod set;
 pub(crate) mod tree;

@@ -26,7 +26,9 @@ use crate::tree::{self, UseKind};
 pub struct TemplateFile {
     /// The base name, which is the template's name (`error_401.json`).
     pub name: String,
-    /// The file's text.
+    /// The file's text. Bytes of a file that are not UTF-8 are held as
+    /// characters U+10FE80 to U+10FEFF (the engine's own, see
+    /// docs/go-templates.md) and leave in the body as the bytes they were.
     pub text: Arc<str>,
 }
 
@@ -145,21 +147,11 @@ impl TemplateSet {
                 });
                 break;
             }
-            match String::from_utf8(bytes) {
-                Ok(text) => files.push(TemplateFile {
-                    name,
-                    text: text.into(),
-                }),
-                Err(e) => problems.push(SourceError {
-                    file: name,
-                    line: None,
-                    column: None,
-                    message: format!(
-                        "not valid UTF-8 (byte {}): save the template as UTF-8",
-                        e.utf8_error().valid_up_to()
-                    ),
-                }),
-            }
+            // Go loads any bytes; those that are not UTF-8 go out as they are.
+            files.push(TemplateFile {
+                name,
+                text: crate::rawbytes::from_bytes(&bytes).into(),
+            });
         }
         if !problems.is_empty() {
             return Err(LoadError::Parse(problems));
@@ -169,7 +161,7 @@ impl TemplateSet {
                 dir: dir.to_owned(),
             });
         }
-        let mut set = Self::from_files_limited(files, limits)?;
+        let mut set = Self::build(files, limits, MissingKey::Error)?;
         set.dir = Some(dir.to_owned());
         Ok(set)
     }
@@ -189,6 +181,14 @@ impl TemplateSet {
         files: impl IntoIterator<Item = TemplateFile>,
         limits: RenderLimits,
     ) -> Result<Self, LoadError> {
+        // A character of the range that stands for raw bytes enters as its
+        // bytes, so that it leaves the engine as itself.
+        let files = files.into_iter().map(|mut file| {
+            if let std::borrow::Cow::Owned(text) = crate::rawbytes::protect(&file.text) {
+                file.text = text.into();
+            }
+            file
+        });
         Self::build(files, limits, MissingKey::Error)
     }
 
@@ -201,6 +201,7 @@ impl TemplateSet {
         Ok(set)
     }
 
+    /// The set of `files`, whose text is engine text (see `rawbytes`).
     fn build(
         files: impl IntoIterator<Item = TemplateFile>,
         limits: RenderLimits,
@@ -319,7 +320,9 @@ impl TemplateSet {
 
     /// Executes template `name` on `path` (html/template for JSON,
     /// text/template for XML) into `out`. On error `out` holds what was
-    /// written before the failure.
+    /// written before the failure. `out` is engine text: bytes that are not
+    /// UTF-8 are mapped characters there, which `rawbytes::into_body` turns
+    /// back into the bytes of the body.
     pub(crate) fn execute(
         &self,
         name: &str,
@@ -327,11 +330,15 @@ impl TemplateSet {
         data: &Value,
         out: &mut String,
     ) -> Result<(), ExecError> {
+        let protected = crate::rawbytes::protect_value(data);
+        let data = protected.as_ref().unwrap_or(data);
         let scope = RenderScope::enter(&self.limits);
         let mut writer = LimitedWriter::new(out, &self.limits);
         let result = match path {
-            Format::Xml => self.text.execute_template_fmt(&mut writer, name, data),
-            Format::Json => match self.html_template(name) {
+            // Go templates are the gateway's formats; until the Tera pages
+            // answer the others, they take the engine path of their kin.
+            Format::Xml | Format::Text => self.text.execute_template_fmt(&mut writer, name, data),
+            Format::Json | Format::Html | Format::Problem => match self.html_template(name) {
                 Some(t) => t.execute_fmt(&mut writer, data),
                 None => Err(TemplateError::UndefinedTemplate(name.to_owned())),
             },
@@ -383,6 +390,7 @@ impl TemplateSet {
                     },
                 );
                 gocompat::html_eval_args(&mut tree);
+                gocompat::predefined_escapers_in_range(&mut tree, false);
                 t = match t.add_parse_tree(&callee, tree) {
                     Ok(t) => t,
                     // Only fails after execution has started, which it has not.
@@ -724,6 +732,11 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
     }
     let trimmed = crate::blocks::go_trim_markers(&file.text);
     let text = trimmed.as_deref().unwrap_or(&file.text);
+    let min_ints = crate::blocks::min_int_literals(text);
+    let (text, min_int_offsets) = match &min_ints {
+        Some((text, offsets)) => (text.as_str(), offsets.as_slice()),
+        None => (text, &[][..]),
+    };
     let parsed = gotmpl::Template::new(&file.name)
         .parse(text)
         .map_err(to_source_error)?;
@@ -750,6 +763,12 @@ fn parse_file(file: &TemplateFile) -> Result<Vec<(String, ListNode)>, SourceErro
         })?;
     }
     for (_, tree) in &mut out {
+        if !min_int_offsets.is_empty() {
+            gocompat::set_min_int_literals(tree, min_int_offsets);
+        }
+        if crate::rawbytes::has_mapped(text) {
+            gocompat::quoted_literals_replace_bytes(tree, text);
+        }
         gocompat::rewrite(tree);
     }
     Ok(out)

@@ -259,8 +259,8 @@ fn detect(content_type: Option<&str>) -> (&'static str, Format) {
 /// for JSON, trusted as HTML afterwards.
 fn escape_for_template(s: &str, path: Format) -> Value {
     let s = match path {
-        Format::Xml => escape::html_escape_string(s),
-        Format::Json => escape::js_escape_string(s),
+        Format::Xml | Format::Text => escape::html_escape_string(s),
+        Format::Json | Format::Html | Format::Problem => escape::js_escape_string(s),
     };
     Value::Safe {
         kind: SafeKind::Html,
@@ -381,7 +381,7 @@ impl ErrorOverrides {
         if let Err(e) = set.execute(&name, path, &Value::Map(Arc::new(data)), &mut out) {
             h.exec = Some(e.to_string());
         }
-        h.body = out.into_bytes();
+        h.body = crate::rawbytes::into_body(out);
         route
     }
 
@@ -443,7 +443,7 @@ impl ErrorOverrides {
         if let Err(e) = set.execute(&name, path, &data, &mut out) {
             h.exec = Some(e.to_string());
         }
-        h.body = out.into_bytes();
+        h.body = crate::rawbytes::into_body(out);
     }
 
     fn finish_gateway(&self, h: Handler, route: Route, matched: Option<Matched>) -> Response {
@@ -534,7 +534,7 @@ impl ErrorOverrides {
                 ])));
                 let mut body = String::new();
                 match set.execute(name, path, &data, &mut body) {
-                    Ok(()) => Ok(Some(body.into_bytes())),
+                    Ok(()) => Ok(Some(crate::rawbytes::into_body(body))),
                     Err(e) => {
                         out.outcome = Outcome::Exec;
                         out.error = Some(e.to_string());

@@ -242,6 +242,21 @@ mod tests {
             ("/404", &[]),
             ("/503.xml", &[]),
             ("/503.txt", &[]),
+            ("/503.html", &[]),
+            ("/503.yaml", &[]),
+            (
+                "/",
+                &[
+                    ("x-code", "404"),
+                    (
+                        "x-format",
+                        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                    ),
+                ],
+            ),
+            ("/404", &[("accept", "text/plain")]),
+            ("/render/404?format=problem", &[]),
+            ("/render/404?format=yaml", &[]),
             ("/429", &[("accept", "application/xml")]),
             (
                 "/404",

@@ -24,6 +24,14 @@ struct RenderLabels {
     outcome: &'static str,
 }
 
+/// `cached`: the body was the generation's cached one, compressed once
+/// for every later request; else one response's.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CompressionLabels {
+    encoding: &'static str,
+    cached: bool,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReloadLabels {
     result: String,
@@ -52,6 +60,7 @@ pub struct Metrics {
     resolved: Box<[OnceLock<Counter>]>,
     duration: Histogram,
     reloads: Family<ReloadLabels, Counter>,
+    compressions: Family<CompressionLabels, Counter>,
     generation: Gauge,
     /// Serialises scrapes: reload counters are brought up to the store's
     /// counts by adding the difference, which two scrapes at once would
@@ -85,6 +94,12 @@ impl Metrics {
             duration.clone(),
         );
         registry.register("reloads", "Template reloads, by result", reloads.clone());
+        let compressions = Family::<CompressionLabels, Counter>::default();
+        registry.register(
+            "compressions",
+            "Bodies compressed (work done, not responses sent), by encoding and whether the body was a cached one",
+            compressions.clone(),
+        );
         registry.register(
             "template_generation",
             "The generation of the live template set",
@@ -98,6 +113,7 @@ impl Metrics {
                 .collect(),
             duration,
             reloads,
+            compressions,
             generation,
             scrape: Mutex::new(()),
         }
@@ -115,6 +131,14 @@ impl Metrics {
             None => self.renders.get_or_create(&labels()).inc(),
         };
         self.duration.observe(took.as_secs_f64());
+    }
+
+    /// Records one body compressed with `encoding`, a cached body's (once
+    /// per generation) or one response's.
+    pub(crate) fn record_compression(&self, encoding: &'static str, cached: bool) {
+        self.compressions
+            .get_or_create(&CompressionLabels { encoding, cached })
+            .inc();
     }
 
     /// The metrics in the OpenMetrics text format, reload figures read from

@@ -11,6 +11,7 @@
 //! # }
 //! ```
 
+mod compress;
 mod conn;
 pub mod error;
 mod fast;
@@ -68,6 +69,8 @@ pub struct AppStateParts {
     pub metrics: Arc<Metrics>,
     /// The browser preview's own state.
     preview: preview::Shared,
+    /// The compressed forms of the live generation's cached bodies.
+    compressed: compress::Cache,
 }
 
 impl AppState {
@@ -82,6 +85,7 @@ impl AppState {
             config,
             metrics: Arc::new(Metrics::new()),
             preview: preview::Shared::new(),
+            compressed: compress::Cache::default(),
         }))
     }
 

@@ -1,9 +1,49 @@
-//! `Accept` negotiation between the two formats a template set can answer
-//! in, for the proxy protocols (ingress-nginx's `X-Format`, Traefik's
-//! forwarded `Accept`) that carry the client's wishes rather than the
-//! gateway's `Content-Type` rule.
+//! `Accept` negotiation over the formats on offer (the settings' `formats`,
+//! less XML where the set has no XML template for the code), for the proxy
+//! protocols (ingress-nginx's `X-Format`, Traefik's forwarded `Accept`) that
+//! carry the client's wishes rather than the gateway's `Content-Type` rule.
 
 pub use crate::format::Format;
+
+/// The formats on offer for one answer, in order of preference, kept on the
+/// stack: the proxy routes build one per request and must not allocate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Offer {
+    formats: [Format; Format::ALL.len()],
+    len: usize,
+}
+
+impl Offer {
+    /// The formats of `enabled` (in its order, each once) that `keep`
+    /// accepts.
+    pub(crate) fn new(enabled: &[Format], keep: impl Fn(Format) -> bool) -> Offer {
+        let mut offer = Offer {
+            formats: Format::ALL,
+            len: 0,
+        };
+        for &format in enabled {
+            if offer.len < offer.formats.len()
+                && keep(format)
+                && !offer.as_slice().contains(&format)
+            {
+                offer.formats[offer.len] = format;
+                offer.len += 1;
+            }
+        }
+        offer
+    }
+
+    /// The formats, best first.
+    pub(crate) fn as_slice(&self) -> &[Format] {
+        &self.formats[..self.len]
+    }
+
+    /// The answer to a client that states no wish: the first on offer, else
+    /// JSON (the gateway's last resort, `error.json`).
+    pub(crate) fn default_format(&self) -> Format {
+        self.as_slice().first().copied().unwrap_or(Format::Json)
+    }
+}
 
 /// One media range of an `Accept` header.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,8 +120,8 @@ fn specificity(range: &Range<'_>, format: Format) -> Option<u8> {
 /// tie the range listed first in the header wins, then the order of
 /// `available`. `q=0` excludes; malformed ranges are skipped and malformed
 /// parameters ignored. When nothing acceptable matches, the first available
-/// format (JSON) is the answer, as a client that can take nothing we have
-/// still gets an error body.
+/// format (JSON by default) is the answer, as a client that can take
+/// nothing we have still gets an error body; with nothing available, JSON.
 pub fn negotiate(accept: &str, available: &[Format]) -> Format {
     // With one format on offer every Accept ends in it (the default is the
     // first offered), so there is nothing to parse.
@@ -162,11 +202,28 @@ mod tests {
             "*/*;q=0",
             "*/xml",
             "text/html",
+            "text/plain;q=0.3",
+            "application/problem+json",
+            "application/xhtml+xml;q=0",
             "garbage",
             "application/xml; charset=utf-8; q=0.9",
             " application/xml ;q=1.5",
         ];
-        let offers: [&[Format]; 4] = [&BOTH, &[Format::Xml, Format::Json], &[Format::Json], &[]];
+        let all_reversed = [
+            Format::Problem,
+            Format::Text,
+            Format::Html,
+            Format::Xml,
+            Format::Json,
+        ];
+        let offers: [&[Format]; 6] = [
+            &BOTH,
+            &[Format::Xml, Format::Json],
+            &[Format::Json],
+            &[],
+            &Format::ALL,
+            &all_reversed,
+        ];
         for accept in accepts {
             for available in offers {
                 let general = if available.is_empty() {
@@ -256,5 +313,36 @@ mod tests {
         assert_eq!(negotiate("garbage, application/xml", &BOTH), Format::Xml);
         assert_eq!(negotiate("*/xml", &BOTH), Format::Json);
         assert_eq!(negotiate(",,;q=1", &BOTH), Format::Json);
+    }
+
+    const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+    #[test]
+    fn every_format_has_its_media_type() {
+        let all = Format::ALL;
+        assert_eq!(negotiate(BROWSER, &all), Format::Html);
+        assert_eq!(negotiate("*/*", &all), Format::Json);
+        assert_eq!(negotiate("application/problem+json", &all), Format::Problem);
+        assert_eq!(
+            negotiate("application/problem+json, application/json;q=0.9", &all),
+            Format::Problem
+        );
+        assert_eq!(negotiate("text/plain", &all), Format::Text);
+        assert_eq!(negotiate("application/xhtml+xml", &all), Format::Html);
+        // Without HTML on offer, a browser still gets what it would today.
+        assert_eq!(negotiate(BROWSER, &BOTH), Format::Xml);
+    }
+
+    #[test]
+    fn offers_keep_the_settings_order_once_each() {
+        let offer = Offer::new(
+            &[Format::Html, Format::Xml, Format::Html, Format::Json],
+            |f| f != Format::Xml,
+        );
+        assert_eq!(offer.as_slice(), [Format::Html, Format::Json]);
+        assert_eq!(offer.default_format(), Format::Html);
+        let none = Offer::new(&[Format::Xml], |f| f != Format::Xml);
+        assert_eq!(none.as_slice(), []);
+        assert_eq!(none.default_format(), Format::Json);
     }
 }

@@ -1,6 +1,6 @@
 //! The rendering routes: `/render/{code}`, `POST /render`, ingress-nginx's
 //! custom default backend (`X-Code` on any path) and Traefik's `errors`
-//! middleware (`/{status}[.json|.xml]`).
+//! middleware (`/{status}[.json|.xml|.html|.txt]`).
 //!
 //! Each answers with the error response itself: status, headers and body.
 //! They take any method, because nginx's `error_page` keeps the client's
@@ -18,8 +18,9 @@ use http_body_util::Full;
 use serde::Deserialize;
 
 use super::AppState;
+use super::compress::{self, Coding};
 use super::error::ApiError;
-use super::negotiate::{Format, is_indifferent, negotiate};
+use super::negotiate::{Format, Offer, is_indifferent, negotiate};
 use super::rules::{Decision, RuleAsk};
 use crate::escape::Profile;
 use crate::render::{ErrorRequest, HeaderLines, RenderError};
@@ -53,6 +54,7 @@ pub(crate) fn render_code_parts(
         .ok_or(ApiError::NotFound)?;
     let (mut ask, rules) = query_ask(uri.query())?;
     ask.code = Some(parse_code(raw)?);
+    explicit_format(state, ask.format)?;
     ask.content_type = render_content_type(ask.content_type, headers);
     finish(
         state,
@@ -60,7 +62,7 @@ pub(crate) fn render_code_parts(
         ask,
         &rules,
         headers,
-        "render",
+        Route::Render,
     )
 }
 
@@ -79,6 +81,9 @@ pub(crate) struct Answer {
     /// The config's headers for this status (usually none; never for a
     /// rule's response, which goes out whole).
     extra: Vec<(HeaderName, HeaderValue)>,
+    /// The service's own, after the config's: `Vary` and
+    /// `Content-Encoding` (never for a rule's response).
+    service: [Option<(HeaderName, &'static str)>; 2],
 }
 
 impl Answer {
@@ -87,6 +92,10 @@ impl Answer {
     pub(crate) fn into_fast(self, mut headers: HeaderMap) -> http::Response<super::fast::ResBody> {
         headers.clear();
         super::response::put_headers(&mut headers, &self.lines, self.extra);
+        for (name, value) in self.service.into_iter().flatten() {
+            // Appended: a `Vary` the config adds is kept beside it.
+            headers.append(name, HeaderValue::from_static(value));
+        }
         let mut response = http::Response::new(http_body_util::Either::Left(Full::new(self.body)));
         *response.status_mut() = self.status;
         *response.headers_mut() = headers;
@@ -110,7 +119,6 @@ fn into_axum(result: Result<Answer, ApiError>) -> Response {
 /// `/render`: `POST` takes a JSON body; other methods take the query
 /// (`?code=...`).
 pub async fn render_root(State(state): State<AppState>, req: Request) -> Response {
-    let route = "render";
     let result = async {
         let (parts, body) = req.into_parts();
         let (mut ask, rules) = if parts.method == Method::POST {
@@ -122,6 +130,7 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
             }
             (ask, rules)
         };
+        explicit_format(&state, ask.format)?;
         ask.content_type = render_content_type(ask.content_type, &parts.headers);
         finish(
             &state,
@@ -129,7 +138,7 @@ pub async fn render_root(State(state): State<AppState>, req: Request) -> Respons
             ask,
             &rules,
             &parts.headers,
-            route,
+            Route::Render,
         )
     }
     .await;
@@ -168,10 +177,11 @@ fn ingress_nginx(
     // One snapshot decides the format and renders, so a reload between the
     // two cannot pair one set's formats with another's templates.
     let snap = state.store.current();
+    let offer = offer(state, &snap, code);
     // X-Format is the client's Accept, verbatim.
     let format = match header_str(headers, &X_FORMAT) {
-        Some(accept) if !accept.trim().is_empty() => negotiate(accept, available(&snap, code)),
-        _ => Format::Json,
+        Some(accept) if !accept.trim().is_empty() => negotiate(accept, offer.as_slice()),
+        _ => offer.default_format(),
     };
     let ask = ErrorRequest {
         code: Some(code),
@@ -184,7 +194,7 @@ fn ingress_nginx(
         ask,
         &RuleAsk::default(),
         headers,
-        "ingress-nginx",
+        Route::IngressNginx,
     )
 }
 
@@ -196,22 +206,40 @@ fn traefik(
 ) -> Result<Answer, ApiError> {
     let code = parse_code(status)?;
     let snap = state.store.current();
-    let format = match ext {
-        Some(ext) => Format::from_ext(ext).ok_or_else(|| ApiError::BadParameter {
-            name: "extension",
-            message: format!("unknown extension {ext:?}: use .json or .xml"),
-        })?,
+    let enabled = &state.config.formats;
+    let (format, route) = match ext {
+        Some(ext) => {
+            let format = Format::from_ext(ext)
+                .filter(|f| enabled.contains(f))
+                .ok_or_else(|| ApiError::BadParameter {
+                    name: "extension",
+                    message: format!(
+                        "unknown or disabled extension {ext:?}: use {}",
+                        list(enabled.iter().map(|f| format!(".{}", f.ext())))
+                    ),
+                })?;
+            (format, Route::TraefikExt)
+        }
         None => {
+            let offer = offer(state, &snap, code);
             // The forwarded Accept, then (when Accept is absent or only
-            // `*/*`, as curl sends) the original Content-Type, both
-            // negotiated over what the set can render.
-            let wish = header_str(headers, &header::ACCEPT)
-                .filter(|a| !is_indifferent(a))
-                .or_else(|| header_str(headers, &header::CONTENT_TYPE));
-            match wish {
-                Some(w) => negotiate(w, available(&snap, code)),
-                None => Format::Json,
-            }
+            // `*/*`, as curl sends) the original Content-Type under the
+            // gateway's rule: it says what the request carried, not what
+            // its client reads, so it picks between the gateway's formats
+            // only.
+            let format = match header_str(headers, &header::ACCEPT).filter(|a| !is_indifferent(a)) {
+                Some(accept) => negotiate(accept, offer.as_slice()),
+                None => {
+                    let gateway = Offer::new(offer.as_slice(), Format::is_go);
+                    match header_str(headers, &header::CONTENT_TYPE) {
+                        Some(ct) if !gateway.as_slice().is_empty() => {
+                            negotiate(ct, gateway.as_slice())
+                        }
+                        _ => offer.default_format(),
+                    }
+                }
+            };
+            (format, Route::Traefik)
         }
     };
     let ask = ErrorRequest {
@@ -219,7 +247,60 @@ fn traefik(
         format: Some(format),
         ..ErrorRequest::default()
     };
-    finish(state, &snap, ask, &RuleAsk::default(), headers, "traefik")
+    finish(state, &snap, ask, &RuleAsk::default(), headers, route)
+}
+
+/// Which route answers, for logs and metrics, and whether its answer was
+/// negotiated on the client's `Accept` (and so must say `Vary: Accept`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// `/render` and `/render/{code}`: the gateway's rule or `format`.
+    Render,
+    /// ingress-nginx's `X-Code`, negotiated on `X-Format`.
+    IngressNginx,
+    /// Traefik's `/{status}`, negotiated on `Accept`.
+    Traefik,
+    /// Traefik's `/{status}.{ext}`: the extension decides.
+    TraefikExt,
+}
+
+impl Route {
+    fn name(self) -> &'static str {
+        match self {
+            Route::Render => "render",
+            Route::IngressNginx => "ingress-nginx",
+            Route::Traefik | Route::TraefikExt => "traefik",
+        }
+    }
+
+    fn negotiated(self) -> bool {
+        matches!(self, Route::IngressNginx | Route::Traefik)
+    }
+}
+
+/// `a, b or c`, for messages that list the valid values.
+fn list(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    match items.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Refuses a `format` that `/render` was asked for but the settings do not
+/// enable, naming the ones they do.
+fn explicit_format(state: &AppState, format: Option<Format>) -> Result<(), ApiError> {
+    match format {
+        Some(f) if !state.config.formats.contains(&f) => Err(ApiError::BadParameter {
+            name: "format",
+            message: format!(
+                "format {f} is not enabled (setting formats): use {}",
+                list(state.config.formats.iter().map(|f| f.name().to_owned()))
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `/{status}` or `/{status}.{ext}`: a path of one segment starting with a
@@ -238,15 +319,14 @@ fn traefik_path(path: &str) -> Option<(&str, Option<&str>)> {
     })
 }
 
-/// The formats the live set has templates for, for this code: JSON always
-/// (the gateway's last resort is `error.json`), XML when `error_<code>.xml`
-/// or `error.xml` exists.
-fn available(snap: &Snapshot, code: u16) -> &'static [Format] {
-    if snap.renderer.has_xml(code) {
-        &[Format::Json, Format::Xml]
-    } else {
-        &[Format::Json]
-    }
+/// The formats on offer for this code: the enabled ones, in the settings'
+/// order, less XML unless the live set has `error_<code>.xml` or
+/// `error.xml` (JSON is always there: the gateway's last resort is
+/// `error.json`; HTML, text and problem details have built-in defaults).
+fn offer(state: &AppState, snap: &Snapshot, code: u16) -> Offer {
+    Offer::new(&state.config.formats, |f| {
+        f != Format::Xml || snap.renderer.has_xml(code)
+    })
 }
 
 /// The content type for `/render`: the parameter, else
@@ -296,6 +376,7 @@ fn query_ask(query: Option<&str>) -> Result<(ErrorRequest, RuleAsk), ApiError> {
             "id" => ask.id = Some(value.into_owned()),
             "content_type" => ask.content_type = Some(value.into_owned()),
             "profile" => ask.profile = Some(parse_profile(&value)?),
+            "format" => ask.format = Some(parse_format(&value)?),
             "api" => rules.api = Some(value.into_owned()),
             "flag" => rules.flag = Some(value.into_owned()),
             // Proxies add their own parameters (Traefik's `{url}`): ignore.
@@ -311,6 +392,16 @@ pub(crate) fn parse_profile(value: &str) -> Result<Profile, ApiError> {
         name: "profile",
         message,
     })
+}
+
+/// A format (`json`, `xml`, `html`, `text`, `problem`) from a parameter.
+fn parse_format(value: &str) -> Result<Format, ApiError> {
+    value
+        .parse()
+        .map_err(|e: crate::format::UnknownFormat| ApiError::BadParameter {
+            name: "format",
+            message: e.to_string(),
+        })
 }
 
 /// `application/x-www-form-urlencoded` pairs, refusing invalid UTF-8 after
@@ -358,6 +449,7 @@ struct RenderBody {
     id: Option<String>,
     content_type: Option<String>,
     profile: Option<String>,
+    format: Option<String>,
     api: Option<String>,
     flag: Option<String>,
     template_data: Option<std::collections::BTreeMap<String, serde_json::Value>>,
@@ -386,6 +478,7 @@ async fn json_ask(state: &AppState, body: Body) -> Result<(ErrorRequest, RuleAsk
         message: body.message,
         content_type: body.content_type,
         profile: body.profile.as_deref().map(parse_profile).transpose()?,
+        format: body.format.as_deref().map(parse_format).transpose()?,
         ..ErrorRequest::default()
     };
     Ok((ask, rules))
@@ -411,9 +504,11 @@ fn finish(
     mut req: ErrorRequest,
     rules: &RuleAsk,
     headers: &HeaderMap,
-    route: &'static str,
+    route: Route,
 ) -> Result<Answer, ApiError> {
     let config = &state.config;
+    let vary_accept = route.negotiated() && config.offers_beyond_gateway();
+    let route = route.name();
     if let Some(m) = &req.message
         && m.len() > config.limits.max_message_bytes
     {
@@ -446,6 +541,7 @@ fn finish(
                 body: rule.body,
                 lines: rule.headers,
                 extra: Vec::new(),
+                service: [None, None],
             });
         }
         Decision::Legacy => false,
@@ -490,12 +586,81 @@ fn finish(
 
     let status = StatusCode::from_u16(status)
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
+    let (body, coding, vary_encoding) = encode(
+        state,
+        snap.generation,
+        headers,
+        rendered.body,
+        rendered.cached,
+    );
+    let vary = match (vary_accept, vary_encoding) {
+        (true, true) => Some("accept, accept-encoding"),
+        (true, false) => Some("accept"),
+        (false, true) => Some("accept-encoding"),
+        (false, false) => None,
+    };
     Ok(Answer {
         status,
-        body: rendered.body,
+        body,
         lines: rendered.headers,
+        service: [
+            vary.map(|v| (header::VARY, v)),
+            coding.map(|c| (header::CONTENT_ENCODING, c.name())),
+        ],
         extra: config.headers.for_status(status.as_u16()),
     })
+}
+
+/// The body as it goes out, its coding, and whether the choice depended on
+/// `Accept-Encoding` (so the answer must say `Vary: Accept-Encoding`).
+///
+/// With `compression` on, a body of at least `compression_min_bytes` is
+/// compressed when the request accepts br or gzip (a smaller one only when
+/// the request refuses identity); a cached body's compressed form is made
+/// once per generation and shared, any other body's per response. A body
+/// that would not shrink, or that the compressor fails on, goes out plain.
+fn encode(
+    state: &AppState,
+    generation: u64,
+    headers: &HeaderMap,
+    body: Bytes,
+    cached: bool,
+) -> (Bytes, Option<Coding>, bool) {
+    let config = &state.config;
+    if !config.compression {
+        return (body, None, false);
+    }
+    let large = body.len() >= config.compression_min_bytes;
+    let accepted = compress::accepted(header_str(headers, header::ACCEPT_ENCODING));
+    if !large && accepted.identity {
+        return (body, None, false);
+    }
+    let Some(coding) = accepted.coding else {
+        // Nothing acceptable but identity, or nothing at all: an error body
+        // the client can read is better than a 406.
+        return (body, None, true);
+    };
+    let compressed = if cached {
+        state
+            .compressed
+            .get_or_compress(generation, &body, coding, || {
+                state.metrics.record_compression(coding.name(), true);
+            })
+    } else {
+        let c = compress::compress(&body, coding, compress::Effort::PerResponse);
+        if c.is_ok() {
+            state.metrics.record_compression(coding.name(), false);
+        }
+        c
+    };
+    match compressed {
+        Ok(c) if c.len() < body.len() || !accepted.identity => (c, Some(coding), true),
+        Ok(_) => (body, None, true),
+        Err(e) => {
+            tracing::warn!(error = %e, coding = coding.name(), "compressing a body failed; sent as it is");
+            (body, None, true)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -94,6 +94,12 @@ impl Renderer {
         // warnings and /status name the folder beside them.
         let set = TemplateSet::load_limited(&config.templates, config.limits.render)
             .map_err(ReloadError::new)?;
+        // error-render's own templates, from the same folder and in the same
+        // generation: a broken `.tera` file fails the load like a broken Go
+        // template, so a reload keeps the last good pair.
+        let native =
+            crate::native::NativeSet::load_limited(&config.templates, config.limits.render)
+                .map_err(ReloadError::new)?;
         let dir = config.templates.display();
         let mut warnings: Vec<String> = set
             .warnings()
@@ -122,7 +128,9 @@ impl Renderer {
         // `override_messages`.
         options.ignore_overrides =
             config.ignores_overrides(rules.overrides().gateway_rules().is_some());
-        let renderer = Renderer::new(set, options).with_error_overrides(Arc::new(rules));
+        let renderer = Renderer::new(set, options)
+            .with_native(Arc::new(native))
+            .with_error_overrides(Arc::new(rules));
         Ok((renderer, warnings))
     }
 }

@@ -369,6 +369,16 @@ impl NativeSet {
         .map(String::as_str)
     }
 
+    /// The page that answers `code` in `kind` by its own name or its class
+    /// (`<code>.<ext>.tera`, `<N>xx.<ext>.tera`), not `default`: for JSON
+    /// and XML these come before Tyk's `error.<ext>`, `default` after it.
+    pub fn lookup_specific(&self, code: u16, kind: NativeKind) -> Option<&str> {
+        [PageKey::Code(code), PageKey::Class(code / 100)]
+            .into_iter()
+            .find_map(|key| self.pages.get(&(kind, key)))
+            .map(String::as_str)
+    }
+
     /// Renders page `name` (a file of this set) for `data`, escaping every
     /// printed value for `kind`.
     pub fn render(

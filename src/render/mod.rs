@@ -26,7 +26,7 @@ use crate::catalogue::{self, Catalogue, Entry};
 use crate::error::LoadError;
 use crate::escape::{self, Profile};
 use crate::format::Format;
-
+use crate::native::{NativeData, NativeKind, NativeSet};
 use crate::set::{TemplateFile, TemplateSet};
 use select::{JSON_CONTENT_TYPE, Selector};
 
@@ -105,10 +105,26 @@ const VARIANTS: [(Format, Profile); 4] = [
 
 fn variant(path: Format, profile: Profile) -> usize {
     let p = match path {
-        Format::Json => 0,
-        Format::Xml => 2,
+        // The others render from native pages, never from Go data; mapped
+        // to the gateway's slots only to keep this total.
+        Format::Json | Format::Html | Format::Problem => 0,
+        Format::Xml | Format::Text => 2,
     };
     p + usize::from(profile == Profile::V5_14)
+}
+
+/// Cache variants per key: the gateway's (format, profile) pairs, then one
+/// each for html, text and problem, whose pages do not depend on the
+/// profile.
+const CACHE_VARIANTS: usize = VARIANTS.len() + 3;
+
+fn cache_variant(path: Format, profile: Profile) -> usize {
+    match path {
+        Format::Html => VARIANTS.len(),
+        Format::Text => VARIANTS.len() + 1,
+        Format::Problem => VARIANTS.len() + 2,
+        _ => variant(path, profile),
+    }
 }
 
 fn safe(s: impl Into<Arc<str>>) -> Value {
@@ -127,6 +143,10 @@ const CACHE_BYTES: usize = 4 << 20;
 /// fast plans, and the body cache.
 #[derive(Debug)]
 struct Compiled {
+    /// error-render's own templates (`*.tera`) of the same folder, loaded
+    /// with the Go set so that a reload swaps both or neither (kept here,
+    /// behind the one `Arc`, so a `Renderer` stays small).
+    native: Arc<NativeSet>,
     selector: Selector,
     /// Per template of `selector`, per path (JSON, XML).
     plans: Vec<[Option<Plan>; 2]>,
@@ -172,12 +192,12 @@ fn slots() -> Slots {
         overrides,
         codes,
         messages,
-        total: total * VARIANTS.len(),
+        total: total * CACHE_VARIANTS,
     }
 }
 
 impl Compiled {
-    fn new(set: &TemplateSet) -> Self {
+    fn new(set: &TemplateSet, native: Arc<NativeSet>) -> Self {
         let selector = Selector::new(set);
         let plans = selector
             .names()
@@ -188,6 +208,7 @@ impl Compiled {
             })
             .collect();
         Compiled {
+            native,
             selector,
             plans,
             cache: (0..slots().total).map(|_| OnceLock::new()).collect(),
@@ -211,6 +232,7 @@ struct Resolved<'a> {
 struct Out {
     status: u16,
     content_type: &'static str,
+    /// The engine's text: [`crate::rawbytes::into_body`] makes it the body.
     body: String,
     template: Option<Arc<str>>,
     outcome: Outcome,
@@ -220,13 +242,27 @@ struct Out {
 impl Renderer {
     /// A renderer over a loaded set.
     pub fn new(set: Arc<TemplateSet>, options: RenderOptions) -> Self {
-        let compiled = Arc::new(Compiled::new(&set));
+        let compiled = Arc::new(Compiled::new(&set, Arc::new(NativeSet::empty())));
         Renderer {
             set,
             options,
             compiled,
             error_overrides: None,
         }
+    }
+
+    /// This renderer with error-render's own templates (`*.tera`) beside
+    /// the Go ones. The body cache starts afresh: cached bodies may come
+    /// from either set.
+    #[must_use]
+    pub fn with_native(mut self, native: Arc<NativeSet>) -> Self {
+        self.compiled = Arc::new(Compiled::new(&self.set, native));
+        self
+    }
+
+    /// error-render's own templates (empty when the folder has none).
+    pub fn native(&self) -> &Arc<NativeSet> {
+        &self.compiled.native
     }
 
     /// This renderer with the Error Overrides rules loaded beside its
@@ -245,12 +281,13 @@ impl Renderer {
         self.error_overrides.as_ref()
     }
 
-    /// Loads the set in `dir` and renders with default options.
+    /// Loads the set in `dir` (Tyk's `error*` files and error-render's
+    /// `*.tera` files) and renders with default options.
     pub fn from_dir(dir: impl AsRef<FsPath>) -> Result<Self, LoadError> {
-        Ok(Self::new(
-            Arc::new(TemplateSet::load(dir)?),
-            RenderOptions::default(),
-        ))
+        let dir = dir.as_ref();
+        let set = Arc::new(TemplateSet::load(dir)?);
+        let native = Arc::new(NativeSet::load(dir)?);
+        Ok(Self::new(set, RenderOptions::default()).with_native(native))
     }
 
     /// The template set.
@@ -267,6 +304,7 @@ impl Renderer {
     /// `error.xml`).
     pub fn has_xml(&self, code: u16) -> bool {
         self.compiled.selector.has_xml(code)
+            || self.compiled.native.lookup(code, NativeKind::Xml).is_some()
     }
 
     /// Resolves an id or a code (with or without message) into the code and
@@ -398,7 +436,7 @@ impl Renderer {
             let cached = Arc::new(Cached {
                 status: out.status,
                 json: out.content_type == JSON_CONTENT_TYPE,
-                body: Bytes::from(out.body),
+                body: Bytes::from(crate::rawbytes::into_body(out.body)),
                 template: out.template,
                 outcome: out.outcome,
                 error: out.error.map(Arc::from),
@@ -464,7 +502,7 @@ impl Renderer {
                 }
             }
         };
-        Some(base * VARIANTS.len() + variant(path, profile))
+        Some(base * CACHE_VARIANTS + cache_variant(path, profile))
     }
 
     fn rendered_from_cache(&self, c: &Cached, content_type: &'static str) -> Rendered {
@@ -488,7 +526,7 @@ impl Renderer {
         Rendered {
             status: out.status,
             headers: self.header_lines(out.content_type),
-            body: Bytes::from(out.body),
+            body: Bytes::from(crate::rawbytes::into_body(out.body)),
             template: out.template,
             outcome: out.outcome,
             error: out.error.map(Arc::from),
@@ -510,7 +548,36 @@ impl Renderer {
         let profile = req.profile.unwrap_or(self.options.profile);
         let (path, ct) = req.answer_format();
         let code = resolved.code;
-        let Some(choice) = self.compiled.selector.select(code, path, ct) else {
+        let kind = NativeKind::from_ext(path.ext());
+        if let Some(kind) = kind.filter(|k| !matches!(k, NativeKind::Json | NativeKind::Xml)) {
+            // Not the gateway's format: the folder's pages, then the
+            // built-in one.
+            return self.native_out(
+                kind,
+                self.compiled.native.lookup(code, kind),
+                resolved,
+                req,
+                ct,
+            );
+        }
+        let choice = self.compiled.selector.select(code, path, ct);
+        // Tyk's own `error_<code>.<ext>` first; then the `.tera` page for the
+        // code or its class, before Tyk's `error.<ext>` (and its fallback to
+        // `error.json`); `default.<ext>.tera` only after those.
+        let per_code_go = choice
+            .is_some_and(|c| self.compiled.selector.names()[c.template].starts_with("error_"));
+        if let Some(kind) = kind
+            && !per_code_go
+        {
+            let page = match choice {
+                Some(_) => self.compiled.native.lookup_specific(code, kind),
+                None => self.compiled.native.lookup(code, kind),
+            };
+            if page.is_some() {
+                return self.native_out(kind, page, resolved, req, ct);
+            }
+        }
+        let Some(choice) = choice else {
             return Out {
                 status: code,
                 content_type: ct,
@@ -541,7 +608,10 @@ impl Renderer {
         let mut planned = None;
         if let Some(plan) = plan {
             match self.run_plan(plan, choice.path, profile, resolved, req, &mut body) {
-                PlanRun::Done => return rendered(body),
+                PlanRun::Done if !crate::rawbytes::has_mapped(&body) => return rendered(body),
+                // Characters the engine keeps for raw bytes: only it tells
+                // the template's bytes from the request's characters.
+                PlanRun::Done => body.clear(),
                 // The engine would write up to the limit and fail the same
                 // way; stopping here spares escaping the whole set for it
                 // (a large template's html/template costs ~100 times its
@@ -587,6 +657,88 @@ impl Renderer {
         }
     }
 
+    /// Renders `page` of the folder's native set, or (when `None`) the
+    /// built-in page of `kind`. A page that fails falls back to the
+    /// built-in page (for JSON and XML, Tyk's bundled template), with the
+    /// error, as a Go template's failure does.
+    fn native_out(
+        &self,
+        kind: NativeKind,
+        page: Option<&str>,
+        resolved: &Resolved<'_>,
+        req: &ErrorRequest,
+        content_type: &'static str,
+    ) -> Out {
+        let data = self.native_data(resolved, req);
+        let out = |body, template: Option<&str>, outcome, error| Out {
+            status: resolved.code,
+            content_type,
+            body,
+            template: template.map(Arc::from),
+            outcome,
+            error,
+        };
+        let result = match page {
+            Some(name) => self.compiled.native.render(name, kind, &data),
+            None => match NativeSet::builtin().render_or_builtin(resolved.code, kind, &data) {
+                Some(result) => result,
+                // JSON and XML have no built-in native page: Tyk's bundled
+                // template answers, as for a set without one.
+                None => {
+                    let profile = req.profile.unwrap_or(self.options.profile);
+                    let path = req.answer_format().0;
+                    return out(
+                        self.bundled_body(path, resolved, req, profile),
+                        None,
+                        Outcome::Missing,
+                        Some(format!("no template for this request ({})", kind.ext())),
+                    );
+                }
+            },
+        };
+        match result {
+            Ok(body) => out(body, page, Outcome::Ok, None),
+            Err(e) => {
+                let body = match kind {
+                    NativeKind::Json | NativeKind::Xml => {
+                        let profile = req.profile.unwrap_or(self.options.profile);
+                        self.bundled_body(req.answer_format().0, resolved, req, profile)
+                    }
+                    _ => NativeSet::builtin()
+                        .render_or_builtin(resolved.code, kind, &data)
+                        .and_then(Result::ok)
+                        .unwrap_or_default(),
+                };
+                out(body, page, Outcome::Exec, Some(e.to_string()))
+            }
+        }
+    }
+
+    /// A native template's data: raw strings (each kind escapes its own),
+    /// the catalogue entry's fields, and the request fields unless
+    /// `strict_tyk` (so that what the cache keys on is all a body uses).
+    fn native_data(&self, resolved: &Resolved<'_>, req: &ErrorRequest) -> NativeData {
+        let mut data = NativeData::new(resolved.code, resolved.message.as_ref());
+        if let Some(e) = resolved.entry {
+            data = data.entry(e.title.as_str(), e.action.as_str(), e.id.as_str());
+        }
+        data.problem_type = Some(crate::native::problem_type(
+            self.options.problem_type_base.as_deref(),
+            resolved.entry.map(|e| e.id.as_str()),
+        ));
+        if !self.options.strict_tyk {
+            data.fields.clone_from(&req.fields);
+            // The request-context field the service fills from
+            // `X-Original-URI`: the problem's occurrence.
+            data.instance = req
+                .fields
+                .iter()
+                .find(|(name, _)| name == "OriginalURI")
+                .map(|(_, uri)| uri.clone());
+        }
+        data
+    }
+
     fn bundled_body(
         &self,
         path: Format,
@@ -595,8 +747,8 @@ impl Renderer {
         profile: Profile,
     ) -> String {
         let name = match path {
-            Format::Json => "error.json",
-            Format::Xml => "error.xml",
+            Format::Json | Format::Html | Format::Problem => "error.json",
+            Format::Xml | Format::Text => "error.xml",
         };
         let data = self.data(path, profile, resolved, req);
         let mut body = String::new();

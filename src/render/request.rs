@@ -60,6 +60,11 @@ pub struct RenderOptions {
     pub ignore_overrides: bool,
     /// Per-code messages used when a caller gives only a status.
     pub default_messages: BTreeMap<u16, String>,
+    /// The base URL of problem details' `type` (the setting
+    /// `problem_type_base`): `type` is this and the error's catalogue id
+    /// (`native::problem_type`); without it (or without an id),
+    /// `about:blank`.
+    pub problem_type_base: Option<String>,
 }
 
 /// What to render: which error, for which request.

@@ -83,8 +83,9 @@ pub struct Choice {
 
 fn slot(path: Format) -> usize {
     match path {
-        Format::Json => 0,
-        Format::Xml => 1,
+        // The gateway's formats; the others have no Go templates to slot.
+        Format::Json | Format::Html | Format::Problem => 0,
+        Format::Xml | Format::Text => 1,
     }
 }
 

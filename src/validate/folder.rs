@@ -160,8 +160,9 @@ fn read_template(dir: &Path, name: &str) -> Result<TemplateFile, Finding> {
                 Rule::ParseError,
                 Some(name.to_owned()),
                 format!(
-                    "not valid UTF-8 (byte {at}): error-render cannot load it, and clients \
-                     would get the bytes as they are; save the file as UTF-8"
+                    "not valid UTF-8 (byte {at}): the gateway (and error-render) loads it and \
+                     sends these bytes as they are, so clients get a body that is not UTF-8 \
+                     (not valid JSON or XML); save the file as UTF-8"
                 ),
             )
             .at(Some(line), Some(column)))

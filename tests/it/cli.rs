@@ -50,6 +50,37 @@ fn render_json_envelope_for_an_xml_request() {
     );
 }
 
+/// A template file that is not UTF-8 loads, as in Go, and its bytes go out
+/// as they are; `--json` shows them as Go's JSON encoder would (one U+FFFD
+/// each) and gives the exact bytes in `body_b64`.
+#[test]
+fn render_writes_the_bytes_of_a_template_that_is_not_utf8() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("error.json"), b"{{.Message}}\xff\xe2\x80").unwrap();
+    let render = |json: bool| {
+        let mut cmd = bin();
+        cmd.args(["render", "--code", "403", "--message", "m", "--templates"])
+            .arg(dir.path());
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        out.stdout
+    };
+    assert_eq!(render(false), b"m\xff\xe2\x80");
+    let v: serde_json::Value = serde_json::from_slice(&render(true)).unwrap();
+    assert_eq!(v["body"], "m\u{FFFD}\u{FFFD}\u{FFFD}");
+    let b64 = v["body_b64"].as_str().unwrap();
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+        b"m\xff\xe2\x80"
+    );
+}
+
 #[test]
 fn render_profile_5_14_uses_js_escaping() {
     let (_, out, _) = run(bin()
@@ -190,7 +221,68 @@ fn export_writes_bodies_and_a_valid_nginx_snippet() {
     let entries = std::fs::read_dir(out.path().join("entries"))
         .unwrap()
         .count();
+    // Every format the default `formats` enables.
+    assert_eq!(entries, (108 + 11) * 5);
+    for ext in ["json", "xml", "html", "txt", "problem.json"] {
+        assert!(
+            out.path().join(format!("codes/404.{ext}")).is_file(),
+            "{ext}"
+        );
+    }
+}
+
+/// `formats: [json, xml]` exports today's files and snippet: no page
+/// formats, and no `map` on Accept.
+#[test]
+fn export_writes_only_the_enabled_formats() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(bin_clean()
+        .env("ERROR_RENDER_FORMATS", "json,xml")
+        .arg("export")
+        .arg("--templates")
+        .arg(templates())
+        .arg("--out")
+        .arg(out.path()));
+    assert_eq!(code, 0, "{err}");
+    let entries = std::fs::read_dir(out.path().join("entries"))
+        .unwrap()
+        .count();
     assert_eq!(entries, (108 + 11) * 2);
+    let http = std::fs::read_to_string(out.path().join("nginx/error-render-http.conf")).unwrap();
+    assert!(
+        http.contains("map $content_type $error_render_ext {"),
+        "{http}"
+    );
+    assert!(!http.contains("$http_accept"), "{http}");
+}
+
+#[test]
+fn render_format_chooses_the_format() {
+    let (code, out, err) = run(bin_clean()
+        .args([
+            "render",
+            "--code",
+            "404",
+            "--json",
+            "--format",
+            "html",
+            "--templates",
+        ])
+        .arg(templates()));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["headers"]["content-type"], "text/html; charset=utf-8");
+    let (code, out, err) = run(bin_clean()
+        .args(["render", "--code", "404", "--format", "xml", "--templates"])
+        .arg(templates()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("<error>Not Found</error>"), "{out}");
+    let (code, _, err) = run(bin_clean().args(["render", "--code", "404", "--format", "yaml"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("unknown format \"yaml\": use one of json, xml, html, text, problem"),
+        "{err}"
+    );
 }
 
 #[test]

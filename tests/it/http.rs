@@ -107,6 +107,25 @@ async fn render_code_answers_the_error_itself() {
     );
 }
 
+/// Go slices bytes: `slice .Message 0 20` of the catalogue's "OAuth client
+/// doesn’t exist" cuts the apostrophe's three bytes after two, and the
+/// gateway sends those two bytes (Go 1.26.5). The response carries them.
+#[tokio::test]
+async fn a_cut_utf8_sequence_goes_out_as_its_bytes() {
+    let s = Server::start(
+        "",
+        &[("error.json", "{\"error\": \"{{slice .Message 0 20}}\"}")],
+        false,
+    )
+    .await;
+    let r = get(&s.url("/render/404?message=OAuth+client+doesn%E2%80%99t+exist")).await;
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(
+        &r.bytes().await.unwrap()[..],
+        b"{\"error\": \"OAuth client doesn\xe2\x80\"}"
+    );
+}
+
 #[tokio::test]
 async fn render_format_follows_the_gateway_content_type_rule() {
     let s = start("").await;
@@ -294,7 +313,8 @@ async fn bad_requests_are_own_errors() {
         ("/nowhere", 404, "not_found"),
         ("/render/404/extra", 404, "not_found"),
         ("/", 404, "not_found"),
-        ("/503.html", 400, "invalid_parameter"),
+        ("/503.pdf", 400, "invalid_parameter"),
+        ("/render/404?format=pdf", 400, "invalid_parameter"),
         ("/99", 400, "invalid_code"),
     ] {
         let r = get(&s.url(path)).await;
@@ -321,7 +341,9 @@ async fn bad_requests_are_own_errors() {
 
 #[tokio::test]
 async fn ingress_nginx_negotiates_x_format() {
-    let s = start("").await;
+    // The gateway's formats only (the HTML, text and problem cases are
+    // `negotiation.rs`'s): a browser's Accept gets XML, as before.
+    let s = start("formats: [json, xml]\n").await;
     let xml = expected(&s, ErrorRequest::code(503).content_type("application/xml"));
     let json = expected(&s, ErrorRequest::code(503));
     for (accept, want) in [

@@ -18,6 +18,8 @@ mod cli;
 mod cli_error_overrides;
 #[cfg(feature = "cli")]
 mod cli_templates;
+#[cfg(feature = "server")]
+mod compression;
 mod docs;
 mod error_overrides;
 mod error_overrides_properties;
@@ -39,6 +41,8 @@ mod limits;
 #[cfg(feature = "cli")]
 mod loading;
 mod native;
+#[cfg(feature = "server")]
+mod negotiation;
 #[cfg(feature = "cli")]
 mod nginx;
 mod overrides;

@@ -6,7 +6,11 @@
 use std::path::{Path, PathBuf};
 
 use error_render::native::{ABOUT_BLANK, NativeData, NativeKind, NativeSet};
-use error_render::{Catalogue, RenderLimits, TemplateFile};
+use error_render::store::{ReloadError, Store};
+use error_render::{
+    Catalogue, ErrorRequest, Format, Outcome, RenderLimits, RenderOptions, Renderer, TemplateFile,
+    TemplateSet,
+};
 
 /// Closes a script element, breaks out of a JSON string and a JavaScript
 /// string literal (U+2028), and carries markup and both quotes.
@@ -497,4 +501,267 @@ fn every_theme_renders_every_catalogue_entry_with_its_escaped_message() {
             dir.display()
         );
     }
+}
+
+// The renderer: native pages beside Tyk's files, in one generation.
+
+fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        write(tmp.path().join(name), text);
+    }
+    tmp
+}
+
+fn answer(dir: &Path, req: &ErrorRequest) -> (String, String, Option<String>, Outcome) {
+    let r = Renderer::from_dir(dir)
+        .expect("loads")
+        .render(req)
+        .expect("renders");
+    (
+        String::from_utf8(r.body.to_vec()).expect("UTF-8"),
+        r.content_type().to_owned(),
+        r.template.as_deref().map(str::to_owned),
+        r.outcome,
+    )
+}
+
+/// The order for the gateway's formats: `error_<code>.<ext>`,
+/// `<code>.<ext>.tera`, `<N>xx.<ext>.tera`, `error.<ext>` (XML falling back
+/// to `error.json`), `default.<ext>.tera`, the bundled default.
+#[test]
+fn json_and_xml_interleave_tyk_files_and_tera_pages() {
+    let tmp = folder(&[
+        ("error.json", "go generic {{.Message}}"),
+        ("error_404.json", "go 404 {{.Message}}"),
+        ("404.json.tera", "tera 404"),
+        ("401.json.tera", "tera 401 \"{{ Message }}\""),
+        ("4xx.json.tera", "tera 4xx"),
+        ("default.json.tera", "tera default"),
+        ("4xx.xml.tera", "<e>{{ Message }}</e>"),
+        ("default.xml.tera", "<tera-default/>"),
+    ]);
+    let dir = tmp.path();
+    let json = |code| answer(dir, &ErrorRequest::code(code).message("m"));
+    assert_eq!(json(404).0, "go 404 m", "Tyk's per-code file wins");
+    assert_eq!(
+        json(401).0,
+        "tera 401 \"m\"",
+        "then the .tera page for the code"
+    );
+    assert_eq!(json(403).0, "tera 4xx", "then the class page");
+    assert_eq!(json(500).0, "go generic m", "then Tyk's error.json");
+    let (_, ct, template, outcome) = json(401);
+    assert_eq!(
+        (ct.as_str(), template.as_deref(), outcome),
+        ("application/json", Some("401.json.tera"), Outcome::Ok)
+    );
+
+    let xml = |code| {
+        answer(
+            dir,
+            &ErrorRequest::code(code)
+                .message("m<")
+                .content_type("text/xml"),
+        )
+    };
+    let (body, ct, template, _) = xml(403);
+    assert_eq!((body.as_str(), ct.as_str()), ("<e>m&lt;</e>", "text/xml"));
+    assert_eq!(template.as_deref(), Some("4xx.xml.tera"));
+    // No error.xml: Tyk's fallback to error.json (answered as JSON) comes
+    // before default.xml.tera.
+    let (body, ct, _, _) = xml(500);
+    assert_eq!(
+        (body.as_str(), ct.as_str()),
+        ("go generic m&lt;", "application/json")
+    );
+
+    // Without error.json, default.<ext>.tera answers before the bundled one.
+    let tmp = folder(&[
+        ("error.xml", "<go/>"),
+        ("default.json.tera", "tera default"),
+    ]);
+    let (body, _, template, outcome) = answer(tmp.path(), &ErrorRequest::code(500));
+    assert_eq!(
+        (body.as_str(), template.as_deref(), outcome),
+        ("tera default", Some("default.json.tera"), Outcome::Ok)
+    );
+}
+
+#[test]
+fn a_set_without_tera_files_renders_as_before() {
+    let tmp = folder(&[("error.json", "{\"error\": \"{{.Message}}\"}")]);
+    let with_native = answer(tmp.path(), &ErrorRequest::code(404).message("<x>"));
+    let set = TemplateSet::load(tmp.path()).expect("loads");
+    let go_only = Renderer::new(std::sync::Arc::new(set), RenderOptions::default())
+        .render(&ErrorRequest::code(404).message("<x>"))
+        .expect("renders");
+    assert_eq!(with_native.0.as_bytes(), &go_only.body[..]);
+    assert_eq!(with_native.1, go_only.content_type());
+}
+
+#[test]
+fn a_tera_json_page_keeps_a_hostile_message_valid_json_through_the_renderer() {
+    let tmp = folder(&[
+        ("error.json", "{{.Message}}"),
+        (
+            "5xx.json.tera",
+            "{\"error\": \"{{ Message }}\", \"code\": {{ StatusCode }}}",
+        ),
+    ]);
+    let (body, ..) = answer(tmp.path(), &ErrorRequest::code(502).message(HOSTILE));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+    assert_eq!(
+        (v["error"].as_str(), v["code"].as_u64()),
+        (Some(HOSTILE), Some(502))
+    );
+}
+
+#[test]
+fn a_failing_tera_page_answers_the_bundled_body_with_the_error() {
+    let tmp = folder(&[
+        ("error.json", "{{.Message}}"),
+        ("4xx.json.tera", "{{ Nope }}"),
+    ]);
+    let (body, _, template, outcome) = answer(tmp.path(), &ErrorRequest::code(404).message("m"));
+    assert_eq!(outcome, Outcome::Exec);
+    assert_eq!(template.as_deref(), Some("4xx.json.tera"));
+    assert_eq!(
+        body, "{\n    \"error\": \"m\"\n}",
+        "Tyk's bundled error.json"
+    );
+}
+
+#[test]
+fn native_json_bodies_are_cached_per_generation() {
+    let tmp = folder(&[
+        ("error.json", "{{.Message}}"),
+        ("4xx.json.tera", "tera {{ StatusCode }}"),
+    ]);
+    let renderer = Renderer::from_dir(tmp.path()).expect("loads");
+    let first = renderer.render(&ErrorRequest::code(404)).expect("renders");
+    let second = renderer.render(&ErrorRequest::code(404)).expect("renders");
+    assert_eq!((first.cached, second.cached), (false, true));
+    assert_eq!(&second.body[..], b"tera 404");
+}
+
+#[test]
+fn the_live_store_keeps_the_last_good_set_when_a_tera_file_breaks() {
+    let tmp = folder(&[("error.json", "{{.Message}}"), ("4xx.json.tera", "good")]);
+    let dir = tmp.path().to_owned();
+    let store =
+        Store::new(move || Renderer::from_dir(&dir).map_err(ReloadError::new)).expect("first load");
+    let body = |store: &Store| {
+        let r = store
+            .snapshot()
+            .renderer
+            .render(&ErrorRequest::code(404).message("m"))
+            .expect("renders");
+        String::from_utf8(r.body.to_vec()).expect("UTF-8")
+    };
+    assert_eq!(body(&store), "good");
+
+    write(tmp.path().join("4xx.json.tera"), "line one\n{% if %}");
+    let err = store
+        .reload()
+        .expect_err("a broken .tera file fails the reload");
+    assert!(err.to_string().contains("4xx.json.tera:2:"), "{err}");
+    assert_eq!(body(&store), "good", "the last good set keeps serving");
+
+    write(tmp.path().join("4xx.json.tera"), "better");
+    store.reload().expect("fixed");
+    assert_eq!(body(&store), "better");
+}
+
+#[test]
+fn html_text_and_problem_come_from_the_folder_then_the_builtin() {
+    let tmp = folder(&[
+        ("error.json", "{{.Message}}"),
+        ("4xx.html.tera", "<p>{{ Message }}</p>"),
+    ]);
+    let renderer = Renderer::from_dir(tmp.path()).expect("loads");
+    let render = |code, format| {
+        renderer
+            .render(&ErrorRequest::code(code).message("<m>").format(format))
+            .expect("renders")
+    };
+    let r = render(404, Format::Html);
+    assert_eq!(&r.body[..], b"<p>&lt;m&gt;</p>");
+    assert_eq!(r.content_type(), "text/html; charset=utf-8");
+    assert_eq!(
+        (r.template.as_deref(), r.outcome),
+        (Some("4xx.html.tera"), Outcome::Ok)
+    );
+
+    let r = render(500, Format::Html);
+    assert!(r.body.starts_with(b"<!DOCTYPE html>"), "the built-in page");
+    assert_eq!((r.template.as_deref(), r.outcome), (None, Outcome::Ok));
+
+    let r = render(503, Format::Text);
+    assert_eq!(r.content_type(), "text/plain; charset=utf-8");
+    assert!(
+        r.body.starts_with(b"503 Service Unavailable\n"),
+        "{:?}",
+        r.body
+    );
+
+    let r = render(404, Format::Problem);
+    assert_eq!(r.content_type(), "application/problem+json");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("valid JSON");
+    assert_eq!(
+        (v["type"].as_str(), v["detail"].as_str()),
+        (Some(ABOUT_BLANK), Some("<m>"))
+    );
+}
+
+#[test]
+fn problem_type_is_the_configured_base_and_the_catalogue_id() {
+    let tmp = folder(&[("error.json", "{{.Message}}")]);
+    let set = TemplateSet::load(tmp.path()).expect("loads");
+    let options = RenderOptions {
+        problem_type_base: Some("https://errors.example/tyk".into()),
+        ..RenderOptions::default()
+    };
+    let renderer = Renderer::new(std::sync::Arc::new(set), options);
+    let entry = &Catalogue::builtin().entries()[0];
+    let r = renderer
+        .render(&ErrorRequest::id(entry.id.clone()).format(Format::Problem))
+        .expect("renders");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("valid JSON");
+    assert_eq!(
+        v["type"].as_str(),
+        Some(format!("https://errors.example/tyk/{}", entry.id).as_str())
+    );
+    assert_eq!(v["status"].as_u64(), Some(u64::from(entry.code)));
+}
+
+#[test]
+fn html_bodies_are_cached_per_generation_but_not_with_request_fields() {
+    let tmp = folder(&[("error.json", "{{.Message}}")]);
+    let renderer = Renderer::from_dir(tmp.path()).expect("loads");
+    let req = ErrorRequest::code(404).format(Format::Html);
+    let first = renderer.render(&req).expect("renders");
+    let second = renderer.render(&req).expect("renders");
+    assert_eq!((first.cached, second.cached), (false, true));
+    assert_eq!(first.body, second.body);
+    let mut with_id = req.clone();
+    with_id.fields = vec![("RequestID".into(), "r-9".into())];
+    let r = renderer.render(&with_id).expect("renders");
+    assert!(!r.cached);
+    assert!(String::from_utf8_lossy(&r.body).contains("r-9"));
+}
+
+#[test]
+fn problem_instance_and_request_id_come_from_the_request_context() {
+    let tmp = folder(&[("error.json", "{{.Message}}")]);
+    let renderer = Renderer::from_dir(tmp.path()).expect("loads");
+    let mut req = ErrorRequest::code(404).format(Format::Problem);
+    req.fields = vec![
+        ("RequestID".into(), "r-1".into()),
+        ("OriginalURI".into(), "/shop?q=\"x\"".into()),
+    ];
+    let r = renderer.render(&req).expect("renders");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("valid JSON");
+    assert_eq!(v["instance"].as_str(), Some("/shop?q=\"x\""));
+    assert_eq!(v["request_id"].as_str(), Some("r-1"));
 }

@@ -282,5 +282,38 @@ fn nginx_serves_exported_bodies_for_every_status() {
             );
             assert_eq!(r.header("X-Generator"), Some("tyk.io"), "{what}");
         }
+        // A browser gets the HTML page, a text client the text; a client
+        // whose Accept puts neither first keeps the gateway's rule.
+        for (headers, ext, expected_type) in [
+            (
+                &[(
+                    "Accept",
+                    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                )][..],
+                "html",
+                "text/html; charset=utf-8",
+            ),
+            (
+                &[("Accept", "text/plain")][..],
+                "txt",
+                "text/plain; charset=utf-8",
+            ),
+            (
+                &[("Accept", "*/*"), ("Content-Type", "text/xml")][..],
+                "xml",
+                "application/xml",
+            ),
+        ] {
+            let r = request(listen, "GET", path, headers, "").expect("request");
+            let what = format!("{path} {headers:?}: {r:?}\n{}", ngx.log());
+            assert_eq!(r.status, code, "{what}");
+            assert_eq!(
+                r.body,
+                std::fs::read_to_string(out.join(format!("codes/{code}.{ext}"))).expect("body"),
+                "{what}"
+            );
+            assert_eq!(r.header("Content-Type"), Some(expected_type), "{what}");
+            assert_eq!(r.header("Vary"), Some("Accept"), "{what}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! `error-render export`: pre-rendered bodies with nginx or HAProxy
-//! snippets, so a proxy can serve error bodies without a sidecar.
+//! snippets, so a proxy can serve error bodies without a sidecar. The
+//! nginx export writes every format the setting `formats` enables.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,9 +47,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let renderer = crate::settings::load_renderer(&loaded).map_err(anyhow::Error::msg)?;
     let mut fallbacks = 0;
-    let exports: [(Option<PathBuf>, ExportFn); 2] = [
-        (args.out, error_render::export::export),
-        (args.haproxy, error_render::export::export_haproxy),
+    let formats = loaded.config.formats.clone();
+    let nginx = move |r: &Renderer, out: &std::path::Path| {
+        error_render::export::export_formats(r, out, &formats)
+    };
+    let exports: [(Option<PathBuf>, &ExportFn); 2] = [
+        (args.out, &nginx),
+        (args.haproxy, &error_render::export::export_haproxy),
     ];
     for (out, export) in exports {
         let Some(out) = out else { continue };
@@ -73,7 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 type ExportFn =
-    fn(
+    dyn Fn(
         &Renderer,
         &std::path::Path,
     ) -> Result<error_render::export::ExportSummary, error_render::export::ExportError>;

@@ -6,7 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use error_render::config::ConfigLayer;
-use error_render::{ErrorRequest, Outcome, Profile};
+use error_render::{ErrorRequest, Format, Outcome, Profile};
+
+/// A `--format` value, with the library's error naming the valid ones.
+fn parse_format(value: &str) -> Result<Format, String> {
+    value
+        .parse()
+        .map_err(|e: error_render::UnknownFormat| e.to_string())
+}
 
 /// Arguments of `render`. Every setting of `serve` applies (a config file,
 /// `ERROR_RENDER_*`), so the body is the one the service would send; these
@@ -39,6 +46,11 @@ pub struct Args {
     /// text/xml, application/soap+xml).
     #[arg(long, value_name = "CT")]
     content_type: Option<String>,
+    /// The format to render in, instead of the Content-Type rule: json,
+    /// xml (Tyk's templates), html, text or problem (RFC 9457). Any format,
+    /// whatever the setting `formats` enables.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format, conflicts_with = "content_type")]
+    format: Option<Format>,
     /// Which gateway release's escaping to reproduce [default: 5.15, else
     /// ERROR_RENDER_PROFILE or the config file's `profile`].
     #[arg(long, value_parser = ["5.15", "5.14"])]
@@ -84,6 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         message: args.message.clone(),
         id: args.id.clone(),
         content_type: args.content_type.clone(),
+        format: args.format,
         ..ErrorRequest::default()
     };
     let renderer = match crate::settings::missing_folder(&loaded, "--templates DIR") {
