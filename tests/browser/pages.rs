@@ -1,7 +1,8 @@
 //! The built-in HTML page and each theme of `examples/themes/` opened in the
-//! real headless Chromium (issue #12): rendered with the `native` API, served
-//! from 127.0.0.1 by a tiny server that records every request it sees, and
-//! checked in light, dark and at a phone's width for what the issue asks of
+//! real headless Chromium (issue #12): rendered by the service
+//! (`/render/{code}?format=html`, one service per design, in-process on
+//! 127.0.0.1) behind a small proxy that adds `X-Request-ID` as an ingress
+//! does and records every request the browser makes, and checked in light, dark and at a phone's width for what the issue asks of
 //! an error page: no request leaves it (not even for `/favicon.ico`), no
 //! script, a hostile message stays text, the message is visible and fits,
 //! dark mode applies, `lang` and one `h1`, and every text's WCAG contrast
@@ -20,10 +21,12 @@ use std::time::Instant;
 
 use axum::http::{StatusCode, Uri, header};
 use axum::response::IntoResponse as _;
-use error_render::{Catalogue, NativeData, NativeKind, NativeSet};
+use error_render::Catalogue;
+use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
 use serde_json::json;
 
 use crate::browser::Browser;
+use crate::common::TestServer as Server;
 
 /// The lowest contrast the issue accepts: WCAG 2 AA for normal text.
 const MIN_CONTRAST: f64 = 4.5;
@@ -68,12 +71,14 @@ struct Mode {
     mobile: bool,
 }
 
-/// One rendered page: which design, which case, its message and body.
+/// One page: which design, which case, its message, and where the service
+/// renders it.
 struct Page {
     theme: String,
     case: &'static str,
     message: String,
-    body: String,
+    /// Path and query on the design's service.
+    render: String,
 }
 
 impl Page {
@@ -82,8 +87,12 @@ impl Page {
     }
 }
 
-/// The designs: the compiled-in page, then each folder of `examples/themes/`.
-fn designs() -> Vec<(String, NativeSet)> {
+/// The request id the proxy adds, as an ingress would.
+const REQUEST_ID: &str = "4f1c2a9e-7b3d-4e58-9a61-0c2d8e5f7a13";
+
+/// The designs and their `*.tera` files: the compiled-in page (none), then
+/// each folder of `examples/themes/`.
+fn designs() -> Vec<(String, Vec<(String, String)>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/themes");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("read {}: {e}", root.display()))
@@ -92,21 +101,30 @@ fn designs() -> Vec<(String, NativeSet)> {
         .collect();
     dirs.sort();
     assert!(dirs.len() >= 3, "three themes at least: {dirs:?}");
-    let builtin = NativeSet::from_files(NativeSet::builtin().files().iter().cloned())
-        .expect("the built-in pages load");
-    std::iter::once(("builtin".to_owned(), builtin))
+    std::iter::once(("builtin".to_owned(), Vec::new()))
         .chain(dirs.into_iter().map(|dir| {
             let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            let set =
-                NativeSet::load(&dir).unwrap_or_else(|e| panic!("theme {}: {e}", dir.display()));
-            (name, set)
+            let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+                .map(|e| e.expect("a directory entry").path())
+                .filter(|p| p.extension().is_some_and(|x| x == "tera"))
+                .map(|p| {
+                    let text = std::fs::read_to_string(&p)
+                        .unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
+                    (p.file_name().unwrap().to_string_lossy().into_owned(), text)
+                })
+                .collect();
+            files.sort();
+            assert!(!files.is_empty(), "{}: no .tera files", dir.display());
+            (name, files)
         }))
         .collect()
 }
 
-/// A 4xx and a 5xx catalogue entry, a hostile message, and a long one with
-/// an unbroken 193-character URL that must wrap on a phone.
-fn pages() -> Vec<Page> {
+/// A 4xx and a 5xx catalogue entry (by id), a hostile message, and a long
+/// one with an unbroken 193-character URL that must wrap on a phone; each
+/// asked of `/render/{code}` with `format=html`.
+fn cases() -> Vec<(&'static str, String, String)> {
     let catalogue = Catalogue::builtin();
     let entry = |class: u16| {
         let e = catalogue
@@ -115,10 +133,8 @@ fn pages() -> Vec<Page> {
             .find(|e| e.code / 100 == class)
             .unwrap_or_else(|| panic!("a {class}xx entry in the catalogue"));
         (
-            e.code,
-            NativeData::new(e.code, e.message.clone())
-                .entry(e.title.clone(), e.action.clone(), e.id.clone())
-                .field("RequestID", "4f1c2a9e-7b3d-4e58-9a61-0c2d8e5f7a13"),
+            format!("/render/{}?format=html&id={}", e.code, e.id),
+            e.message.clone(),
         )
     };
     let long = format!(
@@ -128,44 +144,43 @@ fn pages() -> Vec<Page> {
             .repeat(4)
             .trim_end()
     );
-    let cases: Vec<(&'static str, u16, NativeData)> = vec![
-        ("4xx", entry(4).0, entry(4).1),
-        ("5xx", entry(5).0, entry(5).1),
-        ("hostile", 400, NativeData::new(400, HOSTILE)),
-        ("long", 504, NativeData::new(504, long)),
-    ];
-    let mut out = Vec::new();
-    for (theme, set) in designs() {
-        for (case, code, data) in &cases {
-            let name = set
-                .lookup(*code, NativeKind::Html)
-                .unwrap_or_else(|| panic!("{theme}: no HTML page for {code}"));
-            let body = set
-                .render(name, NativeKind::Html, data)
-                .unwrap_or_else(|e| panic!("{theme} {case}: {e}"));
-            out.push(Page {
-                theme: theme.clone(),
-                case,
-                message: data.message.clone(),
-                body,
-            });
-        }
-    }
-    out
+    let message = |code: u16, m: &str| {
+        let q = percent_encoding::utf8_percent_encode(m, percent_encoding::NON_ALPHANUMERIC);
+        (
+            format!("/render/{code}?format=html&message={q}"),
+            m.to_owned(),
+        )
+    };
+    let (e4, e5) = (entry(4), entry(5));
+    vec![
+        ("4xx", e4.0, e4.1),
+        ("5xx", e5.0, e5.1),
+        ("hostile", message(400, HOSTILE).0, HOSTILE.to_owned()),
+        ("long", message(504, &long).0, long),
+    ]
 }
 
-/// The pages on 127.0.0.1, and every path a client asked for.
+/// A proxy on 127.0.0.1 in front of the designs' services, as an ingress
+/// is: it adds `X-Request-ID`, and records every path a client asked for.
 #[derive(Clone)]
 struct Site {
-    pages: Arc<BTreeMap<String, String>>,
+    /// The page's path to the URL the service renders it at.
+    routes: Arc<BTreeMap<String, String>>,
     seen: Arc<Mutex<Vec<String>>>,
+    http: reqwest::Client,
 }
 
 impl Site {
-    async fn serve(pages: &[Page]) -> (Site, String) {
+    async fn serve(pages: &[Page], services: &BTreeMap<String, Server>) -> (Site, String) {
         let site = Site {
-            pages: Arc::new(pages.iter().map(|p| (p.path(), p.body.clone())).collect()),
+            routes: Arc::new(
+                pages
+                    .iter()
+                    .map(|p| (p.path(), services[&p.theme].url(&p.render)))
+                    .collect(),
+            ),
             seen: Arc::default(),
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -176,19 +191,36 @@ impl Site {
             let site = state.clone();
             async move {
                 site.seen.lock().unwrap().push(uri.path().to_owned());
-                match site.pages.get(uri.path()) {
-                    Some(body) => (
-                        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                        body.clone(),
-                    )
-                        .into_response(),
-                    None => StatusCode::NOT_FOUND.into_response(),
-                }
+                let Some(url) = site.routes.get(uri.path()) else {
+                    return StatusCode::NOT_FOUND.into_response();
+                };
+                let (status, content_type, body) = site.fetch(url).await;
+                let status = StatusCode::from_u16(status).unwrap();
+                (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
             }
         });
         // Ends with the test's runtime.
         tokio::spawn(async move { axum::serve(listener, app).await });
         (site, base)
+    }
+
+    /// The service's answer: status, Content-Type, body.
+    async fn fetch(&self, url: &str) -> (u16, String, String) {
+        let reply = self
+            .http
+            .get(url)
+            .header("X-Request-ID", REQUEST_ID)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let status = reply.status().as_u16();
+        let content_type = reply
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, content_type, reply.text().await.unwrap())
     }
 
     fn seen(&self) -> Vec<String> {
@@ -354,16 +386,43 @@ async fn measure(browser: &Browser, base: &str, page: &Page, mode: &Mode) -> Mea
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builtin_page_and_themes_in_headless_chromium() {
     let started = Instant::now();
-    let pages = Arc::new(pages());
-    for p in pages.iter().filter(|p| p.theme == "builtin") {
+    let mut services = BTreeMap::new();
+    let mut pages = Vec::new();
+    for (theme, files) in designs() {
+        let mut all: Vec<(&str, &str)> = vec![
+            ("error.json", BUNDLED_ERROR_JSON),
+            ("error.xml", BUNDLED_ERROR_XML),
+        ];
+        all.extend(files.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+        services.insert(
+            theme.clone(),
+            Server::start("request_context: true\n", &all, false).await,
+        );
+        for (case, render, message) in cases() {
+            pages.push(Page {
+                theme: theme.clone(),
+                case,
+                message,
+                render,
+            });
+        }
+    }
+    let (site, base) = Site::serve(&pages, &services).await;
+    for p in &pages {
+        let (status, content_type, body) = site.fetch(&site.routes[&p.path()]).await;
+        assert_eq!(
+            content_type, "text/html; charset=utf-8",
+            "{} {}: {status} {body}",
+            p.theme, p.case
+        );
         assert!(
-            p.body.len() < BUILTIN_MAX_BYTES,
+            p.theme != "builtin" || body.len() < BUILTIN_MAX_BYTES,
             "the built-in page for {} is {} bytes, over {BUILTIN_MAX_BYTES}",
             p.case,
-            p.body.len()
+            body.len()
         );
     }
-    let (site, base) = Site::serve(&pages).await;
+    let pages = Arc::new(pages);
     let browser = Arc::new(Browser::start().await);
     // The steps run in a task so that a failing step still closes Chromium.
     let steps = {
