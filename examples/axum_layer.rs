@@ -1,11 +1,14 @@
 //! A small axum app behind [`ErrorLayer`]: its error responses are answered
-//! as Tyk Gateway would, from a template folder it watches.
+//! from a template folder it watches, in the format the request's `Accept`
+//! negotiates (JSON or XML as Tyk Gateway would, or HTML, text and problem
+//! details).
 //!
 //! ```text
 //! cargo run --example axum_layer -- --listen 127.0.0.1:3000 --templates templates
 //! curl -i localhost:3000/ok       # 200, untouched
 //! curl -i localhost:3000/missing  # the handler's bare 404, rendered
 //! curl -i localhost:3000/quota    # 429 "Quota exceeded", named by the handler
+//! curl -i -H 'Accept: text/html' localhost:3000/missing  # the HTML page
 //! ```
 
 use std::net::SocketAddr;

@@ -19,7 +19,7 @@ mod pages;
 
 use std::sync::Arc;
 
-use browser::Browser;
+use browser::{Browser, ELEMENT};
 use common::TestServer as Server;
 use error_render::Catalogue;
 use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
@@ -465,4 +465,127 @@ async fn rule_view_and_rule_tester(browser: &Browser) {
         .await;
     assert_eq!(browser.text("#rt-body-out").await, "gone");
     assert!(browser.text("#rt-match").await.contains("\"404\"[0]"));
+}
+
+/// A page of the folder for 4xx errors that carries script of its own (a
+/// hostile template), and an inline style that must apply in the frame.
+const HOSTILE_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>{{ StatusCode }}</title><style>h1{color:#036}</style></head>\n<body><h1>{{ Title }}</h1>\
+<p class=\"m\">{{ Message }}</p><script>window.__pwned=1</script>\
+<img src=\"data:,\" onerror=\"window.__pwned=2\"></body></html>\n";
+
+/// The catalogue's HTML view (#12): the page in a sandboxed frame (no
+/// `allow-scripts`), its inline style applied, and neither the page's own
+/// script nor a hostile message's ever running, in the frame or the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_view_shows_the_page_in_a_sandboxed_frame() {
+    let server = Arc::new(
+        Server::start(
+            "",
+            &[
+                ("error.json", BUNDLED_ERROR_JSON),
+                ("error.xml", BUNDLED_ERROR_XML),
+                ("4xx.html.tera", HOSTILE_PAGE),
+            ],
+            false,
+        )
+        .await,
+    );
+    let browser = Arc::new(Browser::start().await);
+    let steps = {
+        let (server, browser) = (Arc::clone(&server), Arc::clone(&browser));
+        tokio::spawn(async move { html_view_steps(&server, &browser).await })
+    };
+    let result = steps.await;
+    browser.quit().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Makes the frame `css` the browsing context of the next commands.
+async fn enter_frame(browser: &Browser, css: &str) {
+    let frame = browser.find(css).await;
+    browser
+        .cmd(
+            reqwest::Method::POST,
+            "/frame",
+            Some(json!({ "id": { ELEMENT: frame } })),
+        )
+        .await;
+}
+
+async fn leave_frame(browser: &Browser) {
+    browser
+        .cmd(reqwest::Method::POST, "/frame/parent", Some(json!({})))
+        .await;
+}
+
+/// In the frame: the page shows with its inline style, and no script ran.
+async fn assert_framed_page(browser: &Browser, message: &str) {
+    browser
+        .wait_for(
+            "the framed page to load",
+            "document.querySelector('p.m') !== null",
+        )
+        .await;
+    assert_eq!(browser.text("p.m").await, message);
+    let colour = browser
+        .js("return getComputedStyle(document.querySelector('h1')).color;")
+        .await;
+    assert_eq!(colour, json!("rgb(0, 51, 102)"), "the page's inline style");
+    let pwned = browser.js("return typeof window.__pwned;").await;
+    assert_eq!(pwned, json!("undefined"), "a script ran in the frame");
+}
+
+async fn html_view_steps(server: &Server, browser: &Browser) {
+    open(server, browser, "").await;
+    let entry = "#entries li.entry[data-code='404']";
+    browser
+        .js(&format!(
+            "document.querySelector(\"{entry} details\").open = true; return 1;"
+        ))
+        .await;
+    browser
+        .click(&format!("{entry} .format-tab[data-view='html']"))
+        .await;
+    let frame = format!("{entry} .render-html iframe");
+    let sandbox = browser
+        .js(&format!(
+            "const f = document.querySelector(\"{frame}\"); \
+             return [f.getAttribute('sandbox'), f.closest('.render').hidden, \
+             new URL(f.src).pathname];"
+        ))
+        .await;
+    assert_eq!(sandbox, json!(["", false, "/preview/frame"]));
+    let message = browser.text(&format!("{entry} .entry-message")).await;
+    enter_frame(browser, &frame).await;
+    assert_framed_page(browser, &message).await;
+    leave_frame(browser).await;
+    browser.screenshot("preview", "preview-html-view.png").await;
+
+    // A hostile message in the same frame.
+    browser
+        .js(&format!(
+            "document.querySelector(\"{frame}\").src = '/preview/frame?code=404&message=' + \
+             encodeURIComponent('{HOSTILE}{img}'); return 1;",
+            img = HOSTILE_IMG.replace('"', "\\\"")
+        ))
+        .await;
+    enter_frame(browser, &frame).await;
+    browser
+        .wait_for(
+            "the hostile message to show",
+            "document.querySelector('p.m') && \
+             document.querySelector('p.m').textContent.includes('__pwned=2')",
+        )
+        .await;
+    assert_framed_page(browser, &format!("{HOSTILE}{HOSTILE_IMG}")).await;
+    let elements = browser
+        .js("return document.querySelectorAll('p.m *').length;")
+        .await;
+    assert_eq!(elements, json!(0), "the message became markup");
+    leave_frame(browser).await;
+    let pwned = browser.js("return typeof window.__pwned;").await;
+    assert_eq!(pwned, json!("undefined"), "a script ran in the page");
 }

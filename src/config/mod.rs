@@ -338,13 +338,14 @@ layer! {
         /// The formats offered, in order of preference (the first is the
         /// answer to a client indifferent to the format).
         formats: Vec<String> = env "FORMATS", default "`json,xml,html,text,problem`",
-            "The formats the proxy routes negotiate over and `export` writes, in order of preference: `json`, `xml` (Tyk's templates), `html`, `text`, `problem` (RFC 9457). A tie in `Accept`, and a client that accepts none of them, gets the first listed; `[json, xml]` (with `compression: false`) is the gateway's behaviour exactly. See [Choosing the format](service.md#choosing-the-format).";
+            "The formats the proxy routes negotiate over and `export` writes, in order of preference: `json`, `xml` (Tyk's templates), `html`, `text`, `problem` (RFC 9457). A tie in `Accept`, and a client that accepts none of them, gets the first listed; `[json, xml]` is the gateway's behaviour exactly. See [Choosing the format](service.md#choosing-the-format).";
         /// The base of problem details' `type` (base + catalogue id).
         problem_type_base: String = env "PROBLEM_TYPE_BASE", default "none (`about:blank`)",
             "An absolute URL: a `problem` answer's `type` is this and the error's catalogue id, joined by `/` unless the URL ends in `/`, `#` or `=`; without it, or for an error with no catalogue entry, `about:blank`.";
-        /// Compress large bodies for clients that accept gzip or br.
+        /// Compress large HTML, text and problem bodies (never JSON or XML)
+        /// for clients that accept gzip or br.
         compression: bool = env "COMPRESSION", default "`true`",
-            "Compress rendered bodies of at least `compression_min_bytes` with br or gzip when the request's `Accept-Encoding` allows; see [Compression](service.md#compression).";
+            "Compress rendered `html`, `text` and `problem` bodies of at least `compression_min_bytes` with br or gzip when the request's `Accept-Encoding` allows; `json` and `xml` are never compressed, so they stay the gateway's bytes. See [Compression](service.md#compression).";
         /// The smallest body compressed, in bytes.
         compression_min_bytes: u64 = env "COMPRESSION_MIN_BYTES", default "`1024`",
             "The smallest rendered body that is compressed, in bytes; below it a body is sent as it is.";
@@ -731,7 +732,8 @@ pub struct Config {
     pub formats: Vec<Format>,
     /// The base of problem details' `type`, if any.
     pub problem_type_base: Option<String>,
-    /// Whether large bodies are compressed.
+    /// Whether large HTML, text and problem bodies are compressed (JSON and
+    /// XML never are).
     pub compression: bool,
     /// The smallest body compressed, in bytes.
     pub compression_min_bytes: usize,

@@ -192,6 +192,17 @@ impl TemplateSet {
         Self::build(files, limits, MissingKey::Error)
     }
 
+    /// A set of files whose text is already engine text (from
+    /// [`TemplateSet::files`], or read with `rawbytes::from_bytes` as
+    /// [`load`](Self::load) does): not protected a second time, so a byte
+    /// that is not UTF-8 stays that byte.
+    pub(crate) fn from_engine_files(
+        files: impl IntoIterator<Item = TemplateFile>,
+        limits: RenderLimits,
+    ) -> Result<Self, LoadError> {
+        Self::build(files, limits, MissingKey::Error)
+    }
+
     /// The same files, executed with Go's rules for map data: a missing key
     /// prints `<no value>` (text/template) or nothing (html/template) where
     /// this set fails. Error Overrides give their templates a map.

@@ -112,7 +112,11 @@ pub(crate) fn column(src: &str, offset: usize) -> usize {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    offset - line_start + 1
+    // Columns count the file's bytes, as Go does: a byte that is not UTF-8
+    // is one byte there and a four-byte character in engine text.
+    src.get(line_start..offset)
+        .map_or(offset - line_start, crate::rawbytes::go_len)
+        + 1
 }
 
 #[cfg(test)]

@@ -1,13 +1,26 @@
-//! Compression of rendered bodies for clients whose `Accept-Encoding`
-//! allows br or gzip: the coding chosen by q-value (br on a tie), bodies
-//! from the renderer's per-generation cache compressed once per generation
-//! and kept beside the plain one, every other body per response.
+//! Compression of rendered bodies in error-render's own formats for clients
+//! whose `Accept-Encoding` allows br or gzip: the coding chosen by q-value
+//! (br on a tie), bodies from the renderer's per-generation cache
+//! compressed once per generation and kept beside the plain one, every
+//! other body per response. The gateway's formats are never compressed.
 
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::Mutex;
 
 use bytes::Bytes;
+
+use crate::format::Format;
+
+/// Whether an answer in `format` may be compressed at all: HTML, text and
+/// problem details may; JSON and XML never, whichever engine rendered them
+/// (a Tyk Go template or a `.tera` page), because the product promise is
+/// that what a Tyk template set sends in the gateway's formats reaches the
+/// client byte for byte as the gateway sends it, and the gateway does not
+/// compress its error bodies.
+pub(crate) fn applies_to(format: Format) -> bool {
+    !format.is_go()
+}
 
 /// A content coding the service compresses with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,6 +221,12 @@ mod tests {
         assert_eq!(coding("X-GZIP"), Some(Coding::Gzip));
         assert_eq!(coding(""), None);
         assert_eq!(accepted(None).coding, None);
+    }
+
+    #[test]
+    fn only_error_renders_own_formats_are_compressed() {
+        let compressed: Vec<_> = Format::ALL.into_iter().filter(|&f| applies_to(f)).collect();
+        assert_eq!(compressed, [Format::Html, Format::Text, Format::Problem]);
     }
 
     #[test]

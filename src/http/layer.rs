@@ -1,6 +1,8 @@
 //! A tower layer (feature `server`) that replaces a service's error
-//! responses with the rendered error for their status, as the gateway
-//! would have answered, following a live template set across reloads.
+//! responses with the rendered error for their status, in the format the
+//! request's `Accept` negotiates (JSON and XML as the gateway would have
+//! answered, or error-render's HTML, text and problem details), following a
+//! live template set across reloads. Compression is left to the app.
 //!
 //! ```
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,11 +35,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, HttpBody};
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 use crate::config::{Config, ExtraHeaders, StatusRewrites};
-use crate::http::negotiate::{Format, is_indifferent, negotiate};
+use crate::http::negotiate::{Format, Offer, is_indifferent, negotiate};
 use crate::render::{ErrorRequest, Rendered, Renderer};
 use crate::store::Store;
 
@@ -113,6 +115,7 @@ impl RenderAs {
 pub struct ErrorLayer {
     store: Arc<Store>,
     select: Select,
+    formats: Vec<Format>,
     headers: ExtraHeaders,
     rewrites: StatusRewrites,
     request_context: bool,
@@ -123,6 +126,8 @@ pub struct ErrorLayer {
 struct Shared {
     store: Arc<Store>,
     select: Select,
+    /// The formats offered, in order of preference (the settings' `formats`).
+    formats: Vec<Format>,
     headers: ExtraHeaders,
     rewrites: StatusRewrites,
     request_context: bool,
@@ -131,11 +136,12 @@ struct Shared {
 impl ErrorLayer {
     /// Renders with the live set of `store` (each response takes the
     /// generation current when it is answered), replacing every error
-    /// response.
+    /// response, in any of the five formats ([`Format::ALL`]'s order).
     pub fn new(store: Arc<Store>) -> Self {
         ErrorLayer {
             store,
             select: Select::default(),
+            formats: Format::ALL.to_vec(),
             headers: ExtraHeaders::default(),
             rewrites: StatusRewrites::default(),
             request_context: false,
@@ -155,11 +161,21 @@ impl ErrorLayer {
         self
     }
 
-    /// Adds the settings' per-status extra headers (`headers`), status
-    /// rewrites (`status_rewrites`) and request context for templates
-    /// (`request_context`: `RequestID` from `X-Request-ID` and the like),
-    /// as the service applies them.
+    /// The formats `Accept` is negotiated over, in order of preference (a
+    /// tie, and a client that accepts none of them, gets the first), as the
+    /// settings' `formats`. `[Format::Json, Format::Xml]` answers as the
+    /// gateway would, without `Vary: Accept`.
+    pub fn formats(mut self, formats: impl IntoIterator<Item = Format>) -> Self {
+        self.formats = formats.into_iter().collect();
+        self
+    }
+
+    /// Adds the settings' formats (`formats`), per-status extra headers
+    /// (`headers`), status rewrites (`status_rewrites`) and request context
+    /// for templates (`request_context`: `RequestID` from `X-Request-ID`
+    /// and the like), as the service applies them.
     pub fn config(mut self, config: &Config) -> Self {
+        self.formats.clone_from(&config.formats);
         self.headers = config.headers.clone();
         self.rewrites = config.status_rewrites.clone();
         self.request_context = config.request_context;
@@ -176,6 +192,7 @@ impl<S> tower::Layer<S> for ErrorLayer {
             shared: Arc::new(Shared {
                 store: Arc::clone(&self.store),
                 select: self.select.clone(),
+                formats: self.formats.clone(),
                 headers: self.headers.clone(),
                 rewrites: self.rewrites.clone(),
                 request_context: self.request_context,
@@ -210,33 +227,42 @@ impl Wish {
         }
     }
 
-    /// Sets how `ask` picks its format: the one the `Accept` names among
-    /// those the set has for its code, else the request's own
-    /// `Content-Type` (the gateway's rule), as the Traefik route does.
-    fn choose_format(&self, renderer: &Renderer, ask: &mut ErrorRequest) {
-        let text =
-            |v: &Option<HeaderValue>| v.as_ref().and_then(|v| v.to_str().ok()).map(str::to_owned);
-        match text(&self.accept).filter(|a| !is_indifferent(a)) {
-            Some(accept) => {
-                let code = match ask.code {
-                    Some(code) => Some(code),
-                    None => renderer.resolve(ask).ok().map(|r| r.code),
-                };
-                let has_xml = code.is_some_and(|c| renderer.has_xml(c));
-                let available: &[Format] = if has_xml {
-                    &[Format::Json, Format::Xml]
-                } else {
-                    &[Format::Json]
-                };
-                ask.format = Some(negotiate(&accept, available));
-                ask.content_type = None;
-            }
-            None => {
+    /// Sets how `ask` picks its format, as the service's Traefik route
+    /// does: the `Accept`, negotiated over the formats on offer for its
+    /// code, when it states a preference; else the gateway's rule on the
+    /// request's own `Content-Type`, between the gateway's formats on offer.
+    fn choose_format(&self, renderer: &Renderer, formats: &[Format], ask: &mut ErrorRequest) {
+        let code = match ask.code {
+            Some(code) => Some(code),
+            None => renderer.resolve(ask).ok().map(|r| r.code),
+        };
+        let offer = Offer::new(formats, |f| {
+            f != Format::Xml || code.is_some_and(|c| renderer.has_xml(c))
+        });
+        if let Some(accept) = header_text(&self.accept).filter(|a| !is_indifferent(a)) {
+            ask.format = Some(negotiate(accept, offer.as_slice()));
+            ask.content_type = None;
+            return;
+        }
+        // The request's body type says nothing of what its client reads, so
+        // it chooses between JSON and XML only, when both are on offer.
+        let gateway = Offer::new(offer.as_slice(), Format::is_go);
+        match gateway.as_slice() {
+            [_, _] => {
+                // The renderer applies the rule itself, so an XML answer
+                // echoes the request's own XML content type as the gateway's.
                 ask.format = None;
-                ask.content_type = text(&self.content_type);
+                ask.content_type = header_text(&self.content_type).map(str::to_owned);
             }
+            [only] => ask.format = Some(*only),
+            _ => ask.format = Some(offer.default_format()),
         }
     }
+}
+
+/// A header's value as text, if it is.
+fn header_text(value: &Option<HeaderValue>) -> Option<&str> {
+    value.as_ref().and_then(|v| v.to_str().ok())
 }
 
 /// The service's request context: every field present (empty when its
@@ -309,7 +335,7 @@ impl Shared {
         // One snapshot decides the format and renders, so a reload between
         // the two cannot pair one set's formats with another's templates.
         let snap = self.store.current();
-        wish.choose_format(&snap.renderer, &mut ask);
+        wish.choose_format(&snap.renderer, &self.formats, &mut ask);
         if let Some(fields) = &wish.fields {
             ask.fields.clone_from(fields);
         }
@@ -320,11 +346,30 @@ impl Shared {
         let status = self.rewrites.apply(reply.status);
         parts.status = StatusCode::from_u16(status).unwrap_or(parts.status);
         let headers = &mut parts.headers;
-        // The handler's body is gone: its length and type go with it.
+        // The handler's body is gone: its length, type and coding go with
+        // it (a coding left behind would make the client decode plain text).
         headers.remove(CONTENT_LENGTH);
+        headers.remove(CONTENT_ENCODING);
         super::response::put_headers(headers, &reply.headers, self.headers.for_status(status));
+        if self.formats.iter().any(|f| !f.is_go()) && !varies_on_accept(headers) {
+            // Appended: a `Vary` the handler or the settings set is kept.
+            headers.append(VARY, HeaderValue::from_static("accept"));
+        }
         Response::from_parts(parts, Body::from(reply.body))
     }
+}
+
+/// Whether a `Vary` line already names `Accept` (or `*`).
+fn varies_on_accept(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|name| {
+            let name = name.trim();
+            name == "*" || name.eq_ignore_ascii_case("accept")
+        })
 }
 
 /// Renders `ask`. A handler's error that does not render (an unknown id, a

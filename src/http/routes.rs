@@ -586,12 +586,15 @@ fn finish(
 
     let status = StatusCode::from_u16(status)
         .map_err(|_| ApiError::Internal(format!("status {status} from the renderer")))?;
+    // Without a format the gateway's Content-Type rule chose JSON or XML.
+    let compressible = req.format.is_some_and(compress::applies_to);
     let (body, coding, vary_encoding) = encode(
         state,
         snap.generation,
         headers,
         rendered.body,
         rendered.cached,
+        compressible,
     );
     let vary = match (vary_accept, vary_encoding) {
         (true, true) => Some("accept, accept-encoding"),
@@ -614,7 +617,8 @@ fn finish(
 /// The body as it goes out, its coding, and whether the choice depended on
 /// `Accept-Encoding` (so the answer must say `Vary: Accept-Encoding`).
 ///
-/// With `compression` on, a body of at least `compression_min_bytes` is
+/// With `compression` on and a `compressible` format (never JSON or XML:
+/// [`compress::applies_to`]), a body of at least `compression_min_bytes` is
 /// compressed when the request accepts br or gzip (a smaller one only when
 /// the request refuses identity); a cached body's compressed form is made
 /// once per generation and shared, any other body's per response. A body
@@ -625,9 +629,10 @@ fn encode(
     headers: &HeaderMap,
     body: Bytes,
     cached: bool,
+    compressible: bool,
 ) -> (Bytes, Option<Coding>, bool) {
     let config = &state.config;
-    if !config.compression {
+    if !config.compression || !compressible {
         return (body, None, false);
     }
     let large = body.len() >= config.compression_min_bytes;

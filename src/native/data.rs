@@ -88,7 +88,7 @@ impl NativeData {
         ctx.insert("Type", self.problem_type.as_deref().unwrap_or(ABOUT_BLANK));
         ctx.insert("Instance", self.instance.as_deref().unwrap_or_default());
         for (name, value) in &self.fields {
-            ctx.insert(name.as_str(), value);
+            ctx.insert(name.clone(), value);
         }
         ctx
     }

@@ -4,18 +4,24 @@
 
 use super::NativeKind;
 
-/// Tera's escape function type: one per [`tera::Tera`] instance, which is
-/// why the set keeps one instance per kind.
-pub(crate) type EscapeFn = fn(&str) -> String;
-
-/// The escaper for `kind`, or `None` for plain text (written as is).
-pub(crate) fn for_kind(kind: NativeKind) -> Option<EscapeFn> {
+/// The escaper for `kind`, or `None` for plain text (written as is). Tera
+/// keeps one escape function per [`tera::Tera`] instance, which is why the
+/// set keeps one instance per kind.
+pub(crate) fn for_kind(kind: NativeKind) -> Option<tera::EscapeFn> {
     match kind {
         NativeKind::Html => Some(tera::escape_html),
-        NativeKind::Xml => Some(xml),
-        NativeKind::Json | NativeKind::Problem => Some(json_string_content),
+        NativeKind::Xml => Some(write_xml),
+        NativeKind::Json | NativeKind::Problem => Some(write_json_string_content),
         NativeKind::Text => None,
     }
+}
+
+fn write_xml(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(xml(s).as_bytes())
+}
+
+fn write_json_string_content(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(json_string_content(s).as_bytes())
 }
 
 /// XML's five predefined entities (`&`, `<`, `>`, `"`, `'`), safe in text

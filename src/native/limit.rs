@@ -1,62 +1,47 @@
 //! Bounds on a native render, as [`RenderLimits`] sets them for the Go
-//! templates: output size and time (checked as Tera writes), and the two
-//! built-in Tera functions that reach beyond the error: `get_env` (refused:
-//! a template, perhaps typed into the preview, must not read the service's
-//! environment) and `range` (its length capped, since Tera builds the whole
-//! list before the loop writes anything).
+//! templates: output size and time (checked as Tera writes), and the
+//! functions that reach beyond the error: `get_env` (Tera 2 has none, but a
+//! template written for 1.x may call it: it gets a refusal that says why, not
+//! "unknown function") and `range` (its length capped by the set's limit
+//! rather than Tera's fixed 100,000, since Tera builds the whole list before
+//! the loop writes anything).
 
-use std::collections::HashMap;
 use std::time::Instant;
+
+use tera::{Kwargs, State, TeraResult};
 
 use crate::limits::RenderLimits;
 
-/// Replaces `get_env` and `range` in `tera` with their bounded versions.
+/// Registers the refusing `get_env` and the bounded `range` in `tera`.
 pub(crate) fn restrict_functions(tera: &mut tera::Tera, limits: &RenderLimits) {
-    tera.register_function(
-        "get_env",
-        |_: &HashMap<String, tera::Value>| -> tera::Result<tera::Value> {
-            Err(tera::Error::msg(
-                "get_env is turned off: error templates do not read the service's environment; \
-                 pass the value as a request field instead",
-            ))
-        },
-    );
+    tera.register_function("get_env", |_: Kwargs, _: &State| -> TeraResult<bool> {
+        Err(tera::Error::message(
+            "get_env is turned off: error templates do not read the service's environment; \
+             pass the value as a request field instead",
+        ))
+    });
     let max = limits.max_range_iterations;
     tera.register_function(
         "range",
-        move |args: &HashMap<String, tera::Value>| -> tera::Result<tera::Value> {
-            let arg = |name: &str, default: Option<u64>| -> tera::Result<u64> {
-                match args.get(name) {
-                    Some(v) => v.as_u64().ok_or_else(|| {
-                        tera::Error::msg(format!(
-                            "Function `range` received {name}={v} but `{name}` can only be a \
-                             non-negative integer"
-                        ))
-                    }),
-                    None => default.ok_or_else(|| {
-                        tera::Error::msg("Function `range` was called without an `end` argument")
-                    }),
-                }
-            };
-            let start = arg("start", Some(0))?;
-            let end = arg("end", None)?;
-            let step = arg("step_by", Some(1))?.max(1);
+        move |args: Kwargs, _: &State| -> TeraResult<Vec<u64>> {
+            let start = args.get::<u64>("start")?.unwrap_or(0);
+            let end = args.must_get::<u64>("end")?;
+            let step = args.get::<u64>("step_by")?.unwrap_or(1).max(1);
             if start > end {
-                return Err(tera::Error::msg(
+                return Err(tera::Error::message(
                     "Function `range` was called with a `start` greater than its `end`",
                 ));
             }
             let len = (end - start).div_ceil(step);
             if len > max {
-                return Err(tera::Error::msg(format!(
+                return Err(tera::Error::message(format!(
                     "range() of {len} numbers, at most {max} allowed \
                      (limits.max_range_iterations)"
                 )));
             }
-            let numbers: Vec<u64> = (start..end)
+            Ok((start..end)
                 .step_by(usize::try_from(step).unwrap_or(usize::MAX))
-                .collect();
-            Ok(tera::Value::from(numbers))
+                .collect())
         },
     );
 }

@@ -294,23 +294,29 @@ impl NativeSet {
         check_sizes(&files, &limits)?;
 
         // Each file alone first, so that every broken file is reported with
-        // its place; Tera's bulk add stops at the first.
+        // its place; Tera's bulk add stops at the first file that does not
+        // parse. Alone, a file may also fail for what it names (a layout, an
+        // include): the whole set below reports that.
         let problems: Vec<SourceError> = files
             .iter()
             .filter_map(|f| {
-                tera::Template::new(&f.name, None, &f.text)
-                    .err()
-                    .map(|e| parse_error(f, &e))
+                let e = tera::Tera::new().add_raw_template(&f.name, &f.text).err()?;
+                match e.kind() {
+                    tera::ErrorKind::SyntaxError(report) => {
+                        Some(report_error(report, "Tera syntax"))
+                    }
+                    _ => None,
+                }
             })
             .collect();
         if !problems.is_empty() {
             return Err(LoadError::Parse(problems));
         }
 
-        let mut base = tera::Tera::default();
+        let mut base = tera::Tera::new();
         limit::restrict_functions(&mut base, &limits);
         base.add_raw_templates(files.iter().map(|f| (f.name.as_str(), &*f.text)))
-            .map_err(|e| LoadError::Parse(vec![set_error(&files, &e)]))?;
+            .map_err(|e| LoadError::Parse(set_errors(&files, &e)))?;
 
         for f in &files {
             if let Some(page) = classify(&f.name) {
@@ -325,10 +331,10 @@ impl NativeSet {
             match escape::for_kind(kind) {
                 // An empty suffix matches every name: escape everything.
                 Some(f) => {
-                    engine.autoescape_on(vec![""]);
+                    engine.autoescape_on([""]);
                     engine.set_escape_fn(f);
                 }
-                None => engine.autoescape_on(vec![]),
+                None => engine.autoescape_on(Vec::<&str>::new()),
             }
             set.engines.insert(kind, engine);
         }
@@ -412,7 +418,7 @@ impl NativeSet {
                 line: None,
                 message: exceeded,
             }),
-            (Err(e), None) => Err(render_error(self, name, &e)),
+            (Err(e), None) => Err(render_error(name, &e)),
         }
     }
 
@@ -432,13 +438,6 @@ impl NativeSet {
         builtin
             .lookup(code, kind)
             .map(|name| builtin.render(name, kind, data))
-    }
-
-    fn text_of(&self, name: &str) -> Option<&str> {
-        self.files
-            .binary_search_by(|f| f.name.as_str().cmp(name))
-            .ok()
-            .map(|i| &*self.files[i].text)
     }
 }
 
@@ -494,47 +493,32 @@ fn check_sizes(files: &[TemplateFile], limits: &RenderLimits) -> Result<(), Load
     }
 }
 
-/// Every message in a Tera error's chain, outermost first.
-fn chain(e: &tera::Error) -> Vec<String> {
-    let mut out = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        out.push(s.to_string());
-        source = s.source();
-    }
-    out
+/// The 1-based line and column of a Tera span (its column is 0-based; ours,
+/// as Go's and pest's, count from 1).
+fn place(span: &tera::Span) -> (usize, usize) {
+    (span.start_line, span.start_col + 1)
 }
 
-/// The `-->  line:col` pest puts in a parse error.
-static PEST_POSITION: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(r"-->\s*(\d+):(\d+)").unwrap_or_else(|e| panic!("constant regex: {e}"))
-});
-
-/// A parse error of `file`: the place from pest's report, and its
-/// `= expected ...` line as the message.
-fn parse_error(file: &TemplateFile, e: &tera::Error) -> SourceError {
-    let messages = chain(e);
-    let all = messages.join("\n");
-    let place = PEST_POSITION.captures(&all).and_then(|c| {
-        let line = c.get(1)?.as_str().parse().ok()?;
-        let column = c.get(2)?.as_str().parse().ok()?;
-        Some((line, column))
-    });
-    let expected = all
-        .lines()
-        .find_map(|l| l.trim_start().strip_prefix("= "))
-        .map(str::to_owned);
-    let message = match expected {
-        Some(expected) => format!("Tera syntax: {expected}"),
-        None => format!("Tera: {}", messages.last().map_or("", String::as_str)),
-    };
+/// A syntax error at Tera's place: its file, line and column, and its
+/// message after `what`.
+fn report_error(report: &tera::ReportError, what: &str) -> SourceError {
+    let (line, column) = place(report.span());
     SourceError {
-        file: file.name.clone(),
-        line: place.map(|(l, _)| l),
-        column: place.map(|(_, c)| c),
-        message,
+        file: report.filename().to_owned(),
+        line: Some(line),
+        column: Some(column),
+        message: format!("{what}: {}", report.message()),
     }
 }
+
+/// One of the reports Tera joins into the message of a set that does not
+/// assemble (an unknown filter, function, test or include, a block no
+/// layout has): `error: <message>` then `--> <file>:<line>:<column>`, the
+/// column already 1-based. Tera keeps no typed form of these.
+static REPORT: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"(?m)^error: (.*)\n\s*--> (.+):(\d+):(\d+)$")
+        .unwrap_or_else(|e| panic!("constant regex: {e}"))
+});
 
 /// The 1-based line and column of the first `needle` in `text`.
 fn first_place(text: &str, needle: &str) -> Option<(usize, usize)> {
@@ -550,106 +534,77 @@ fn first_place(text: &str, needle: &str) -> Option<(usize, usize)> {
     Some((line, column))
 }
 
-/// An error from assembling the set (inheritance, macro imports), placed at
-/// the statement that caused it where the file names one.
-fn set_error(files: &[TemplateFile], e: &tera::Error) -> SourceError {
-    let find = |name: &str| files.iter().find(|f| f.name == name);
-    let (file, needle, hint) = match &e.kind {
-        tera::ErrorKind::MissingParent { current, parent } => (
-            current.as_str(),
-            "extends",
-            format!(": add {parent} to the folder or extend an existing layout"),
-        ),
-        tera::ErrorKind::CircularExtend { tpl, .. } => (
-            tpl.as_str(),
-            "extends",
-            ": break the cycle of extends".to_owned(),
-        ),
-        _ => ("", "import", String::new()),
-    };
-    let file = find(file).or_else(|| {
-        // Tera names the file in the message of other errors.
-        let message = chain(e).join(" ");
-        files
+/// The errors of a set that does not assemble, each at its place: Tera's
+/// own for what a file names, the `extends` statement for inheritance
+/// (Tera gives the file but no span there; a file has one `extends`, first).
+fn set_errors(files: &[TemplateFile], e: &tera::Error) -> Vec<SourceError> {
+    let at_extends = |name: &str, message: String| {
+        let place = files
             .iter()
-            .find(|f| message.contains(&format!("'{}'", f.name)))
-    });
-    let place = file.and_then(|f| first_place(&f.text, needle));
-    SourceError {
-        file: file.map_or_else(|| "(native templates)".to_owned(), |f| f.name.clone()),
-        line: place.map(|(l, _)| l),
-        column: place.map(|(_, c)| c),
-        message: format!("Tera: {}{hint}", chain(e).join(": ")),
+            .find(|f| f.name == name)
+            .and_then(|f| first_place(&f.text, "extends"));
+        vec![SourceError {
+            file: name.to_owned(),
+            line: place.map(|(l, _)| l),
+            column: place.map(|(_, c)| c),
+            message,
+        }]
+    };
+    match e.kind() {
+        tera::ErrorKind::MissingParent { current, parent } => at_extends(
+            current,
+            format!("Tera: {e}: add {parent} to the folder or extend an existing layout"),
+        ),
+        tera::ErrorKind::CircularExtend { tpl, .. } => {
+            at_extends(tpl, format!("Tera: {e}: break the cycle of extends"))
+        }
+        tera::ErrorKind::SyntaxError(report) => vec![report_error(report, "Tera syntax")],
+        _ => {
+            let message = e.to_string();
+            let placed: Vec<SourceError> = REPORT
+                .captures_iter(&message)
+                .map(|c| SourceError {
+                    file: c[2].to_owned(),
+                    line: c[3].parse().ok(),
+                    column: c[4].parse().ok(),
+                    message: format!("Tera: {}", &c[1]),
+                })
+                .collect();
+            if placed.is_empty() {
+                vec![SourceError {
+                    file: "(native templates)".to_owned(),
+                    line: None,
+                    column: None,
+                    message: format!("Tera: {message}"),
+                }]
+            } else {
+                placed
+            }
+        }
     }
 }
 
-/// ``Variable `x` not found in context while rendering 'y'``.
-static MISSING_VARIABLE: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(r"Variable `([^`]+)` not found in context while rendering '([^']+)'")
-        .unwrap_or_else(|e| panic!("constant regex: {e}"))
-});
-
-/// A render error of page `page`. Tera gives no position at render time, so
-/// the line is that of the first appearance of the name the error is about
-/// (a variable, filter, function or template) in the file that was running,
-/// and the message says so.
-fn render_error(set: &NativeSet, page: &str, e: &tera::Error) -> ExecError {
-    let messages = chain(e);
-    let innermost = messages.last().cloned().unwrap_or_default();
-    let mut file = page.to_owned();
-    let mut name = None;
-    if let Some(c) = MISSING_VARIABLE.captures(&innermost) {
-        name = c.get(1).map(|m| m.as_str().to_owned());
-        if let Some(active) = c.get(2) {
-            file = active.as_str().to_owned();
+/// A render error of page `page`, at Tera's span: in the file that was
+/// running, which is a layout or an include when the error is there.
+/// `ExecError` keeps a line only (the Go side has no column), so the column
+/// leads the message.
+fn render_error(page: &str, e: &tera::Error) -> ExecError {
+    let (template, line, mut message) = match e.kind() {
+        tera::ErrorKind::RenderingError(report) => {
+            let (line, column) = place(report.span());
+            (
+                report.filename().to_owned(),
+                Some(line),
+                format!("column {column}: Tera: {}", report.message()),
+            )
         }
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if let Some(t) = s.downcast_ref::<tera::Error>() {
-            match &t.kind {
-                tera::ErrorKind::FilterNotFound(n)
-                | tera::ErrorKind::FunctionNotFound(n)
-                | tera::ErrorKind::TestNotFound(n)
-                | tera::ErrorKind::TemplateNotFound(n) => name = Some(n.clone()),
-                _ => {}
-            }
-        }
-        source = s.source();
-    }
-    // Tera names the page even when the name is in a layout it extends:
-    // look in the running file, then its layouts nearest first, then in
-    // any file (an include).
-    let parents: Vec<String> = set
-        .engines
-        .values()
-        .next()
-        .and_then(|engine| engine.get_template(page).ok())
-        .map(|t| t.parents.clone())
-        .unwrap_or_default();
-    let line = name.as_deref().and_then(|n| {
-        let candidates = std::iter::once(file.clone())
-            .chain(parents)
-            .chain(set.files.iter().map(|f| f.name.clone()));
-        for candidate in candidates {
-            if let Some((line, _)) = set.text_of(&candidate).and_then(|t| first_place(t, n)) {
-                file = candidate;
-                return Some(line);
-            }
-        }
-        None
-    });
-    let mut message = format!("Tera: {}", messages.join(": "));
-    if let (Some(n), Some(_)) = (&name, line) {
-        message.push_str(&format!(
-            " (the line is where `{n}` first appears in the file)"
-        ));
-    }
-    if file != page {
+        _ => (page.to_owned(), None, format!("Tera: {e}")),
+    };
+    if template != page {
         message.push_str(&format!(" (rendering page {page})"));
     }
     ExecError {
-        template: file,
+        template,
         line,
         message,
     }

@@ -41,7 +41,7 @@ impl serde::Serialize for Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Rule {
-    /// A template does not parse, is not UTF-8, or is a directory: the
+    /// A template does not parse, cannot be read, or is a directory: the
     /// gateway refuses to start.
     ParseError,
     /// The folder holds no `error*` file: the gateway refuses to start.
@@ -54,6 +54,14 @@ pub enum Rule {
     InvalidJson,
     /// A `.xml` template's output is not well-formed XML.
     InvalidXml,
+    /// A `.tera` template (a layout or include too) does not load: the
+    /// service refuses the set (a reload keeps the last good one).
+    TeraError,
+    /// An HTML page's output has HTML5 parse errors.
+    InvalidHtml,
+    /// A template that is not valid UTF-8: loaded and sent byte for byte,
+    /// so clients get a body that is not UTF-8.
+    NotUtf8,
     /// A template uses a field the gateway's classic handler does not give.
     NonTykField,
     /// An `error_<code>` file the gateway never looks up.
@@ -106,13 +114,16 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order of the documentation's table.
-    pub const ALL: [Rule; 28] = [
+    pub const ALL: [Rule; 31] = [
         Rule::ParseError,
         Rule::NoTemplates,
         Rule::MissingErrorJson,
         Rule::ExecError,
         Rule::InvalidJson,
         Rule::InvalidXml,
+        Rule::TeraError,
+        Rule::InvalidHtml,
+        Rule::NotUtf8,
         Rule::NonTykField,
         Rule::UnknownCodeTemplate,
         Rule::MissingErrorXml,
@@ -146,6 +157,9 @@ impl Rule {
             Rule::ExecError => "exec-error",
             Rule::InvalidJson => "invalid-json",
             Rule::InvalidXml => "invalid-xml",
+            Rule::TeraError => "tera-error",
+            Rule::InvalidHtml => "invalid-html",
+            Rule::NotUtf8 => "not-utf8",
             Rule::NonTykField => "non-tyk-field",
             Rule::UnknownCodeTemplate => "unknown-code-template",
             Rule::MissingErrorXml => "missing-error-xml",
@@ -181,6 +195,8 @@ impl Rule {
             | Rule::ExecError
             | Rule::InvalidJson
             | Rule::InvalidXml
+            | Rule::TeraError
+            | Rule::InvalidHtml
             | Rule::OverrideUnknownId
             | Rule::OverrideCodeRange
             | Rule::OverrideType
@@ -189,7 +205,8 @@ impl Rule {
             | Rule::ErrorOverrideTemplate
             | Rule::ErrorOverrideMissingTemplate
             | Rule::ErrorOverrideStatus => Severity::Error,
-            Rule::NonTykField
+            Rule::NotUtf8
+            | Rule::NonTykField
             | Rule::UnknownCodeTemplate
             | Rule::MissingErrorXml
             | Rule::HtmlRewrite

@@ -8,6 +8,8 @@ use std::path::Path;
 
 use super::{Collector, Finding, Rule, ValidateError};
 use crate::error::LoadError;
+use crate::limits::RenderLimits;
+use crate::native::{NativeSet, is_native_name};
 use crate::set::{ReadError, TemplateFile, TemplateSet, is_template_name};
 
 /// The folder after loading: the set (without the files that failed), and
@@ -17,6 +19,8 @@ pub(crate) struct Loaded {
     pub(crate) set: Option<TemplateSet>,
     /// Names of `error*` files that exist but did not load.
     pub(crate) failed: BTreeSet<String>,
+    /// The `.tera` files that loaded (empty when none did).
+    pub(crate) native: NativeSet,
 }
 
 /// Files the gateway ships in its `templates` folder that are not error
@@ -84,6 +88,7 @@ pub(crate) fn load(dir: &Path, out: &mut Collector) -> Result<Loaded, ValidateEr
     let mut files = Vec::new();
     let mut failed = BTreeSet::new();
     let mut any_template = false;
+    let mut native_names = Vec::new();
     for (name, is_dir) in entries {
         if is_dir {
             if is_template_name(&name) {
@@ -101,12 +106,16 @@ pub(crate) fn load(dir: &Path, out: &mut Collector) -> Result<Loaded, ValidateEr
             continue;
         }
         check_name(&name, out);
+        if is_native_name(&name) {
+            native_names.push(name.clone());
+        }
         if !is_template_name(&name) {
             continue;
         }
         any_template = true;
         out.checked(Rule::ParseError, Some(&name));
-        match read_template(dir, &name) {
+        out.checked(Rule::NotUtf8, Some(&name));
+        match read_template(dir, &name, out) {
             Ok(file) => files.push(file),
             Err(finding) => {
                 failed.insert(name);
@@ -125,13 +134,88 @@ pub(crate) fn load(dir: &Path, out: &mut Collector) -> Result<Loaded, ValidateEr
         ));
     }
     let set = assemble(files, &mut failed, out);
-    Ok(Loaded { set, failed })
+    let native = load_native(dir, &native_names, out);
+    Ok(Loaded {
+        set,
+        failed,
+        native,
+    })
+}
+
+/// Reads and loads the `.tera` files as the service does, reporting every
+/// file that cannot be read, is not UTF-8 (Tera needs it) or does not load;
+/// the set of the others, so that their renders are still checked.
+fn load_native(dir: &Path, names: &[String], out: &mut Collector) -> NativeSet {
+    let real_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    let max = crate::limits::RenderLimits::service().max_template_bytes;
+    let mut files = Vec::new();
+    for name in names {
+        out.checked(Rule::TeraError, Some(name));
+        let finding = |message: String| Finding::new(Rule::TeraError, Some(name.clone()), message);
+        let bytes = match crate::set::read_template(dir, &real_dir, name, max) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
+            Err(e) => {
+                out.push(finding(format!(
+                    "error-render cannot read it ({e}), so the set does not load"
+                )));
+                continue;
+            }
+        };
+        match String::from_utf8(bytes) {
+            Ok(text) => files.push(TemplateFile {
+                name: name.clone(),
+                text: text.into(),
+            }),
+            Err(e) => out.push(finding(format!(
+                "not valid UTF-8 (byte {}): Tera templates must be, so the set does not load; \
+                 save the file as UTF-8",
+                e.utf8_error().valid_up_to()
+            ))),
+        }
+    }
+    // Tera reports one assembly error (a missing parent) at a time: drop
+    // the files named and try again, a bounded number of times.
+    for _ in 0..=names.len() {
+        if files.is_empty() {
+            break;
+        }
+        match NativeSet::from_files(files.clone()) {
+            Ok(set) => return set,
+            Err(e) => {
+                let problems = e.problems();
+                let mut dropped = BTreeSet::new();
+                for p in problems {
+                    dropped.insert(p.file.clone());
+                    out.push(
+                        Finding::new(
+                            Rule::TeraError,
+                            Some(p.file),
+                            format!(
+                                "{}: error-render refuses a set with a .tera file that does not \
+                                 load (a reload keeps the last good set)",
+                                p.message
+                            ),
+                        )
+                        .at(p.line, p.column),
+                    );
+                }
+                let before = files.len();
+                files.retain(|f| !dropped.contains(&f.name));
+                if files.len() == before {
+                    break;
+                }
+            }
+        }
+    }
+    NativeSet::empty()
 }
 
 /// Reads one template as the service does (regular files and links within
 /// the folder only, at most the service's size limit); a finding when it
-/// cannot be read or is not UTF-8.
-fn read_template(dir: &Path, name: &str) -> Result<TemplateFile, Finding> {
+/// cannot be read, and a `not-utf8` warning (the file still loads, as in
+/// Go) when it is not UTF-8.
+fn read_template(dir: &Path, name: &str, out: &mut Collector) -> Result<TemplateFile, Finding> {
     let finding = |message: String| Finding::new(Rule::ParseError, Some(name.to_owned()), message);
     let real_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
     let max = crate::limits::RenderLimits::service().max_template_bytes;
@@ -146,28 +230,35 @@ fn read_template(dir: &Path, name: &str) -> Result<TemplateFile, Finding> {
         }
         Err(e) => return Err(finding(format!("error-render refuses it: {e}"))),
     };
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(TemplateFile {
-            name: name.to_owned(),
-            text: text.into(),
-        }),
+    // Engine text, as the service's loader makes it.
+    let text = crate::rawbytes::from_bytes(&bytes).into_owned();
+    match std::str::from_utf8(&bytes) {
+        Ok(_) => {}
         Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+            // Go loads it and sends its bytes: a warning for the clients,
+            // and the file still goes through every other check.
+            let at = e.valid_up_to();
+            let valid = String::from_utf8_lossy(&bytes[..at]).into_owned();
             let line = valid.matches('\n').count() + 1;
             let column = at - valid.rfind('\n').map_or(0, |i| i + 1) + 1;
-            Err(Finding::new(
-                Rule::ParseError,
-                Some(name.to_owned()),
-                format!(
-                    "not valid UTF-8 (byte {at}): the gateway (and error-render) loads it and \
-                     sends these bytes as they are, so clients get a body that is not UTF-8 \
-                     (not valid JSON or XML); save the file as UTF-8"
-                ),
-            )
-            .at(Some(line), Some(column)))
+            out.push(
+                Finding::new(
+                    Rule::NotUtf8,
+                    Some(name.to_owned()),
+                    format!(
+                        "not valid UTF-8 (byte {at}): the gateway (and error-render) loads it \
+                         and sends these bytes as they are, so clients get a body that is not \
+                         UTF-8 (not valid JSON or XML to a strict client); save the file as UTF-8"
+                    ),
+                )
+                .at(Some(line), Some(column)),
+            );
         }
     }
+    Ok(TemplateFile {
+        name: name.to_owned(),
+        text: text.into(),
+    })
 }
 
 /// Parses the readable files. Every file that does not parse is reported;
@@ -181,7 +272,7 @@ fn assemble(
     if files.is_empty() {
         return None;
     }
-    match TemplateSet::from_files(files.clone()) {
+    match TemplateSet::from_engine_files(files.clone(), RenderLimits::service()) {
         Ok(_) => {}
         Err(LoadError::Parse(problems)) => {
             for p in problems {
@@ -208,7 +299,7 @@ fn assemble(
     if files.is_empty() {
         return None;
     }
-    match TemplateSet::from_files(files) {
+    match TemplateSet::from_engine_files(files, RenderLimits::service()) {
         Ok(set) => Some(set),
         // Dropping files can only remove problems; if one appears anyway
         // (a cross-file effect), report it and stop there.

@@ -29,6 +29,7 @@
 mod error_override_checks;
 mod finding;
 mod folder;
+mod html;
 mod override_checks;
 mod render_checks;
 mod report;
@@ -43,12 +44,14 @@ pub use finding::{Check, Finding, Rule, Severity};
 pub use report::{JSON_SCHEMA_VERSION, Report, SARIF_URI_BASE_ID, SARIF_VERSION};
 
 use crate::escape::Profile;
+use crate::format::Format;
+use crate::native::NativeSet;
 use crate::overrides::OverridesError;
 use crate::render::{RenderOptions, Renderer};
 use crate::set::TemplateSet;
 
 /// What to validate, and how.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ValidateOptions {
     /// The template folder (the gateway's `template_path`).
     pub dir: PathBuf,
@@ -66,11 +69,29 @@ pub struct ValidateOptions {
     /// tyk.conf's own `error_overrides` are checked whenever `tyk_conf` is
     /// given).
     pub apis: Option<PathBuf>,
+    /// The formats the service offers (the `formats` setting): every
+    /// catalogue entry is rendered through each; HTML, text and problem
+    /// details are skipped when not listed. Default: all five.
+    pub formats: Vec<Format>,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> Self {
+        ValidateOptions {
+            dir: PathBuf::new(),
+            overrides: None,
+            tyk_conf: None,
+            profile: Profile::default(),
+            strict: false,
+            apis: None,
+            formats: Format::ALL.to_vec(),
+        }
+    }
 }
 
 impl ValidateOptions {
     /// Options for `dir` with the defaults: no overrides, profile 5.15, not
-    /// strict.
+    /// strict, every format.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         ValidateOptions {
             dir: dir.into(),
@@ -139,9 +160,11 @@ pub fn validate(opts: &ValidateOptions) -> Result<Report, ValidateError> {
         let scope = Scope {
             names_checked: true,
             failed_files: &loaded.failed,
+            formats: &opts.formats,
         };
         let set = Arc::new(set);
-        check_set(&set, &options, &scope, &mut out);
+        let native = Arc::new(loaded.native);
+        check_set(&set, &native, &options, &scope, &mut out);
         error_override_checks::check(opts, Some(&set), &mut out);
     } else {
         error_override_checks::check(opts, None, &mut out);
@@ -172,8 +195,8 @@ pub fn validate(opts: &ValidateOptions) -> Result<Report, ValidateError> {
 /// The set is re-assembled from its files to render it through a
 /// [`Renderer`]; [`lint_renderer`] avoids that when a renderer exists.
 pub fn lint_set(set: &TemplateSet, options: &RenderOptions) -> Vec<Finding> {
-    match TemplateSet::from_files(set.files().iter().cloned()) {
-        Ok(copy) => lint(&Arc::new(copy), options),
+    match TemplateSet::from_engine_files(set.files().iter().cloned(), *set.limits()) {
+        Ok(copy) => lint(&Arc::new(copy), &Arc::new(NativeSet::empty()), options),
         // Cannot happen for a set that loaded; report rather than panic.
         Err(e) => e
             .problems()
@@ -183,19 +206,21 @@ pub fn lint_set(set: &TemplateSet, options: &RenderOptions) -> Vec<Finding> {
     }
 }
 
-/// [`lint_set`] for the set and options of an existing renderer.
+/// [`lint_set`] for the set, the `.tera` pages and the options of an
+/// existing renderer (every format rendered).
 pub fn lint_renderer(renderer: &Renderer) -> Vec<Finding> {
-    lint(renderer.set(), renderer.options())
+    lint(renderer.set(), renderer.native(), renderer.options())
 }
 
-fn lint(set: &Arc<TemplateSet>, options: &RenderOptions) -> Vec<Finding> {
+fn lint(set: &Arc<TemplateSet>, native: &Arc<NativeSet>, options: &RenderOptions) -> Vec<Finding> {
     let mut out = Collector::default();
     let failed = BTreeSet::new();
     let scope = Scope {
         names_checked: false,
         failed_files: &failed,
+        formats: &Format::ALL,
     };
-    check_set(set, options, &scope, &mut out);
+    check_set(set, native, options, &scope, &mut out);
     let mut findings = out.findings;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
@@ -207,10 +232,13 @@ struct Scope<'a> {
     names_checked: bool,
     /// Files that exist but did not load: not reported again as missing.
     failed_files: &'a BTreeSet<String>,
+    /// The formats rendered.
+    formats: &'a [Format],
 }
 
 fn check_set(
     set: &Arc<TemplateSet>,
+    native: &Arc<NativeSet>,
     options: &RenderOptions,
     scope: &Scope<'_>,
     out: &mut Collector,
@@ -227,7 +255,7 @@ fn check_set(
     set_checks::non_tyk_fields(set, out);
     set_checks::html_rewrites(set, out);
     set_checks::templates_without_data(set, out);
-    render_checks::run(set, options, out);
+    render_checks::run(set, native, options, scope.formats, out);
 }
 
 /// Gathers findings and the checks that ran.

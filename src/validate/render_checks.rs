@@ -12,6 +12,8 @@ use super::wellformed::{Malformed, check_json, check_xml, excerpt, is_xml_char};
 use super::{Collector, Finding, Rule};
 use crate::catalogue::Catalogue;
 use crate::escape::Profile;
+use crate::format::Format;
+use crate::native::{NativeKind, NativeSet};
 use crate::render::{ErrorRequest, Outcome, RenderOptions, Rendered, Renderer};
 use crate::select;
 use crate::set::TemplateSet;
@@ -58,8 +60,16 @@ struct Case {
     request: ErrorRequest,
     /// Whether XML 1.0 can carry the message at all.
     xml_ok: bool,
+    /// Whether an HTML page can carry the message without a parse error:
+    /// control characters and noncharacters are errors however escaped.
+    html_ok: bool,
     /// The message is the user's own (an `override_messages` entry).
     user_message: bool,
+    /// For a catalogue entry in HTML: its status. Entries of one status
+    /// differ only in their text, which the page escapes, so one of them is
+    /// parsed as HTML per page and status (html5ever's parse is most of the
+    /// time a folder with HTML pages takes to validate).
+    html_once: Option<u16>,
 }
 
 fn format_name(content_type: Option<&str>) -> &'static str {
@@ -83,8 +93,10 @@ fn cases(set: &TemplateSet, options: &RenderOptions) -> Vec<Case> {
             out.push(Case {
                 label: format!("catalogue entry {}, {}", entry.id, format_name(ct)),
                 xml_ok: entry.message.chars().all(is_xml_char),
+                html_ok: entry.message.chars().all(is_html_char),
                 request,
                 user_message: false,
+                html_once: None,
             });
         }
     }
@@ -108,9 +120,11 @@ fn cases(set: &TemplateSet, options: &RenderOptions) -> Vec<Case> {
                     format_name(ct)
                 ),
                 xml_ok: message.chars().all(is_xml_char),
+                html_ok: message.chars().all(is_html_char),
                 request,
                 user_message: configured.is_some_and(|c| c.message.is_some())
                     && !options.ignore_overrides,
+                html_once: None,
             });
         }
     }
@@ -145,13 +159,119 @@ fn cases(set: &TemplateSet, options: &RenderOptions) -> Vec<Case> {
                         format_name(ct)
                     ),
                     xml_ok: message.chars().all(is_xml_char),
+                    html_ok: message.chars().all(is_html_char),
                     request,
                     user_message: false,
+                    html_once: None,
                 });
             }
         }
     }
     out
+}
+
+/// The cases of error-render's own formats: every catalogue entry and
+/// gateway error ID in each enabled format of HTML, text and problem
+/// details, and the hostile messages once per distinct `.tera` page of the
+/// folder (of every kind, JSON and XML included), for the statuses that
+/// reach it. The built-in pages are not judged: they are error-render's.
+fn native_cases(native: &NativeSet, options: &RenderOptions, formats: &[Format]) -> Vec<Case> {
+    let catalogue = Catalogue::builtin();
+    let own: Vec<Format> = formats.iter().copied().filter(|f| !f.is_go()).collect();
+    let mut out = Vec::new();
+    // A case whose page would be the built-in one is not judged: skipping
+    // it keeps a folder without `.tera` pages as fast as before.
+    let has_page = |f: Format, code: u16| {
+        NativeKind::from_ext(f.ext()).is_some_and(|k| native.lookup(code, k).is_some())
+    };
+    for f in &own {
+        for entry in catalogue.entries() {
+            let code = options
+                .overrides
+                .get(&entry.id)
+                .and_then(|o| o.code)
+                .unwrap_or(entry.code);
+            if !has_page(*f, code) {
+                continue;
+            }
+            out.push(Case {
+                label: format!("catalogue entry {}, {}", entry.id, f.name()),
+                xml_ok: true,
+                html_ok: true,
+                request: ErrorRequest::id(&entry.id).format(*f),
+                user_message: false,
+                html_once: Some(code),
+            });
+        }
+        for o in catalogue.override_ids() {
+            let code = options
+                .overrides
+                .get(&o.id)
+                .and_then(|c| c.code)
+                .unwrap_or(o.code);
+            if !has_page(*f, code) {
+                continue;
+            }
+            out.push(Case {
+                label: format!("gateway error {}, {}", o.id, f.name()),
+                xml_ok: true,
+                html_ok: true,
+                request: ErrorRequest::id(&o.id).format(*f),
+                user_message: false,
+                html_once: Some(code),
+            });
+        }
+    }
+    let mut codes: BTreeSet<u16> = gateway_codes(&options.overrides)
+        .into_iter()
+        .filter(|c| (100..=999).contains(c))
+        .collect();
+    for file in native.files() {
+        let head = file.name.split('.').next().unwrap_or_default();
+        match head.as_bytes() {
+            [h @ b'1'..=b'9', b'x', b'x'] => {
+                codes.insert(u16::from(h - b'0') * 100);
+            }
+            _ => codes.extend(head.parse::<u16>().ok().filter(|c| (100..=999).contains(c))),
+        }
+    }
+    let hostile = hostile_messages();
+    let mut pages = BTreeSet::new();
+    for f in Format::ALL {
+        if !(f.is_go() || own.contains(&f)) {
+            continue;
+        }
+        let Some(kind) = NativeKind::from_ext(f.ext()) else {
+            continue;
+        };
+        for &code in &codes {
+            let Some(page) = native.lookup(code, kind) else {
+                continue;
+            };
+            if !pages.insert(page.to_owned()) {
+                continue;
+            }
+            for (name, message) in &hostile {
+                out.push(Case {
+                    label: format!("hostile message \"{name}\" (status {code}, {})", f.name()),
+                    xml_ok: message.chars().all(is_xml_char),
+                    html_ok: message.chars().all(is_html_char),
+                    request: ErrorRequest::code(code).message(message.clone()).format(f),
+                    user_message: false,
+                    html_once: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Whether HTML5 can carry this character as text without a parse error:
+/// not a control character (bar the whitespace ones) nor a noncharacter.
+fn is_html_char(c: char) -> bool {
+    let n = u32::from(c);
+    let noncharacter = (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE;
+    (!c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\u{c}')) && !noncharacter
 }
 
 /// The first failing case of one kind for one template, and how many fail.
@@ -164,6 +284,8 @@ struct FirstFailure {
 #[derive(Default)]
 struct Failures {
     by_key: BTreeMap<(String, Rule, String), FirstFailure>,
+    /// (page, status) already parsed as HTML (see [`Case::html_once`]).
+    html_parsed: BTreeSet<(String, u16)>,
 }
 
 impl Failures {
@@ -193,11 +315,19 @@ impl Failures {
 }
 
 /// Renders every case and reports execution failures and invalid output.
-pub(crate) fn run(set: &Arc<TemplateSet>, options: &RenderOptions, out: &mut Collector) {
-    let renderer = Renderer::new(Arc::clone(set), options.clone());
+pub(crate) fn run(
+    set: &Arc<TemplateSet>,
+    native: &Arc<NativeSet>,
+    options: &RenderOptions,
+    formats: &[Format],
+    out: &mut Collector,
+) {
+    let renderer = Renderer::new(Arc::clone(set), options.clone()).with_native(Arc::clone(native));
     let profile = options.profile;
     let mut failures = Failures::default();
-    for case in cases(set, options) {
+    let mut all = cases(set, options);
+    all.extend(native_cases(native, options, formats));
+    for case in all {
         // Only a code no response can carry (from an override) fails here;
         // the overrides check reports that.
         let Ok(rendered) = renderer.render(&case.request) else {
@@ -247,7 +377,62 @@ fn judge(
     out: &mut Collector,
     failures: &mut Failures,
 ) {
-    if template.ends_with(".json") {
+    let tera = template.strip_suffix(crate::native::SUFFIX);
+    if tera.is_some_and(|t| t.ends_with(".html")) {
+        out.checked(Rule::InvalidHtml, Some(file));
+        if !case.html_ok
+            || case
+                .html_once
+                .is_some_and(|code| !failures.html_parsed.insert((template.to_owned(), code)))
+        {
+            return;
+        }
+        if let Err((m, more)) = super::html::check_html(&rendered.body_text()) {
+            failures.add(
+                (template.to_owned(), Rule::InvalidHtml, String::new()),
+                || {
+                    let mut f = output_finding(
+                        Rule::InvalidHtml,
+                        file,
+                        template,
+                        case,
+                        &rendered.body_text(),
+                        &m,
+                        profile,
+                    );
+                    if more > 0 {
+                        f.push_message(&format!(
+                            " ({more} more parse error{} in this output)",
+                            if more == 1 { "" } else { "s" }
+                        ));
+                    }
+                    f
+                },
+            );
+        }
+    } else if tera.is_some_and(|t| t.ends_with(".json")) {
+        // Tera's JSON pages, problem details included: no gateway release
+        // renders them, so only validity is judged.
+        out.checked(Rule::InvalidJson, Some(file));
+        if let Err(m) = check_json(&rendered.body_text()) {
+            failures.add(
+                (template.to_owned(), Rule::InvalidJson, String::new()),
+                || {
+                    output_finding(
+                        Rule::InvalidJson,
+                        file,
+                        template,
+                        case,
+                        &rendered.body_text(),
+                        &m,
+                        profile,
+                    )
+                },
+            );
+        }
+    } else if tera.is_some_and(|t| !t.ends_with(".xml")) {
+        // Plain text: anything goes.
+    } else if template.ends_with(".json") {
         out.checked(Rule::InvalidJson, Some(file));
         match check_json(&rendered.body_text()) {
             Ok(()) => {
@@ -310,7 +495,7 @@ fn judge(
                 }
             }
         }
-    } else if template.ends_with(".xml") {
+    } else if template.ends_with(".xml") || tera.is_some_and(|t| t.ends_with(".xml")) {
         out.checked(Rule::InvalidXml, Some(file));
         if !case.xml_ok {
             return;
@@ -343,10 +528,10 @@ fn output_finding(
     m: &Malformed,
     profile: Profile,
 ) -> Finding {
-    let kind = if rule == Rule::InvalidJson {
-        "valid JSON"
-    } else {
-        "well-formed XML"
+    let kind = match rule {
+        Rule::InvalidJson => "valid JSON",
+        Rule::InvalidHtml => "well-formed HTML",
+        _ => "well-formed XML",
     };
     // The parser's words can quote the body too (a tag name): the unquoted
     // form keeps only the place.
@@ -372,7 +557,7 @@ fn output_finding(
              the message XML-escaped (a backslash or a newline stays raw); add error.xml",
         );
     }
-    if rule == Rule::InvalidXml && profile == Profile::V5_14 {
+    if rule == Rule::InvalidXml && profile == Profile::V5_14 && !template.ends_with(".tera") {
         push(
             "; Tyk 4.0-5.14 insert the message into XML unescaped, so a message with `<` or \
              `&` breaks it unless the template wraps {{.Message}} in <![CDATA[ ]]>",
@@ -416,6 +601,9 @@ fn profile_514_finding(
 /// An exec-error finding, placed at the failing action when it can be
 /// found: the line the engine gives, else the missing field or template.
 fn exec_finding(set: &TemplateSet, template: &str, file: &str, error: &str, case: &str) -> Finding {
+    if template.ends_with(crate::native::SUFFIX) {
+        return native_exec_finding(template, error, case);
+    }
     let (line, message) = split_exec_error(template, error);
     // The engine's words can quote a value the template computed.
     let mut finding = Finding::new(
@@ -437,6 +625,34 @@ fn exec_finding(set: &TemplateSet, template: &str, file: &str, error: &str, case
         finding = finding.at(Some(line), Some(column));
     }
     finding
+}
+
+/// A `.tera` page's render failure, placed in the file (the page, or the
+/// layout or include it uses) and line the native set names: Tera gives no
+/// column, and the line is the first use of the name it reports.
+fn native_exec_finding(page: &str, error: &str, case: &str) -> Finding {
+    let (head, message) = error.split_once(": ").unwrap_or((page, error));
+    let (file, line) = match head.rsplit_once(':') {
+        Some((file, line)) if line.parse::<usize>().is_ok() => (file, line.parse().ok()),
+        _ => (head, None),
+    };
+    let file = if file.ends_with(crate::native::SUFFIX) {
+        file
+    } else {
+        page
+    };
+    Finding::new(
+        Rule::ExecError,
+        Some(file.to_owned()),
+        format!(
+            "{page} fails to render for {case}: {message}; error-render would send its built-in \
+             page instead"
+        ),
+    )
+    .quoting(format!(
+        "{page} fails to render for {case}; error-render would send its built-in page instead"
+    ))
+    .at(line, None)
 }
 
 /// Splits our `ExecError` text, `<template>[:<line>]: <message>`.
@@ -513,7 +729,13 @@ mod tests {
             profile,
             ..RenderOptions::default()
         };
-        run(s, &options, &mut out);
+        run(
+            s,
+            &Arc::new(NativeSet::empty()),
+            &options,
+            &Format::ALL,
+            &mut out,
+        );
         out.findings
     }
 

@@ -472,8 +472,8 @@ fn sarif_uri(path: &str) -> SarifUri {
 fn rule_help(rule: Rule) -> (&'static str, &'static str) {
     match rule {
         Rule::ParseError => (
-            "A template does not parse, is not UTF-8, cannot be read, or is a folder named error*: the gateway refuses to start.",
-            "Fix the syntax at the line and column given; save as UTF-8; rename the folder.",
+            "A Go template does not parse, cannot be read, or is a folder named error*: the gateway refuses to start.",
+            "Fix the syntax at the line and column given; rename the folder.",
         ),
         Rule::NoTemplates => (
             "No file in the folder starts with `error`: the gateway refuses to start.",
@@ -494,6 +494,18 @@ fn rule_help(rule: Rule) -> (&'static str, &'static str) {
         Rule::InvalidXml => (
             "A .xml template's output is not well-formed XML.",
             "Balance the tags; write &amp; for &; keep one root element.",
+        ),
+        Rule::TeraError => (
+            "A .tera template (page, layout or include) does not load: error-render refuses the set, and a reload keeps the last good one. The gateway never reads .tera files.",
+            "Fix the Tera syntax at the line and column given.",
+        ),
+        Rule::InvalidHtml => (
+            "An HTML page's output has HTML5 parse errors (a stray or unclosed tag, no doctype, a bare & before a name), found by html5ever.",
+            "Fix the markup on the line of the output given; start with <!DOCTYPE html>.",
+        ),
+        Rule::NotUtf8 => (
+            "A template that is not valid UTF-8: the gateway and error-render load it and send its bytes as they are, so clients get a body that is not UTF-8.",
+            "Save the file as UTF-8.",
         ),
         Rule::NonTykField => (
             "A template the classic handler runs uses a field other than .Message: on the gateway the response is cut off there.",

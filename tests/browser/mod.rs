@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 pub const WAIT: Duration = Duration::from_secs(20);
 
 /// WebDriver's key for an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// `target/ci-artifacts/<sub>`, created: CI keeps `target/ci-artifacts`.
 pub fn artifacts(sub: &str) -> PathBuf {

@@ -1,7 +1,7 @@
 //! Compressed answers over real sockets: br and gzip round-trips of a large
 //! body, small bodies left alone, `identity;q=0` and `*;q=0`, the cached
-//! body compressed once per generation (counted by `/metrics`), and the
-//! setting that turns it off.
+//! body compressed once per generation (counted by `/metrics`), the setting
+//! that turns it off, and the gateway's formats (JSON, XML) never compressed.
 
 use std::io::Read as _;
 
@@ -15,12 +15,27 @@ fn large_template() -> String {
     )
 }
 
+/// A plain-text page (error-render's own format, the one compressed here)
+/// whose body is well over 1 KiB.
+fn large_text() -> String {
+    format!(
+        "{{{{ StatusCode }}}} {{{{ Message }}}}\n{}",
+        "See https://errors.example/ for what to do next.\n".repeat(60)
+    )
+}
+
+/// A large body in a compressed format: the text page for 404.
+const TEXT_404: &str = "/render/404?format=text";
+/// A small body in a compressed format: the built-in problem details.
+const PROBLEM_404: &str = "/render/404?format=problem";
+
 async fn start(yaml: &str) -> TestServer {
-    let large = large_template();
+    let (large, text) = (large_template(), large_text());
     TestServer::start(
         yaml,
         &[
             ("error.json", large.as_str()),
+            ("default.txt.tera", text.as_str()),
             // Small: the bundled XML template.
             ("error.xml", error_render::render::BUNDLED_ERROR_XML),
         ],
@@ -102,7 +117,7 @@ async fn compressions(s: &TestServer, encoding: &str, cached: bool) -> u64 {
 async fn gzip_and_br_round_trip_a_large_body() {
     let s = start("").await;
     // A message makes the body uncached: compressed per response.
-    let path = "/render/404?message=Nothing+here";
+    let path = "/render/404?format=text&message=Nothing+here";
     let want = plain(&s, path).await;
     assert!(want.len() > 2048, "{}", want.len());
 
@@ -134,7 +149,7 @@ async fn gzip_and_br_round_trip_a_large_body() {
 #[tokio::test]
 async fn a_small_body_is_not_compressed() {
     let s = start("").await;
-    let path = "/render/404?content_type=application/xml";
+    let path = PROBLEM_404;
     let want = plain(&s, path).await;
     assert!(want.len() < 1024, "{}", want.len());
     let r = get(&s, path, &[("accept-encoding", "gzip, br")]).await;
@@ -148,7 +163,7 @@ async fn a_small_body_is_not_compressed() {
 #[tokio::test]
 async fn identity_refusals_are_honoured_where_possible() {
     let s = start("").await;
-    let path = "/render/404?content_type=application/xml";
+    let path = PROBLEM_404;
     let want = plain(&s, path).await;
     let r = get(&s, path, &[("accept-encoding", "gzip, identity;q=0")]).await;
     assert_eq!(r.encoding.as_deref(), Some("gzip"));
@@ -164,23 +179,23 @@ async fn identity_refusals_are_honoured_where_possible() {
     assert_eq!((r.encoding, r.vary), (None, None));
 
     // A large body and `*` alone: br.
-    let r = get(&s, "/render/404", &[("accept-encoding", "*")]).await;
+    let r = get(&s, TEXT_404, &[("accept-encoding", "*")]).await;
     assert_eq!(r.encoding.as_deref(), Some("br"));
-    assert_eq!(unbrotli(&r.body), plain(&s, "/render/404").await);
+    assert_eq!(unbrotli(&r.body), plain(&s, TEXT_404).await);
 }
 
-/// The generation's cached body (404 without a message) is compressed on
+/// The generation's cached text page (404 without a message) is compressed on
 /// its first compressed request only: every later one gets the same bytes
 /// without compressing again.
 #[tokio::test]
 async fn the_cached_body_is_compressed_once() {
     let s = start("").await;
-    let want = plain(&s, "/render/404").await;
+    let want = plain(&s, TEXT_404).await;
     // Make sure the body is the cached one before counting.
-    assert_eq!(plain(&s, "/render/404").await, want);
+    assert_eq!(plain(&s, TEXT_404).await, want);
     let mut bodies = Vec::new();
     for _ in 0..5 {
-        let r = get(&s, "/render/404", &[("accept-encoding", "gzip")]).await;
+        let r = get(&s, TEXT_404, &[("accept-encoding", "gzip")]).await;
         assert_eq!(r.encoding.as_deref(), Some("gzip"));
         bodies.push(r.body);
     }
@@ -193,7 +208,7 @@ async fn the_cached_body_is_compressed_once() {
 
     // The other coding is a second form of the same body, made once too.
     for _ in 0..3 {
-        let r = get(&s, "/render/404", &[("accept-encoding", "br")]).await;
+        let r = get(&s, TEXT_404, &[("accept-encoding", "br")]).await;
         assert_eq!(unbrotli(&r.body), want);
     }
     assert_eq!(compressions(&s, "br", true).await, 1);
@@ -233,7 +248,7 @@ async fn a_negotiated_compressed_answer_varies_on_both() {
     let r = client()
         .get(s.url("/"))
         .header("x-code", "404")
-        .header("x-format", "application/json")
+        .header("x-format", "text/plain")
         .header("accept-encoding", "gzip")
         .send()
         .await
@@ -245,12 +260,46 @@ async fn a_negotiated_compressed_answer_varies_on_both() {
 #[tokio::test]
 async fn compression_can_be_turned_off() {
     let s = start("compression: false\n").await;
-    let want = plain(&s, "/render/404").await;
-    let r = get(&s, "/render/404", &[("accept-encoding", "gzip, br")]).await;
+    let want = plain(&s, TEXT_404).await;
+    let r = get(&s, TEXT_404, &[("accept-encoding", "gzip, br")]).await;
     assert_eq!((r.encoding, r.vary), (None, None));
     assert_eq!(r.body, want);
 
     let s = start("compression_min_bytes: 100000\n").await;
-    let r = get(&s, "/render/404", &[("accept-encoding", "gzip")]).await;
+    let r = get(&s, TEXT_404, &[("accept-encoding", "gzip")]).await;
     assert_eq!(r.encoding, None);
+}
+
+/// The gateway's formats go out as a Tyk template set renders them: a JSON
+/// body well over 1 KiB, asked for by a client that accepts gzip and br,
+/// arrives uncompressed and byte for byte the plain body, with the formats
+/// restricted to the gateway's and with the defaults, on `/render` and on
+/// the negotiated routes alike.
+#[tokio::test]
+async fn a_large_json_body_is_never_compressed() {
+    for yaml in ["formats: [json, xml]\n", ""] {
+        let s = start(yaml).await;
+        for (path, headers) in [
+            ("/render/404", &[][..]),
+            ("/render/404?message=Nothing+here", &[][..]),
+            (
+                "/",
+                &[("x-code", "404"), ("x-format", "application/json")][..],
+            ),
+            ("/404", &[("accept", "*/*")][..]),
+        ] {
+            let mut with = headers.to_vec();
+            let want = get(&s, path, &with).await.body;
+            assert!(want.len() > 2048, "{yaml:?} {path}: {}", want.len());
+            with.push(("accept-encoding", "gzip, br"));
+            let r = get(&s, path, &with).await;
+            assert_eq!(r.encoding, None, "{yaml:?} {path}");
+            assert!(
+                !r.vary.as_deref().unwrap_or("").contains("accept-encoding"),
+                "{yaml:?} {path}: {:?}",
+                r.vary
+            );
+            assert_eq!(r.body, want, "{yaml:?} {path}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The tower layer over axum apps, driven with `oneshot` (no sockets): which
-//! responses it replaces, the format it picks, the handler's extension, its
-//! headers, a reload followed, and renders that fail.
+//! responses it replaces, the format it negotiates over every format (and
+//! over the settings' `formats`), the handler's extension, its headers, a
+//! reload followed, and renders that fail.
 
 use std::sync::Arc;
 
@@ -60,6 +61,16 @@ fn app(layer: ErrorLayer) -> Router {
                         ("x-generator", "my-app"),
                     ],
                     "plain text",
+                )
+            }),
+        )
+        .route(
+            "/gzipped",
+            get(|| async {
+                (
+                    StatusCode::NOT_FOUND,
+                    [("content-encoding", "gzip"), ("vary", "origin")],
+                    "compressed bytes, as an inner CompressionLayer left them",
                 )
             }),
         )
@@ -357,4 +368,100 @@ async fn wraps_a_plain_tower_service() {
     let (status, body) = call("/fail").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(body.contains("\"error\""), "{body}");
+}
+
+const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// The settings from YAML.
+fn config(yaml: &str) -> Config {
+    Config::from_layer(ConfigLayer::parse(yaml, std::path::Path::new("config.yaml")).unwrap())
+        .unwrap()
+}
+
+/// The layer used to offer JSON and XML only: a browser got XML.
+#[tokio::test]
+async fn a_browser_gets_the_html_page() {
+    let (status, r, body) = get_with(&example_app(), "/missing", &[("accept", BROWSER)]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(header(&r, "content-type"), Some("text/html; charset=utf-8"));
+    assert!(body.starts_with("<!DOCTYPE html>"), "{body}");
+    assert!(body.contains("Not Found"), "{body}");
+    assert_eq!(header(&r, "vary"), Some("accept"));
+}
+
+#[tokio::test]
+async fn problem_json_gets_problem_details() {
+    let accept = "application/problem+json, application/json;q=0.9";
+    let (status, r, body) = get_with(&example_app(), "/quota", &[("accept", accept)]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&r, "content-type"), Some("application/problem+json"));
+    let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["status"], 429, "{body}");
+    assert_eq!(problem["detail"], "Quota exceeded", "{body}");
+    assert_eq!(header(&r, "vary"), Some("accept"));
+}
+
+#[tokio::test]
+async fn text_plain_gets_text() {
+    let (_, r, body) = get_with(&example_app(), "/missing", &[("accept", "text/plain")]).await;
+    assert_eq!(
+        header(&r, "content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(body.contains("Not Found"), "{body}");
+}
+
+/// With the gateway's formats only, the layer answers as the gateway:
+/// a browser gets XML (its `application/xml;q=0.9` beats `*/*;q=0.8`) and
+/// nothing varies on `Accept` beyond what it always did.
+#[tokio::test]
+async fn the_gateways_formats_answer_as_the_gateway_without_vary() {
+    for layer in [
+        ErrorLayer::new(bundled()).formats([error_render::Format::Json, error_render::Format::Xml]),
+        ErrorLayer::new(bundled()).config(&config("formats: [json, xml]\n")),
+    ] {
+        let app = app(layer);
+        let (_, r, body) = get_with(&app, "/missing", &[("accept", BROWSER)]).await;
+        assert_eq!(body, XML_404);
+        assert_eq!(header(&r, "content-type"), Some("application/xml"));
+        assert_eq!(header(&r, "vary"), None);
+        let (_, r, body) = get_with(&app, "/missing", &[("accept", "text/plain")]).await;
+        assert_eq!(body, JSON_404);
+        assert_eq!(header(&r, "vary"), None);
+    }
+}
+
+/// The settings' order decides ties and the answer to no wish at all; a
+/// list without the gateway's formats never answers JSON, whatever the
+/// request's `Content-Type`.
+#[tokio::test]
+async fn the_settings_formats_are_the_offer() {
+    let app = app(ErrorLayer::new(bundled()).config(&config("formats: [text, html]\n")));
+    for headers in [
+        &[][..],
+        &[("accept", "*/*"), ("content-type", "application/xml")][..],
+        &[("accept", "application/json")][..],
+    ] {
+        let (_, r, _) = get_with(&app, "/missing", headers).await;
+        assert_eq!(
+            header(&r, "content-type"),
+            Some("text/plain; charset=utf-8"),
+            "{headers:?}"
+        );
+    }
+    let (_, r, _) = get_with(&app, "/missing", &[("accept", BROWSER)]).await;
+    assert_eq!(header(&r, "content-type"), Some("text/html; charset=utf-8"));
+}
+
+/// A handler's `Content-Encoding` used to stay on the rendered body, so a
+/// client would try to decode the plain error body; its `Vary` is kept.
+#[tokio::test]
+async fn a_handlers_content_encoding_goes_with_its_body() {
+    let app = app(ErrorLayer::new(bundled()));
+    let (status, r, body) = get_with(&app, "/gzipped", &[("accept", BROWSER)]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(header(&r, "content-encoding"), None);
+    assert!(body.starts_with("<!DOCTYPE html>"), "{body}");
+    let vary: Vec<_> = r.headers().get_all("vary").iter().collect();
+    assert_eq!(vary, ["origin", "accept"]);
 }

@@ -50,6 +50,8 @@ mod overrides_reader;
 #[cfg(feature = "cli")]
 mod preview;
 #[cfg(feature = "cli")]
+mod preview_formats;
+#[cfg(feature = "cli")]
 mod preview_rules;
 mod properties;
 #[cfg(feature = "cli")]
@@ -62,4 +64,6 @@ mod sarif;
 #[cfg(feature = "cli")]
 mod validate;
 mod validate_error_overrides;
+#[cfg(feature = "cli")]
+mod validate_formats;
 mod validate_ignored_messages;

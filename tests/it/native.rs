@@ -36,13 +36,14 @@ fn render(set: &NativeSet, code: u16, kind: NativeKind, data: &NativeData) -> St
     set.render(name, kind, data).expect("render")
 }
 
+/// Tera 2's `escape_html`: the five characters XML names (`/` stays as is,
+/// unlike 1.x).
 fn html_escaped(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
-        .replace('/', "&#x2F;")
+        .replace('\'', "&#39;")
 }
 
 #[test]
@@ -189,7 +190,8 @@ fn a_syntax_error_names_file_line_and_column() {
     assert_eq!(problems.len(), 1, "{err}");
     let p = &problems[0];
     assert_eq!(p.file, "404.html.tera");
-    // `{{ Message }` : pest stops at the lone `}` (line 2, column 17).
+    // `{{ Message }`: Tera's lexer stops at the lone `}` (line 2, column 17,
+    // counted from 1; Tera's span counts columns from 0).
     assert_eq!((p.line, p.column), (Some(2), Some(17)), "{p}");
     assert!(
         p.to_string().starts_with("404.html.tera:2:17: Tera syntax"),
@@ -210,33 +212,124 @@ fn extending_a_missing_layout_names_the_extends_line() {
     assert!(p.message.contains("nowhere.tera"), "{p}");
 }
 
+/// The page that renders `page` of `set` for 500 and fails.
+fn render_err(set: &NativeSet, page: &str) -> error_render::ExecError {
+    set.render(page, NativeKind::Html, &NativeData::new(500, "m"))
+        .expect_err("the render fails")
+}
+
 #[test]
-fn an_unknown_variable_names_the_file_and_the_line_it_first_appears_on() {
+fn an_unknown_variable_in_a_layout_names_the_layout_line_and_column_of_its_use() {
+    // `Missing` is named first in a comment on line 2: the place is its use
+    // on line 3, where Tera's span puts it, not where the name first appears.
     let set = set(&[
         (
             "layout.tera",
-            "<main>\n{% block b %}{% endblock %}\n{{ Missing }}</main>",
+            "<main>\n{# Missing is left out on purpose #}{% block b %}{% endblock %}\n  <p>{{ Missing }}</p></main>",
         ),
         (
             "500.html.tera",
             "{% extends \"layout.tera\" %}{% block b %}x{% endblock %}",
         ),
     ]);
-    let err = set
-        .render(
-            "500.html.tera",
-            NativeKind::Html,
-            &NativeData::new(500, "m"),
-        )
-        .expect_err("Missing is not defined");
+    let err = render_err(&set, "500.html.tera");
     assert_eq!(err.template, "layout.tera", "{err}");
     assert_eq!(err.line, Some(3), "{err}");
+    assert!(err.message.starts_with("column 9: Tera: "), "{err}");
     assert!(err.message.contains("`Missing`"), "{err}");
-    assert!(err.message.contains("first appears"), "{err}");
     assert!(
         err.message.contains("rendering page 500.html.tera"),
         "{err}"
     );
+    assert!(
+        err.to_string().starts_with("layout.tera:3: column 9: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_render_error_in_an_included_file_names_that_file_line_and_column() {
+    // The page names `Missing` too, on its first line, inside a string: only
+    // the include's use on its line 2 fails.
+    let set = set(&[
+        ("footer.tera", "<footer>\n{{ Missing }}</footer>"),
+        (
+            "500.html.tera",
+            "<p>\"Missing\"</p>\n{% include \"footer.tera\" %}",
+        ),
+    ]);
+    let err = render_err(&set, "500.html.tera");
+    assert_eq!(
+        (err.template.as_str(), err.line),
+        ("footer.tera", Some(2)),
+        "{err}"
+    );
+    assert!(err.message.starts_with("column 4: Tera: "), "{err}");
+    assert!(
+        err.message.contains("rendering page 500.html.tera"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_render_error_in_a_page_names_the_page_line_and_column() {
+    let set = set(&[(
+        "500.html.tera",
+        "<p>{{ Message }}</p>\n<p>{{ StatusCode }} {{ Message + 1 }}</p>",
+    )]);
+    let err = render_err(&set, "500.html.tera");
+    assert_eq!(
+        (err.template.as_str(), err.line),
+        ("500.html.tera", Some(2)),
+        "{err}"
+    );
+    assert!(err.message.starts_with("column "), "{err}");
+    assert!(!err.message.contains("rendering page"), "{err}");
+}
+
+#[test]
+fn an_unknown_filter_fails_the_load_at_its_place() {
+    let err = NativeSet::from_files([
+        file("layout.tera", "<main>\n  {{ Message | shout }}</main>"),
+        file("404.html.tera", "{{ Message | whisper }}"),
+    ])
+    .expect_err("unknown filters");
+    let problems = err.problems();
+    let places: Vec<_> = problems
+        .iter()
+        .map(|p| (p.file.as_str(), p.line, p.column))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("404.html.tera", Some(1), Some(14)),
+            ("layout.tera", Some(2), Some(16)),
+        ],
+        "{err}"
+    );
+    assert!(problems[0].message.contains("`whisper`"), "{err}");
+}
+
+#[test]
+fn a_tera_1_macro_import_fails_the_load_at_its_place() {
+    let err = NativeSet::from_files([
+        file("macros.tera", "ok"),
+        file(
+            "404.html.tera",
+            "<p>\n{% import \"macros.tera\" as m %}</p>",
+        ),
+    ])
+    .expect_err("Tera 2 has no macros");
+    let problems = err.problems();
+    assert_eq!(problems.len(), 1, "{err}");
+    let p = &problems[0];
+    assert_eq!(
+        (p.file.as_str(), p.line),
+        ("404.html.tera", Some(2)),
+        "{err}"
+    );
+    assert!(p.column.is_some(), "{err}");
+    assert!(p.message.starts_with("Tera syntax"), "{err}");
 }
 
 #[test]

@@ -30,7 +30,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
 const PROBLEM: &str = "application/problem+json";
 
-/// Compression off: a page over 1 KiB would otherwise add
+/// Compression off: an HTML page over 1 KiB would otherwise add
 /// `Vary: accept-encoding` (`compression.rs` checks that).
 const NO_COMPRESSION: &str = "compression: false\n";
 

@@ -349,7 +349,7 @@ fn non_utf8_file_and_folder_named_error() {
     assert_eq!(
         summary(&report),
         [
-            ("parse-error", Some("error_401.json"), Some(1)),
+            ("not-utf8", Some("error_401.json"), Some(1)),
             ("parse-error", Some("error_archive"), None),
         ]
     );

@@ -18,7 +18,8 @@ pub struct Args {
     /// `template_path`, then `templates`.
     dir: Option<PathBuf>,
     /// A config file (YAML or JSON, as for `serve`): its `templates`,
-    /// `overrides`, `tyk_conf` and `profile` apply. Else ERROR_RENDER_CONFIG.
+    /// `overrides`, `tyk_conf`, `profile` and `formats` apply. Else
+    /// ERROR_RENDER_CONFIG.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// A YAML or JSON file of override_messages to check and apply.
@@ -88,6 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         profile: config.profile,
         strict: args.strict,
         apis: args.apis,
+        formats: config.formats,
     };
     // Could not run: main prints the error and exits 2.
     let report = validate(&opts)?;

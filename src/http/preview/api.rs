@@ -20,12 +20,13 @@ use crate::catalogue::Catalogue;
 use crate::config::Config;
 use crate::error::LoadError;
 use crate::escape::Profile;
+use crate::format::{Format, UnknownFormat};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::ops;
 use crate::http::routes::{parse_code, parse_profile};
 use crate::render::{ErrorRequest, RenderError, Rendered, Renderer};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
 
 /// How long a preview render may take before the request gives up on it: a
 /// backstop behind the set's own limits (`RenderLimits::inline`).
@@ -114,9 +115,12 @@ pub(crate) async fn catalogue(
     .map_err(|e| ApiError::Internal(format!("rendering the catalogue: {e}")))?;
 
     let set = snap.renderer.set();
+    // Tyk's files, then error-render's `.tera` pages, so the playground can
+    // edit both.
     let files: Vec<Value> = set
         .files()
         .iter()
+        .chain(snap.renderer.native().files())
         .map(|f| json!({ "name": f.name, "text": text.then_some(&*f.text) }))
         .collect();
     let warnings: Vec<String> = set.warnings().iter().map(ToString::to_string).collect();
@@ -132,6 +136,7 @@ pub(crate) async fn catalogue(
         "last_reload_error": state.store.last_failure().map(|f| ops::failure_json(&f)),
         "warnings": warnings,
         "findings": ops::findings(&state, Arc::clone(&snap), text).await,
+        "formats": state.config.formats.iter().map(|f| f.name()).collect::<Vec<_>>(),
         "entries": entries,
     });
     Ok(Json(body).into_response())
@@ -182,9 +187,17 @@ fn render_catalogue(renderer: &Renderer, config: &Config, profile: Option<Profil
 }
 
 /// Adds `overridden` (what `override_messages` changed, or null), `json` and
-/// `xml` (the envelopes for a JSON and an XML request) to a row.
+/// `xml` (the envelopes for a JSON and an XML request, by the gateway's
+/// rule), and one envelope per other enabled format (`html`, `text`,
+/// `problem`) to a row.
 fn add_renders(row: &mut Value, renderer: &Renderer, config: &Config, req: ErrorRequest) {
-    let (overridden, renders) = match renderer.resolve(&req) {
+    let own: Vec<Format> = config
+        .formats
+        .iter()
+        .copied()
+        .filter(|f| !f.is_go())
+        .collect();
+    let (overridden, renders, others) = match renderer.resolve(&req) {
         Ok(resolved) => {
             let overridden = resolved
                 .overridden_by
@@ -198,19 +211,36 @@ fn add_renders(row: &mut Value, renderer: &Renderer, config: &Config, req: Error
                 envelope(&renderer.render_resolved(&resolved, &req), config)
             };
             let renders = (render("application/json"), render("application/xml"));
-            (overridden.unwrap_or(Value::Null), renders)
+            let others: Vec<(Format, Value)> = own
+                .iter()
+                .map(|&f| {
+                    let req = ErrorRequest {
+                        format: Some(f),
+                        ..req.clone()
+                    };
+                    (
+                        f,
+                        envelope(&renderer.render_resolved(&resolved, &req), config),
+                    )
+                })
+                .collect();
+            (overridden.unwrap_or(Value::Null), renders, others)
         }
         // Every built-in entry resolves; a failure here is a bug, shown in
         // the row rather than losing the whole page.
         Err(e) => {
             let failed = json!({ "outcome": "error", "error": e.to_string() });
-            (Value::Null, (failed.clone(), failed))
+            let others = own.iter().map(|&f| (f, failed.clone())).collect();
+            (Value::Null, (failed.clone(), failed), others)
         }
     };
     if let Some(obj) = row.as_object_mut() {
         obj.insert("overridden".into(), overridden);
         obj.insert("json".into(), renders.0);
         obj.insert("xml".into(), renders.1);
+        for (f, env) in others {
+            obj.insert(f.name().into(), env);
+        }
     }
 }
 
@@ -222,10 +252,11 @@ pub(crate) struct RenderQuery {
     id: Option<String>,
     content_type: Option<String>,
     profile: Option<String>,
+    format: Option<String>,
 }
 
-/// `GET /preview/render?code=&message=&id=&content_type=&profile=`: the
-/// envelope of a render by the live set.
+/// `GET /preview/render?code=&message=&id=&content_type=&profile=&format=`:
+/// the envelope of a render by the live set.
 pub(crate) async fn render_get(
     _: Authorized,
     State(state): State<AppState>,
@@ -233,9 +264,59 @@ pub(crate) async fn render_get(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(bad_query)?;
     let code = q.code.as_deref().map(parse_code).transpose()?;
-    let req = ask(&state, code, q.message, q.id, q.content_type, q.profile)?;
+    let req = ask(
+        &state,
+        code,
+        q.message,
+        q.id,
+        q.content_type,
+        q.profile,
+        q.format,
+    )?;
     let renderer = state.store.snapshot().renderer.clone();
     render(&state, renderer, req).await
+}
+
+/// The Content-Security-Policy of `/preview/frame`: the page's own inline
+/// styles and data images, nothing else (no script, no request out, no
+/// form, no base), sandboxed even when opened on its own, and framed by the
+/// preview only.
+pub const FRAME_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox";
+
+/// `GET /preview/frame?code=&message=&id=&profile=`: the HTML page the live
+/// set renders for the error, as a document of its own for the preview's
+/// sandboxed frame (`<iframe sandbox>`), under
+/// [`FRAME_CONTENT_SECURITY_POLICY`]. Answered `200`: the rendered status is
+/// in the catalogue's envelope; a frame shows the page either way.
+pub(crate) async fn frame(
+    _: Authorized,
+    State(state): State<AppState>,
+    query: Result<Query<RenderQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(bad_query)?;
+    let code = q.code.as_deref().map(parse_code).transpose()?;
+    let mut req = ask(&state, code, q.message, q.id, None, q.profile, None)?;
+    req.format = Some(enabled_format(&state, "html")?);
+    let renderer = state.store.snapshot().renderer.clone();
+    let rendered = run_limited(&state, RENDER_TIMEOUT, move || renderer.render(&req))
+        .await?
+        .map_err(render_error)?;
+    let mut response = Response::new(Body::from(rendered.body));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(FRAME_CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    Ok(response)
 }
 
 /// `POST /preview/render`'s body.
@@ -249,6 +330,9 @@ struct InlineBody {
     id: Option<String>,
     content_type: Option<String>,
     profile: Option<String>,
+    /// `json`, `xml`, `html`, `text` or `problem`; without it, the
+    /// gateway's rule on `content_type`.
+    format: Option<String>,
 }
 
 /// `POST /preview/render` with `{"templates": {...}, "code", "message"?,
@@ -281,13 +365,18 @@ pub(crate) async fn render_post(
                 body.id,
                 body.content_type,
                 body.profile,
+                body.format,
             )?;
             Ok(match body.templates {
-                None => Prepared::Render(live, req),
+                None => Prepared::Render(Box::new(live), req),
                 Some(templates) => match inline::load(templates)? {
-                    Ok(set) => {
-                        Prepared::Render(Renderer::new(Arc::new(set), live.options().clone()), req)
-                    }
+                    Ok((set, native)) => Prepared::Render(
+                        Box::new(
+                            Renderer::new(Arc::new(set), live.options().clone())
+                                .with_native(Arc::new(native)),
+                        ),
+                        req,
+                    ),
                     Err(e) => Prepared::LoadFailed(load_envelope(&e)),
                 },
             })
@@ -295,14 +384,15 @@ pub(crate) async fn render_post(
     )
     .await??;
     match prepared {
-        Prepared::Render(renderer, req) => render(&state, renderer, req).await,
+        Prepared::Render(renderer, req) => render(&state, *renderer, req).await,
         Prepared::LoadFailed(envelope) => Ok(Json(envelope).into_response()),
     }
 }
 
 /// A playground request, decoded and its templates loaded.
 enum Prepared {
-    Render(Renderer, ErrorRequest),
+    /// Boxed: a renderer is large beside a load failure's JSON.
+    Render(Box<Renderer>, ErrorRequest),
     LoadFailed(Value),
 }
 
@@ -344,7 +434,12 @@ fn ask(
     id: Option<String>,
     content_type: Option<String>,
     profile: Option<String>,
+    format: Option<String>,
 ) -> Result<ErrorRequest, ApiError> {
+    let format = format
+        .as_deref()
+        .map(|f| enabled_format(state, f))
+        .transpose()?;
     if code.is_none() && id.is_none() {
         return Err(ApiError::NoCode);
     }
@@ -371,8 +466,28 @@ fn ask(
         content_type,
         profile: profile.as_deref().map(parse_profile).transpose()?,
         fields,
-        format: None,
+        format,
     })
+}
+
+/// A `format` parameter: one of the five names, and enabled by the
+/// `formats` setting, as `/render` requires.
+pub(super) fn enabled_format(state: &AppState, name: &str) -> Result<Format, ApiError> {
+    let bad = |message: String| ApiError::BadParameter {
+        name: "format",
+        message,
+    };
+    let format: Format = name
+        .parse()
+        .map_err(|e: UnknownFormat| bad(e.to_string()))?;
+    if !state.config.formats.contains(&format) {
+        let enabled: Vec<&str> = state.config.formats.iter().map(|f| f.name()).collect();
+        return Err(bad(format!(
+            "format {format} is not enabled (setting formats): use {}",
+            enabled.join(", ")
+        )));
+    }
+    Ok(format)
 }
 
 /// Renders on a blocking thread, one preview render at a time, and answers

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::error::LoadError;
 use crate::http::error::ApiError;
 use crate::limits::{INLINE_MAX_TEMPLATE_BYTES, INLINE_MAX_TEMPLATES, RenderLimits};
+use crate::native::{NativeSet, is_native_name};
 use crate::set::{TemplateFile, TemplateSet};
 
 /// The largest `POST /preview/render` body: room for as many templates of
@@ -16,30 +17,40 @@ pub const MAX_BODY_BYTES: usize = INLINE_MAX_TEMPLATES * INLINE_MAX_TEMPLATE_BYT
 /// The longest inline file name.
 const MAX_NAME_BYTES: usize = 128;
 
-/// Loads the inline files as the gateway would load a folder holding them,
+/// Loads the inline files as the service would load a folder holding them,
 /// under the strict inline limits (number and size of files, template
-/// calls; range iterations, output and time when rendering). The outer
-/// error is the request's fault (a name that is no template file's); the
-/// inner one is the templates' (over a limit, or not parsing), shown as a
-/// render outcome with file, line and column.
+/// calls; range iterations, output and time when rendering): the `error*`
+/// files as Tyk's set, the `*.tera` files as error-render's own pages. The
+/// outer error is the request's fault (a name that is neither); the inner
+/// one is the templates' (over a limit, or not parsing, every file of both
+/// kinds reported), shown as a render outcome with file, line and column.
 pub(crate) fn load(
     templates: BTreeMap<String, String>,
-) -> Result<Result<TemplateSet, LoadError>, ApiError> {
+) -> Result<Result<(TemplateSet, NativeSet), LoadError>, ApiError> {
     for name in templates.keys() {
         check_name(name)?;
     }
-    let files = templates.into_iter().map(|(name, text)| TemplateFile {
-        name,
-        text: text.into(),
-    });
-    Ok(TemplateSet::from_files_limited(
-        files,
-        RenderLimits::inline(),
-    ))
+    let (native, go): (Vec<TemplateFile>, Vec<TemplateFile>) = templates
+        .into_iter()
+        .map(|(name, text)| TemplateFile {
+            name,
+            text: text.into(),
+        })
+        .partition(|f| is_native_name(&f.name));
+    let go = TemplateSet::from_files_limited(go, RenderLimits::inline());
+    let native = NativeSet::from_files_limited(native, RenderLimits::inline());
+    Ok(match (go, native) {
+        (Ok(go), Ok(native)) => Ok((go, native)),
+        (Err(LoadError::Parse(mut a)), Err(LoadError::Parse(b))) => {
+            a.extend(b);
+            Err(LoadError::Parse(a))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    })
 }
 
-/// A file name the gateway would load from a folder: a plain base name
-/// starting with `error`.
+/// A file name the service would load from a folder: a plain base name
+/// starting with `error` (Tyk's) or ending in `.tera` (error-render's).
 fn check_name(name: &str) -> Result<(), ApiError> {
     let bad = |why: &str| ApiError::BadParameter {
         name: "templates",
@@ -54,9 +65,10 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     if name.contains(['/', '\\', '\0']) {
         return Err(bad("is not a plain file name"));
     }
-    if !crate::set::is_template_name(name) {
+    if !crate::set::is_template_name(name) && !is_native_name(name) {
         return Err(bad(
-            "does not start with `error`: the gateway only loads error* files",
+            "neither starts with `error` (the gateway loads only error* files) nor ends in \
+             `.tera` (error-render's own pages)",
         ));
     }
     Ok(())
@@ -97,5 +109,18 @@ mod tests {
         }
         assert!(load(one("error.json", "{{.Message}}")).unwrap().is_ok());
         assert!(load(one("error.json", "{{.Message")).unwrap().is_err());
+    }
+
+    #[test]
+    fn tera_pages_load_beside_and_their_problems_join_the_go_ones() {
+        let mut both = one("error.json", "{{.Message");
+        both.insert("404.html.tera".into(), "{% if x %}".into());
+        let err = load(both).unwrap().unwrap_err();
+        let files: Vec<String> = err.problems().into_iter().map(|p| p.file).collect();
+        assert_eq!(files, ["error.json", "404.html.tera"]);
+        let mut good = one("error.json", "{{.Message}}");
+        good.insert("404.html.tera".into(), "<p>{{ Message }}</p>".into());
+        let (_, native) = load(good).unwrap().unwrap();
+        assert_eq!(native.files().len(), 1);
     }
 }

@@ -16,8 +16,9 @@
 //! | `GET /preview/api/rules[?api=ID]` | The Error Overrides rules in order, and every catalogue entry through them. |
 //! | `POST /preview/api/rules` | Pasted rules tried on an error or an upstream response. |
 //! | `GET /preview/events` | Server-sent events: the generation and last reload failure, on change. |
-//! | `GET /preview/render?code=...` | The `render --json` envelope from the live set. |
-//! | `POST /preview/render` | The envelope from inline templates, under strict limits. |
+//! | `GET /preview/render?code=...&format=...` | The `render --json` envelope from the live set, in any enabled format. |
+//! | `POST /preview/render` | The envelope from inline templates (`error*` and `*.tera`), under strict limits. |
+//! | `GET /preview/frame?code=...` | The live set's HTML page alone, for the page's sandboxed frame, under its own strict CSP. |
 
 mod api;
 mod assets;
@@ -37,14 +38,15 @@ use tokio::sync::{Semaphore, watch};
 
 use super::{ApiError, AppState};
 
-pub use api::envelope;
+pub use api::{FRAME_CONTENT_SECURITY_POLICY, envelope};
 pub use inline::MAX_BODY_BYTES;
 
 /// The page's Content-Security-Policy: scripts, styles and connections from
-/// this origin only; no inline script or style, no frames, no plugins.
+/// this origin only; no inline script or style, no plugins; frames only of
+/// this origin (the HTML view's `/preview/frame`, itself sandboxed).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
-     base-uri 'none'; frame-ancestors 'none'";
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// What the preview's handlers share, beyond [`AppState`].
 #[derive(Debug, Clone)]
@@ -91,6 +93,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
                 .fallback(|m: Method| not_allowed(m, "GET, HEAD, POST")),
         )
         .route("/preview/events", get(events::events))
+        .route("/preview/frame", get(api::frame))
         .route(
             "/preview/render",
             get(api::render_get)
@@ -115,10 +118,9 @@ async fn not_allowed(method: Method, allow: &'static str) -> ApiError {
 /// Headers on every preview response, pages, assets and API alike.
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A response that brings its own (the frame's stricter one) keeps it.
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -127,7 +129,8 @@ async fn security_headers(mut response: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     // The page and its answers change with every reload.
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));

@@ -31,6 +31,7 @@
     inflight: null,
     loading: null,
     loadAgain: false,
+    formatView: 'gateway', // the catalogue's format view last chosen
   };
 
   // ---------------------------------------------------------------- highlight
@@ -112,8 +113,10 @@
       pre.replaceChildren(document.createTextNode(text));
       return;
     }
-    const xml = /xml/i.test(contentType || '');
-    pre.replaceChildren(...(xml ? xmlNodes(text) : jsonNodes(text)));
+    const type = contentType || '';
+    if (/xml/i.test(type)) pre.replaceChildren(...xmlNodes(text));
+    else if (/json/i.test(type)) pre.replaceChildren(...jsonNodes(text));
+    else pre.replaceChildren(document.createTextNode(text));
   }
 
   function showHeaders(dl, headers) {
@@ -268,12 +271,15 @@
       const o = entry.overridden;
       badges.append(el('span', 'pill pill-warn', `overridden by ${o.by}: ${o.code} ${o.message}`));
     }
-    for (const [kind, env] of [['json', entry.json], ['xml', entry.xml]]) {
+    const own = OWN_FORMATS.filter((f) => entry[f]);
+    for (const kind of ['json', 'xml', ...own]) {
+      const env = entry[kind];
       if (env && env.outcome !== 'ok') {
         badges.append(el('span', outcomeClass(env.outcome), `${kind}: ${env.outcome}`));
       }
       fillRender(li.querySelector(`.render-${kind}`), env || {});
     }
+    setupFormatTabs(li, entry, own);
     const details = li.querySelector('details');
     details.open = open;
     li.querySelector('.try').addEventListener('click', () => tryInPlayground(entry));
@@ -282,6 +288,52 @@
       .join('\n')
       .toLowerCase();
     return { li, entry, haystack };
+  }
+
+  /** error-render's own formats, shown when the service enables them. */
+  const OWN_FORMATS = ['html', 'text', 'problem'];
+  const FORMAT_LABELS = { gateway: 'JSON & XML', html: 'HTML', text: 'Text', problem: 'Problem' };
+
+  /** The frame route's query for an entry, as the catalogue rendered it. */
+  function frameQuery(entry) {
+    const q = new URLSearchParams();
+    if (entry.kind === 'override_id') q.set('id', entry.id);
+    else {
+      q.set('code', String(entry.code));
+      q.set('message', entry.message);
+    }
+    const profile = $('catalogue-profile').value;
+    if (profile) q.set('profile', profile);
+    return q.toString();
+  }
+
+  /** One button per view (the gateway's two formats, then each other
+   * enabled format); the HTML view loads its sandboxed frame when shown. */
+  function setupFormatTabs(li, entry, own) {
+    const tabs = li.querySelector('.format-tabs');
+    const views = ['gateway', ...own];
+    const show = (view) => {
+      for (const b of tabs.children) b.setAttribute('aria-pressed', String(b.dataset.view === view));
+      for (const box of li.querySelectorAll('.render')) box.hidden = box.dataset.view !== view;
+      if (view === 'html') {
+        const frame = li.querySelector('.html-frame');
+        const src = `/preview/frame?${frameQuery(entry)}`;
+        if (frame.getAttribute('src') !== src) frame.setAttribute('src', src);
+      }
+      state.formatView = view;
+    };
+    tabs.replaceChildren(
+      ...views.map((view) => {
+        const b = el('button', 'format-tab', FORMAT_LABELS[view]);
+        b.type = 'button';
+        b.dataset.view = view;
+        b.addEventListener('click', () => show(view));
+        return b;
+      }),
+    );
+    tabs.hidden = views.length < 2;
+    // Keep the view last chosen while the list is redrawn (a reload).
+    show(views.includes(state.formatView) ? state.formatView : 'gateway');
   }
 
   function showEntries(entries) {
@@ -337,7 +389,16 @@
   const STARTERS = {
     json: '{\n    "error": "{{.Message}}"\n}',
     xml: '<?xml version = "1.0" encoding = "UTF-8"?>\n<error>{{.Message}}</error>\n',
+    html: '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{{ StatusCode }} {{ Title }}</title></head>\n<body>\n<h1>{{ Title }}</h1>\n<p>{{ Message }}</p>\n</body>\n</html>\n',
+    tera: '{{ StatusCode }} {{ Title }}\n{{ Message }}\n',
   };
+
+  /** A new file's first text, by its name. */
+  function starter(name) {
+    if (name.endsWith('.html.tera')) return STARTERS.html;
+    if (name.endsWith('.tera')) return STARTERS.tera;
+    return name.endsWith('.xml') ? STARTERS.xml : STARTERS.json;
+  }
 
   function sameFiles(a, b) {
     if (a.size !== b.size) return false;
@@ -455,6 +516,8 @@
       code: Number($('pg-code').value),
       content_type: $('pg-content-type').value,
     };
+    const format = $('pg-format').value;
+    if (format) request.format = format;
     const message = $('pg-message').value;
     if (message !== '') request.message = message;
     const profile = $('pg-profile').value;
@@ -546,11 +609,11 @@
     $('pg-add').addEventListener('click', () => {
       const input = $('pg-new-name');
       const name = input.value.trim();
-      if (!/^error[^/\\]*$/.test(name)) {
-        showResult({ status: null, headers: {}, body: null, template: null, outcome: 'error', error: 'A template name starts with "error" (error_429.json, error.xml): the gateway loads only those.' });
+      if (!/^(error[^/\\]*|[^/\\]+\.tera)$/.test(name)) {
+        showResult({ status: null, headers: {}, body: null, template: null, outcome: 'error', error: 'A template name starts with "error" (error_429.json, error.xml: the gateway loads only those) or ends in ".tera" (404.html.tera, 4xx.txt.tera: error-render\'s own pages).' });
         return;
       }
-      if (!state.files.has(name)) state.files.set(name, name.endsWith('.xml') ? STARTERS.xml : STARTERS.json);
+      if (!state.files.has(name)) state.files.set(name, starter(name));
       state.current = name;
       input.value = '';
       showFiles();
@@ -582,7 +645,7 @@
         scheduleRender();
       });
     }
-    for (const id of ['pg-content-type', 'pg-profile']) {
+    for (const id of ['pg-content-type', 'pg-format', 'pg-profile']) {
       $(id).addEventListener('change', () => scheduleRender(0));
     }
     $('pg-message').placeholder = 'default message for the code';
