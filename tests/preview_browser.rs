@@ -5,60 +5,29 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`bash scripts/ci-deps.sh`
 //! installs them; `CHROMIUM` and `CHROMEDRIVER` name other binaries). Without
 //! them the test fails: it never skips silently. Screenshots go to
-//! `target/ci-artifacts/preview/`, which CI keeps.
-//!
-//! The WebDriver client is the few commands used here, over reqwest: a
-//! WebDriver crate would add some thirty crates to the build for them.
+//! `target/ci-artifacts/preview/`, which CI keeps. The WebDriver client is
+//! `tests/browser/mod.rs`; `tests/browser/pages.rs` opens the built-in HTML
+//! page and the themes of `examples/themes/` in the same browser.
 
 #[path = "it/common/mod.rs"]
 mod common;
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+#[path = "browser/mod.rs"]
+mod browser;
+#[path = "browser/pages.rs"]
+mod pages;
 
-use base64::Engine as _;
+use std::sync::Arc;
+
+use browser::{Browser, ELEMENT};
 use common::TestServer as Server;
 use error_render::Catalogue;
 use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
-use serde_json::{Value, json};
-
-/// How long any wait on the page may take before the test fails.
-const WAIT: Duration = Duration::from_secs(20);
+use serde_json::json;
 
 /// The script a hostile message or template tries to run.
 const HOSTILE: &str = "<script>window.__pwned=1</script>";
 const HOSTILE_IMG: &str = "<img src=x onerror=\"window.__pwned=2\">";
-
-/// WebDriver's key for an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn artifacts() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-artifacts/preview");
-    std::fs::create_dir_all(&dir).expect("create target/ci-artifacts/preview");
-    dir
-}
-
-/// A binary from the environment variable, else the first existing path.
-fn binary(var: &str, candidates: &[&str], package: &str) -> PathBuf {
-    let named = std::env::var_os(var).map(PathBuf::from);
-    let candidates: Vec<PathBuf> = match named {
-        Some(p) => vec![p],
-        None => candidates.iter().map(PathBuf::from).collect(),
-    };
-    candidates
-        .iter()
-        .find(|p| p.exists())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!(
-                "{package} is not installed (looked for {candidates:?}; set {var} to use another): \
-                 run `bash scripts/ci-deps.sh`, which installs chromium and chromium-driver"
-            )
-        })
-}
 
 /// The service on 127.0.0.1:0 over a temp template folder, reloading on
 /// file changes.
@@ -77,233 +46,6 @@ async fn start_server() -> Server {
         "the preview is on for loopback"
     );
     server
-}
-
-/// chromedriver (a child process on a free port) and one Chromium session.
-struct Browser {
-    http: reqwest::Client,
-    session: String,
-    driver: Child,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // Only our own child, by its handle; Chromium was already closed by
-        // `quit`, or goes with its driver.
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-impl Browser {
-    async fn start() -> Browser {
-        let chromium = binary("CHROMIUM", &["/usr/bin/chromium"], "chromium");
-        let chromedriver = binary(
-            "CHROMEDRIVER",
-            &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
-            "chromium-driver",
-        );
-        // Port 0: chromedriver picks a free port and says which on stdout.
-        let mut driver = Command::new(&chromedriver)
-            .arg("--port=0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run {}: {e}; run `bash scripts/ci-deps.sh`",
-                    chromedriver.display()
-                )
-            });
-        let stdout = driver.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            // Keeps draining chromedriver's output so it never blocks on a
-            // full pipe.
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("started successfully on port ").nth(1) {
-                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    let _ = tx.send(port);
-                }
-            }
-        });
-        let port = rx
-            .recv_timeout(WAIT)
-            .expect("chromedriver did not report its port");
-        let profile = tempfile::tempdir().unwrap();
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        let user_data = format!("--user-data-dir={}", profile.path().display());
-        let caps = json!({
-            "capabilities": { "alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": {
-                    "binary": chromium,
-                    "args": [
-                        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                        "--no-first-run", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync",
-                        "--window-size=1280,900", user_data,
-                    ],
-                },
-            }}
-        });
-        let base = format!("http://127.0.0.1:{port}");
-        let started: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .expect("chromedriver answers")
-            .json()
-            .await
-            .unwrap();
-        let session = started["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no Chromium session: {started}"))
-            .to_owned();
-        Browser {
-            http,
-            session: format!("{base}/session/{session}"),
-            driver,
-            _profile: profile,
-        }
-    }
-
-    /// One WebDriver command; its `value`, or a panic with the driver's error.
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self.http.request(method, format!("{}{path}", self.session));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let reply: Value = req.send().await.unwrap().json().await.unwrap();
-        if let Some(error) = reply["value"]["error"].as_str() {
-            panic!("WebDriver {path}: {error}: {}", reply["value"]["message"]);
-        }
-        reply["value"].clone()
-    }
-
-    async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
-            .await;
-    }
-
-    async fn js(&self, script: &str) -> Value {
-        self.cmd(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({ "script": script, "args": [] })),
-        )
-        .await
-    }
-
-    async fn find(&self, css: &str) -> String {
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({ "using": "css selector", "value": css })),
-            )
-            .await;
-        v[ELEMENT]
-            .as_str()
-            .unwrap_or_else(|| panic!("no element {css}: {v}"))
-            .to_owned()
-    }
-
-    async fn clear(&self, css: &str) {
-        let e = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/clear"),
-            Some(json!({})),
-        )
-        .await;
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let e = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/value"),
-            Some(json!({ "text": text })),
-        )
-        .await;
-    }
-
-    async fn click(&self, css: &str) {
-        let e = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            Some(json!({})),
-        )
-        .await;
-    }
-
-    async fn window(&self, width: u32, height: u32) {
-        self.cmd(
-            reqwest::Method::POST,
-            "/window/rect",
-            Some(json!({ "width": width, "height": height })),
-        )
-        .await;
-    }
-
-    /// A Chrome DevTools command (chromedriver's extension).
-    async fn cdp(&self, cmd: &str, params: Value) {
-        self.cmd(
-            reqwest::Method::POST,
-            "/goog/cdp/execute",
-            Some(json!({ "cmd": cmd, "params": params })),
-        )
-        .await;
-    }
-
-    async fn screenshot(&self, name: &str) {
-        let png = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap())
-            .unwrap();
-        assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
-        std::fs::write(artifacts().join(name), bytes).unwrap();
-    }
-
-    /// Polls `expr` (a JS expression) until it is truthy, failing after
-    /// [`WAIT`] with `what`. There is no event to await in the page from
-    /// here, so this is bounded polling.
-    async fn wait_for(&self, what: &str, expr: &str) -> Value {
-        let deadline = Instant::now() + WAIT;
-        let script = format!("return ({expr});");
-        loop {
-            let v = self.js(&script).await;
-            let truthy =
-                !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
-            if truthy {
-                return v;
-            }
-            if Instant::now() > deadline {
-                panic!("waited {WAIT:?} for {what}: {expr} is {v}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn text(&self, css: &str) -> String {
-        let css = serde_json::to_string(css).unwrap();
-        self.js(&format!(
-            "return document.querySelector({css}).textContent;"
-        ))
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-    }
-
-    async fn quit(&self) {
-        let _ = self.http.delete(&self.session).send().await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -429,7 +171,7 @@ async fn catalogue_shows_every_entry(server: &Server, browser: &Browser) {
     browser
         .js("document.querySelector('#entries li.entry details').open = true; return 1;")
         .await;
-    browser.screenshot("catalogue.png").await;
+    browser.screenshot("preview", "catalogue.png").await;
 }
 
 /// The playground's rendered body.
@@ -491,7 +233,7 @@ async fn typing_in_the_playground_changes_the_render(server: &Server, browser: &
     assert!(error.starts_with("error.json:2:"), "{error}");
     let goto = browser.text("#pg-problems button").await;
     assert!(goto.starts_with("Go to error.json:2:"), "{goto}");
-    browser.screenshot("playground-error.png").await;
+    browser.screenshot("preview", "playground-error.png").await;
 
     // The XML side, chosen in the page.
     browser.clear("#pg-editor").await;
@@ -515,7 +257,7 @@ async fn typing_in_the_playground_changes_the_render(server: &Server, browser: &
             .await
             .contains("<error>Typed in the page</error>")
     );
-    browser.screenshot("playground.png").await;
+    browser.screenshot("preview", "playground.png").await;
     // Nothing was written to disk.
     let on_disk = std::fs::read_to_string(server.dir.path().join("error.json")).unwrap();
     assert_eq!(on_disk, BUNDLED_ERROR_JSON);
@@ -566,7 +308,9 @@ async fn hostile_message_and_template_do_not_run(browser: &Browser) {
         )
         .await;
     assert_not_pwned(browser).await;
-    browser.screenshot("playground-hostile.png").await;
+    browser
+        .screenshot("preview", "playground-hostile.png")
+        .await;
 }
 
 async fn template_saved_on_disk_shows_without_reload(server: &Server, browser: &Browser) {
@@ -617,7 +361,9 @@ async fn template_saved_on_disk_shows_without_reload(server: &Server, browser: &
             .await,
         want
     );
-    browser.screenshot("catalogue-reload-error.png").await;
+    browser
+        .screenshot("preview", "catalogue-reload-error.png")
+        .await;
     std::fs::write(server.dir.path().join("error.json"), BUNDLED_ERROR_JSON).unwrap();
     browser
         .wait_for(
@@ -643,7 +389,7 @@ async fn dark_mode_and_phone_screenshots(server: &Server, browser: &Browser) {
     browser
         .js("document.querySelector('#entries li.entry details').open = true; return 1;")
         .await;
-    browser.screenshot("catalogue-dark.png").await;
+    browser.screenshot("preview", "catalogue-dark.png").await;
     open(server, browser, "#playground").await;
     browser
         .wait_for(
@@ -651,7 +397,7 @@ async fn dark_mode_and_phone_screenshots(server: &Server, browser: &Browser) {
             "document.querySelector('#pg-outcome').textContent === 'ok'",
         )
         .await;
-    browser.screenshot("playground-dark.png").await;
+    browser.screenshot("preview", "playground-dark.png").await;
 
     browser
         .cdp("Emulation.setEmulatedMedia", json!({ "features": [] }))
@@ -663,9 +409,9 @@ async fn dark_mode_and_phone_screenshots(server: &Server, browser: &Browser) {
         .js("return document.documentElement.scrollWidth <= window.innerWidth;")
         .await;
     assert_eq!(overflow, json!(true), "the page fits a phone's width");
-    browser.screenshot("catalogue-phone.png").await;
+    browser.screenshot("preview", "catalogue-phone.png").await;
     open(server, browser, "#playground").await;
-    browser.screenshot("playground-phone.png").await;
+    browser.screenshot("preview", "playground-phone.png").await;
 }
 
 /// The Error Overrides view lists the live rules and what each catalogue
@@ -698,7 +444,7 @@ async fn rule_view_and_rule_tester(browser: &Browser) {
         .await;
     assert!(aki.contains("418"), "{aki}");
     assert!(aki.contains("gateway \"403\"[0]"), "{aki}");
-    browser.screenshot("rules.png").await;
+    browser.screenshot("preview", "rules.png").await;
 
     open(&server, browser, "#playground").await;
     browser.clear("#rt-rules").await;
@@ -816,7 +562,7 @@ async fn html_view_steps(server: &Server, browser: &Browser) {
     enter_frame(browser, &frame).await;
     assert_framed_page(browser, &message).await;
     leave_frame(browser).await;
-    browser.screenshot("preview-html-view.png").await;
+    browser.screenshot("preview", "preview-html-view.png").await;
 
     // A hostile message in the same frame.
     browser
