@@ -17,8 +17,10 @@
 #   render-var GET /render/400?message=<different on every request> (wrk Lua)
 #   ingress    GET / with X-Code: 503, X-Format: application/json (ingress-nginx)
 #   traefik    GET /503                        (Traefik's errors middleware)
-#   html       ingress with a browser's X-Format: the HTML page, against the
-#              JSON of `ingress` in the same run (issue #12)
+#   nginx-html nginx answering 503 with the same HTML page from a file
+#              (error_page to a static file): the html routes' baseline
+#   html       ingress with a browser's X-Format: the HTML page, against
+#              nginx-html and the JSON of `ingress` in the same run (issue #12)
 #   html-gzip  the same with Accept-Encoding: gzip (compressed, Vary)
 #   html-br    the same with Accept-Encoding: br
 #   go         GO_PEER's path, when GO_PEER is set and go is on PATH
@@ -191,7 +193,8 @@ start_mode() {
     body=$(curl -s "http://127.0.0.1:$ER_PORT/render/403?message=Quota%20exceeded")
     ctype=$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$ER_PORT/render/403?message=Quota%20exceeded")
     NGINX_PORT=$(free_port)
-    mkdir -p "$WORK/nginx"
+    mkdir -p "$WORK/nginx" "$WORK/www"
+    curl -s -H 'X-Code: 503' -H "X-Format: $BROWSER" "http://127.0.0.1:$ER_PORT/" >"$WORK/www/page.html"
     cat >"$WORK/nginx/nginx.conf" <<CONF
 daemon off;
 master_process on;
@@ -212,6 +215,16 @@ http {
         location / {
             default_type "$ctype";
             return 403 '$body';
+        }
+        # The html routes' baseline: the same page, from a file.
+        location = /html {
+            error_page 503 /page.html;
+            return 503;
+        }
+        location = /page.html {
+            internal;
+            root $WORK/www;
+            default_type "text/html; charset=utf-8";
         }
     }
 }
@@ -253,6 +266,7 @@ for mode in $MODES; do
         run "$mode" render-var "$ER_PID" "$ER/" -s "$WORK/vary.lua"
         run "$mode" ingress "$ER_PID" "$ER/" -s "$WORK/ingress.lua"
         run "$mode" traefik "$ER_PID" "$ER/503"
+        run "$mode" nginx-html "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/html"
         run "$mode" html "$ER_PID" "$ER/" -s "$WORK/html-none.lua"
         run "$mode" html-gzip "$ER_PID" "$ER/" -s "$WORK/html-gzip.lua"
         run "$mode" html-br "$ER_PID" "$ER/" -s "$WORK/html-br.lua"
@@ -264,7 +278,7 @@ for mode in $MODES; do
 done
 
 echo
-echo "medians over $ROUNDS rounds (ratio: req/s over nginx's in the same mode)"
+echo "medians over $ROUNDS rounds (ratio: req/s over nginx's in the same mode; html*: over nginx-html's, nginx sending the same page from a file)"
 printf '%-7s %-11s %10s %9s %10s %7s\n' mode route req/s p99_ms cpu_us/req ratio
 MET=()
 for key in "${ORDER[@]}"; do
@@ -274,10 +288,14 @@ for key in "${ORDER[@]}"; do
     p99=$(median <<<"${P99[$key]}")
     cpu=$(median <<<"${CPU[$key]}")
     base=$(median <<<"${RPS[$mode/nginx]}")
+    # The HTML page is set against nginx sending the same page.
+    if [ "${name#html}" != "$name" ] && [ -n "${RPS[$mode/nginx-html]:-}" ]; then
+        base=$(median <<<"${RPS[$mode/nginx-html]}")
+    fi
     base_p99=$(median <<<"${P99[$mode/nginx]}")
     ratio=$(awk -v a="$rps" -v b="$base" 'BEGIN {printf "%.2f", a / b}')
     printf '%-7s %-11s %10.0f %9.2f %10.2f %7s\n' "$mode" "$name" "$rps" "$p99" "$cpu" "$ratio"
-    if [ "$mode" = pinned ] && [ "$name" != nginx ] && [ "$name" != go ] && [ "${name#html}" = "$name" ]; then
+    if [ "$mode" = pinned ] && [ "${name#nginx}" = "$name" ] && [ "$name" != go ] && [ "${name#html}" = "$name" ]; then
         goal=0.85
         [ "$name" = static ] && goal=0.95
         MET+=("$(awk -v r="$ratio" -v g="$goal" -v p="$p99" -v bp="$base_p99" -v n="$name" 'BEGIN {
