@@ -396,15 +396,27 @@ fn log_start(listener: &TcpListener, admin: Option<&TcpListener>, state: &AppSta
     );
 }
 
-/// Starts reloading on file changes and on SIGHUP. The watcher stops when
-/// the returned handle is dropped; without one (it could not start) the
-/// service still runs, reloading on SIGHUP only.
+/// Starts reloading on file changes and on SIGHUP, both through the
+/// watcher's one reload thread (so a signal waits for the files to rest as
+/// an event does). The watcher stops when the returned handle is dropped;
+/// when file watching cannot start, the thread runs without it, reloading
+/// on SIGHUP only; `None` when not even the thread can start.
 pub fn start_reloading(state: &AppState) -> Option<crate::watch::WatchHandle> {
-    tokio::spawn(crate::watch::sighup_reloads(Arc::clone(&state.store)));
-    match crate::watch::spawn(Arc::clone(&state.store), state.config.watch_paths()) {
-        Ok(handle) => Some(handle),
+    let store = Arc::clone(&state.store);
+    let handle = match crate::watch::spawn(Arc::clone(&store), state.config.watch_paths()) {
+        Ok(handle) => Ok(handle),
         Err(e) => {
             tracing::warn!(error = %e, "cannot watch the template files; reload with SIGHUP");
+            crate::watch::spawn_unwatched(store, state.config.watch_paths())
+        }
+    };
+    match handle {
+        Ok(handle) => {
+            tokio::spawn(crate::watch::sighup_reloads(handle.trigger()));
+            Some(handle)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot start reloading; restart to pick up changes");
             None
         }
     }

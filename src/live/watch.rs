@@ -1,6 +1,11 @@
 //! Hot reload: watches the template folder and the override and config files
 //! and reloads the [`Store`] when they change, and reloads on SIGHUP.
 //!
+//! Every reload, whatever asked for it (a file event, SIGHUP, a
+//! [`ReloadTrigger`]), runs on the one reload thread through the same
+//! debounce, rest and recheck below: a signal sent while a file is being
+//! written in place must not load it half-written any more than an event.
+//!
 //! Changes are debounced: the watcher waits until its paths have been quiet
 //! for [`DEBOUNCE`] (or at most [`MAX_DELAY`] after the first change) and
 //! then reloads once. An editor save (write temp, rename, chmod) or a
@@ -32,6 +37,7 @@
 //! is deleted and made again (a deploy that replaces it whole), its watch is
 //! set up again on the new folder before the reload.
 
+use std::cell::Cell;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -117,12 +123,31 @@ pub struct ReloadEvent {
 /// Reload subscribers; a closed receiver is dropped on the next send.
 type Subscribers = Arc<Mutex<Vec<Sender<ReloadEvent>>>>;
 
-/// What the notify callback hands the reload thread.
+/// What the notify callback and the triggers hand the reload thread.
+#[derive(Debug)]
 enum Message {
     /// A change to a watched path.
     Changed,
+    /// A reload asked for (SIGHUP), with what asked, for the log line.
+    Requested(&'static str),
     /// The handle was dropped.
     Stop,
+}
+
+/// Asks a watcher's reload thread for a reload, as SIGHUP does: the reload
+/// waits for the files to rest and checks them again after the build, like
+/// one caused by a file event. Cheap to clone; see
+/// [`WatchHandle::trigger`].
+#[derive(Debug, Clone)]
+pub struct ReloadTrigger(Sender<Message>);
+
+impl ReloadTrigger {
+    /// Asks for a reload; `cause` names what asked in the log line (e.g.
+    /// `"SIGHUP"`). Returns at once; the outcome reaches the watcher's
+    /// subscribers. `false` when the watcher has stopped.
+    pub fn request(&self, cause: &'static str) -> bool {
+        self.0.send(Message::Requested(cause)).is_ok()
+    }
 }
 
 /// The watcher, shared by the handle (which drops it to stop watching) and
@@ -151,6 +176,13 @@ impl WatchHandle {
         let (tx, rx) = mpsc::channel();
         lock(&self.subscribers).push(tx);
         rx
+    }
+
+    /// A way to ask this watcher's thread for a reload (SIGHUP uses it), so
+    /// that the reload goes through the same rest and recheck as one caused
+    /// by a file event.
+    pub fn trigger(&self) -> ReloadTrigger {
+        ReloadTrigger(self.stop.clone())
     }
 }
 
@@ -240,35 +272,7 @@ pub fn is_editor_temporary(name: &OsStr) -> bool {
 /// other path is watched through its parent directory, so it may also not
 /// exist yet.
 pub fn spawn(store: Arc<Store>, paths: Vec<PathBuf>) -> Result<WatchHandle, WatchError> {
-    let mut rules: Vec<Rule> = Vec::new();
-    let mut sources = Vec::new();
-    for path in paths {
-        // Absolute (not canonical: a symlinked folder keeps its name) so the
-        // paths notify reports compare equal to ours.
-        let path = std::path::absolute(&path).unwrap_or(path);
-        sources.push(path.clone());
-        if path.is_dir() {
-            if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
-                rules.push(Rule {
-                    dir: parent.to_owned(),
-                    name: Some(name.to_owned()),
-                });
-            }
-            rules.push(Rule {
-                dir: path,
-                name: None,
-            });
-        } else {
-            let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-                return Err(WatchError::NoParent { path });
-            };
-            rules.push(Rule {
-                dir: dir.to_owned(),
-                name: Some(name.to_owned()),
-            });
-        }
-    }
-
+    let (sources, rules) = plan(paths)?;
     let (tx, rx) = mpsc::channel::<Message>();
     let rules = Arc::new(rules);
     let filter = Arc::clone(&rules);
@@ -317,10 +321,66 @@ pub fn spawn(store: Arc<Store>, paths: Vec<PathBuf>) -> Result<WatchHandle, Watc
         }).collect::<Vec<_>>(),
         "watching for template changes"
     );
+    start(store, sources, &rules, Some(watcher), tx, rx)
+}
 
+/// The reload thread of [`spawn`] without the file watcher: reloads happen
+/// only through [`WatchHandle::trigger`] (SIGHUP), each waiting for the
+/// files in `paths` to rest and checking them again after the build. For
+/// where file events cannot be had (the watcher failed to start, or a
+/// network file system that sends none).
+pub fn spawn_unwatched(store: Arc<Store>, paths: Vec<PathBuf>) -> Result<WatchHandle, WatchError> {
+    let (sources, rules) = plan(paths)?;
+    let (tx, rx) = mpsc::channel::<Message>();
+    start(store, sources, &rules, None, tx, rx)
+}
+
+/// The absolute paths the loader reads, and the folder rules that say which
+/// events count.
+fn plan(paths: Vec<PathBuf>) -> Result<(Vec<PathBuf>, Vec<Rule>), WatchError> {
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut sources = Vec::new();
+    for path in paths {
+        // Absolute (not canonical: a symlinked folder keeps its name) so the
+        // paths notify reports compare equal to ours.
+        let path = std::path::absolute(&path).unwrap_or(path);
+        sources.push(path.clone());
+        if path.is_dir() {
+            if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
+                rules.push(Rule {
+                    dir: parent.to_owned(),
+                    name: Some(name.to_owned()),
+                });
+            }
+            rules.push(Rule {
+                dir: path,
+                name: None,
+            });
+        } else {
+            let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+                return Err(WatchError::NoParent { path });
+            };
+            rules.push(Rule {
+                dir: dir.to_owned(),
+                name: Some(name.to_owned()),
+            });
+        }
+    }
+    Ok((sources, rules))
+}
+
+/// Starts the reload thread over `rx`.
+fn start(
+    store: Arc<Store>,
+    sources: Vec<PathBuf>,
+    rules: &[Rule],
+    watcher: Option<RecommendedWatcher>,
+    tx: Sender<Message>,
+    rx: Receiver<Message>,
+) -> Result<WatchHandle, WatchError> {
     let subscribers: Subscribers = Arc::default();
     let notify_to = Arc::clone(&subscribers);
-    let watcher: SharedWatcher = Arc::new(Mutex::new(Some(watcher)));
+    let watcher: SharedWatcher = Arc::new(Mutex::new(watcher));
     let rearm = Rearm {
         watcher: Arc::clone(&watcher),
         folders: rules
@@ -364,7 +424,8 @@ impl Rearm {
     }
 }
 
-/// Waits for a change, lets the burst settle, reloads; until stopped.
+/// Waits for a change or a request, lets the burst settle, reloads; until
+/// stopped.
 fn debounce_loop(
     store: &Store,
     rx: &Receiver<Message>,
@@ -373,13 +434,17 @@ fn debounce_loop(
     sources: &[PathBuf],
 ) {
     loop {
+        // What the log line names: a request (SIGHUP) wins over file events
+        // in the same burst, since the operator asked for it.
+        let cause = Cell::new("file change");
         match rx.recv() {
             Ok(Message::Changed) => {}
+            Ok(Message::Requested(c)) => cause.set(c),
             Ok(Message::Stop) | Err(_) => return,
         }
         let mut first = Instant::now();
         let event = loop {
-            if !wait_quiet(rx, first) {
+            if !wait_quiet(rx, first, &cause) {
                 return;
             }
             rearm.run();
@@ -389,16 +454,25 @@ fn debounce_loop(
             if let Some(wait) = before.unsettled_for() {
                 match rx.recv_timeout(wait) {
                     Ok(Message::Changed) | Err(RecvTimeoutError::Timeout) => continue,
+                    Ok(Message::Requested(c)) => {
+                        cause.set(c);
+                        continue;
+                    }
                     Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                 }
             }
-            let stopped = std::cell::Cell::new(false);
+            let stopped = Cell::new(false);
             let unchanged = || {
-                // Events during the build (our own reads are not events).
+                // Events during the build (our own reads are not events); a
+                // request then may follow a write the build missed.
                 let mut changed = false;
                 loop {
                     match rx.try_recv() {
                         Ok(Message::Changed) => changed = true,
+                        Ok(Message::Requested(c)) => {
+                            cause.set(c);
+                            changed = true;
+                        }
                         Ok(Message::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
                             stopped.set(true);
                             break;
@@ -408,7 +482,7 @@ fn debounce_loop(
                 }
                 !changed && !stopped.get() && Fingerprint::take(sources) == before
             };
-            match reload_checked(store, "file change", unchanged) {
+            match reload_checked(store, cause.get(), unchanged) {
                 Some(event) => break event,
                 None if stopped.get() => return,
                 None => {
@@ -422,8 +496,9 @@ fn debounce_loop(
 }
 
 /// Waits until no change has arrived for [`DEBOUNCE`], or [`MAX_DELAY`]
-/// has passed since `first`; `false` when told to stop.
-fn wait_quiet(rx: &Receiver<Message>, first: Instant) -> bool {
+/// has passed since `first`; `false` when told to stop. A request arriving
+/// meanwhile becomes the `cause`.
+fn wait_quiet(rx: &Receiver<Message>, first: Instant, cause: &Cell<&'static str>) -> bool {
     loop {
         let left = MAX_DELAY.saturating_sub(first.elapsed());
         if left.is_zero() {
@@ -431,6 +506,7 @@ fn wait_quiet(rx: &Receiver<Message>, first: Instant) -> bool {
         }
         match rx.recv_timeout(DEBOUNCE.min(left)) {
             Ok(Message::Changed) => continue,
+            Ok(Message::Requested(c)) => cause.set(c),
             Err(RecvTimeoutError::Timeout) => return true,
             Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return false,
         }
@@ -538,10 +614,13 @@ fn failed(store: &Store, cause: &str, e: crate::store::ReloadError) -> ReloadEve
 
 /// Reloads `store` now, on the calling thread, and logs the outcome
 /// (`info` with the generation, or `warn` with the error). `cause` says what
-/// asked for it (`"file change"`, `"SIGHUP"`) in the log line.
+/// asked for it in the log line.
 ///
-/// Blocks while the set is rebuilt: from async code call it through
-/// `tokio::task::spawn_blocking`.
+/// Unlike the watcher's reloads (and SIGHUP's, through
+/// [`WatchHandle::trigger`]) this neither waits for the files to rest nor
+/// checks them again after the build: call it only when the files are known
+/// to be complete. Blocks while the set is rebuilt: from async code call it
+/// through `tokio::task::spawn_blocking`.
 pub fn reload_logged(store: &Store, cause: &str) -> ReloadEvent {
     match store.reload() {
         Ok(generation) => {
@@ -555,11 +634,13 @@ pub fn reload_logged(store: &Store, cause: &str) -> ReloadEvent {
     }
 }
 
-/// Reloads `store` on every SIGHUP until the process ends, logging like the
-/// watcher. Run it as a task: `tokio::spawn(sighup_reloads(store))`. Returns
-/// at once (after a warning) if the signal handler cannot be installed.
+/// Asks `reloads` for a reload on every SIGHUP until the process ends (or
+/// the watcher stops), so that the reload waits for the files to rest and
+/// checks them after the build, as for a file event. Run it as a task:
+/// `tokio::spawn(sighup_reloads(watcher.trigger()))`. Returns at once
+/// (after a warning) if the signal handler cannot be installed.
 #[cfg(unix)]
-pub async fn sighup_reloads(store: Arc<Store>) {
+pub async fn sighup_reloads(reloads: ReloadTrigger) {
     use tokio::signal::unix::{SignalKind, signal};
 
     let mut hangups = match signal(SignalKind::hangup()) {
@@ -570,18 +651,17 @@ pub async fn sighup_reloads(store: Arc<Store>) {
         }
     };
     while hangups.recv().await.is_some() {
-        let store = Arc::clone(&store);
-        // The rebuild reads files and parses: keep it off the async workers.
-        if let Err(e) = tokio::task::spawn_blocking(move || reload_logged(&store, "SIGHUP")).await {
-            tracing::warn!(error = %e, "SIGHUP reload task failed");
+        if !reloads.request("SIGHUP") {
+            tracing::warn!("SIGHUP: the reload thread has stopped; reload on signal is off");
+            return;
         }
     }
 }
 
 /// Reloads on SIGHUP; there is no SIGHUP here, so this returns at once.
 #[cfg(not(unix))]
-pub async fn sighup_reloads(store: Arc<Store>) {
-    let _ = store;
+pub async fn sighup_reloads(reloads: ReloadTrigger) {
+    let _ = reloads;
 }
 
 /// Locks, even if a panicking thread poisoned the lock (the subscriber list

@@ -313,6 +313,72 @@ fn dropping_the_handle_stops_watching() {
     assert_eq!(body(&store, 500), "a m");
 }
 
+/// SIGHUP used to rebuild at once, skipping the rest and the recheck a file
+/// event gets: a signal sent while a template was being written in place
+/// loaded it half-written. The signal's path (`sighup_reloads` asks the
+/// reload thread through a trigger) now goes through both, which this drives
+/// through the same trigger, without the file watcher so that only the
+/// request can cause the reload. The build is held open until the test has
+/// written the rest of the file, so the order is fixed by events, not timing.
+#[test]
+fn sighup_reload_never_loads_a_file_half_written_in_place() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().to_owned();
+    let file = dir.join("error.json");
+    write(&file, "old {{.Message}}");
+
+    let (started_tx, started) = std::sync::mpsc::channel::<Duration>();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let started_tx = Mutex::new(started_tx);
+    let release_rx = Mutex::new(release_rx);
+    let builds = AtomicUsize::new(0);
+    let from = dir.clone();
+    let store = Arc::new(
+        Store::new(move || {
+            // The first build is the initial load; the second, the first
+            // reload, reports how long the file had rested and waits.
+            if builds.fetch_add(1, Ordering::SeqCst) == 1 {
+                let rested = std::fs::metadata(from.join("error.json"))
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .unwrap_or_default();
+                let _ = started_tx.lock().expect("lock").send(rested);
+                let _ = release_rx.lock().expect("lock").recv();
+            }
+            Renderer::from_dir(&from).map_err(ReloadError::new)
+        })
+        .expect("initial load"),
+    );
+    let handle = watch::spawn_unwatched(Arc::clone(&store), vec![dir.clone()]).expect("reloader");
+    let rx = handle.subscribe();
+
+    // The first half of an in-place write (it parses: a half that did not
+    // would only be refused), then the signal.
+    let mut writer = std::fs::File::create(&file).expect("truncate");
+    writer.write_all(b"new {{.Message}}").expect("first half");
+    assert!(handle.trigger().request("SIGHUP"));
+
+    let rested = started
+        .recv_timeout(WAIT)
+        .expect("the reload starts building");
+    assert!(
+        rested >= watch::SETTLE,
+        "the build started {rested:?} after the last write, before the file rested {:?}",
+        watch::SETTLE
+    );
+    // The rest of the write lands while the build runs; the recheck must
+    // see it and build again.
+    writer.write_all(b" and the rest").expect("second half");
+    drop(writer);
+    release.send(()).expect("release the build");
+
+    let event = rx.recv_timeout(WAIT).expect("a reload within the wait");
+    assert_eq!(event.generation, Some(2), "{event:?}");
+    assert_eq!(body(&store, 500), "new m and the rest");
+    assert_eq!(store.counts().succeeded, 1, "one swap, no half-written one");
+}
+
 // ---- SIGHUP on the real binary --------------------------------------------
 
 /// Kills the child (if still running) when the test ends, pass or fail.
