@@ -532,28 +532,34 @@ fn finish(
             .collect();
     }
 
-    let no_response = match super::rules::gateway_error(state, snap, &req, rules, route)? {
-        Decision::Answered(rule) => {
-            return Ok(Answer {
-                status: StatusCode::from_u16(rule.status).map_err(|_| {
-                    ApiError::Internal(format!("status {} from a rule", rule.status))
-                })?,
-                body: rule.body,
-                lines: rule.headers,
-                extra: Vec::new(),
-                service: [None, None],
-            });
-        }
-        Decision::Legacy => false,
-        Decision::NoResponse => true,
-    };
+    let (no_response, resolved) =
+        match super::rules::gateway_error(state, snap, &req, rules, route)? {
+            Decision::Answered(rule) => {
+                return Ok(Answer {
+                    status: StatusCode::from_u16(rule.status).map_err(|_| {
+                        ApiError::Internal(format!("status {} from a rule", rule.status))
+                    })?,
+                    body: rule.body,
+                    lines: rule.headers,
+                    extra: Vec::new(),
+                    service: [None, None],
+                });
+            }
+            Decision::Legacy(resolved) => (false, resolved),
+            Decision::NoResponse(resolved) => (true, Some(resolved)),
+        };
 
     let started = Instant::now();
-    let rendered = snap.renderer.render(&req).map_err(|e| match e {
-        RenderError::UnknownId { id } => ApiError::UnknownId(truncate(&id)),
-        RenderError::NoError => ApiError::NoCode,
-        RenderError::InvalidCode(c) => ApiError::CodeOutOfRange(c.to_string()),
-    })?;
+    // Resolved once: the rules' resolution, when they made one, is the
+    // render's too.
+    let rendered = snap
+        .renderer
+        .render_with(&req, resolved.as_ref())
+        .map_err(|e| match e {
+            RenderError::UnknownId { id } => ApiError::UnknownId(truncate(&id)),
+            RenderError::NoError => ApiError::NoCode,
+            RenderError::InvalidCode(c) => ApiError::CodeOutOfRange(c.to_string()),
+        })?;
     let took = started.elapsed();
 
     let status = config.status_rewrites.apply(rendered.status);
@@ -710,6 +716,56 @@ mod tests {
             parse_query("message=%ff"),
             Err(ApiError::InvalidUtf8("the query string"))
         );
+    }
+
+    /// With Error Overrides rules loaded, a request the rules left to the
+    /// templates was resolved twice: once for the rules, once more by the
+    /// legacy render.
+    #[test]
+    fn a_legacy_decision_under_rules_resolves_the_request_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = dir.path().join("templates");
+        std::fs::create_dir(&templates).unwrap();
+        std::fs::write(templates.join("error.json"), "legacy {{.Message}}").unwrap();
+        let conf = dir.path().join("tyk.conf");
+        std::fs::write(
+            &conf,
+            r#"{"error_overrides": {"403": [{"match": {"flag": "AKI"}, "response": {"body": "rule"}}]}}"#,
+        )
+        .unwrap();
+        let config = crate::config::Config::from_layer(crate::config::ConfigLayer {
+            templates: Some(templates),
+            tyk_conf: Some(conf),
+            ..Default::default()
+        })
+        .unwrap();
+        let state = AppState::from_config(config).unwrap();
+        assert!(
+            state
+                .store
+                .current()
+                .renderer
+                .error_overrides()
+                .is_some_and(|r| r.active())
+        );
+
+        let resolutions = |uri: &str| {
+            let uri: Uri = uri.parse().unwrap();
+            let before = crate::render::RESOLUTIONS.with(std::cell::Cell::get);
+            let answer = render_code_parts(&state, &uri, &HeaderMap::new()).unwrap();
+            let after = crate::render::RESOLUTIONS.with(std::cell::Cell::get);
+            (after - before, answer.body)
+        };
+        // Never cached (the message is no catalogue one), then cacheable
+        // (a code alone) on its first, rendering, request.
+        for (uri, body) in [
+            ("/render/500?message=boom", "legacy boom"),
+            ("/render/502", "legacy Bad Gateway"),
+        ] {
+            let (count, got) = resolutions(uri);
+            assert_eq!(String::from_utf8_lossy(&got), body, "{uri}");
+            assert_eq!(count, 1, "{uri} was resolved {count} times");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::error_overrides::service::LiveRules;
 use crate::error_overrides::{self, ApiRules, GatewayError, Outcome, Route, flags};
-use crate::render::{ErrorRequest, Rendered};
+use crate::render::{ErrorRequest, Rendered, Resolved};
 use crate::store::Snapshot;
 
 /// What the render routes take for Error Overrides.
@@ -29,16 +29,20 @@ pub(crate) struct RuleAsk {
     pub template_data: BTreeMap<String, serde_json::Value>,
 }
 
-/// What applying the rules to a gateway error decided.
-pub(crate) enum Decision {
+/// What applying the rules to a gateway error decided. The legacy
+/// variants carry the request's resolution, made once for the rules, for
+/// the legacy render to use rather than resolve again.
+pub(crate) enum Decision<'a> {
     /// A rule answered: send this (boxed: a `Rendered` keeps three header
-    /// lines inline, and the other variants are empty).
+    /// lines inline).
     Answered(Box<Rendered>),
-    /// No rules, or none matched: render the legacy way.
-    Legacy,
+    /// No rules, or none matched: render the legacy way (`None` when the
+    /// request was not resolved: no rules, or it does not resolve and the
+    /// legacy render answers its error).
+    Legacy(Option<Resolved<'a>>),
     /// The gateway would drop the connection: render the legacy way, and
     /// count the outcome as `no_response`.
-    NoResponse,
+    NoResponse(Resolved<'a>),
 }
 
 /// The API's rules for `ask.api`; an unknown id is the caller's mistake.
@@ -70,13 +74,13 @@ pub(crate) fn api_rules<'a>(
 }
 
 /// Applies the generation's rules to a gateway error, as a 5.13+ gateway.
-pub(crate) fn gateway_error(
+pub(crate) fn gateway_error<'a>(
     state: &AppState,
-    snap: &Snapshot,
-    req: &ErrorRequest,
+    snap: &'a Snapshot,
+    req: &'a ErrorRequest,
     ask: &RuleAsk,
     route: &'static str,
-) -> Result<Decision, ApiError> {
+) -> Result<Decision<'a>, ApiError> {
     let Some(rules) = snap.renderer.error_overrides().filter(|r| r.active()) else {
         if ask.api.is_some() {
             return Err(ApiError::BadParameter {
@@ -86,23 +90,23 @@ pub(crate) fn gateway_error(
                     .into(),
             });
         }
-        return Ok(Decision::Legacy);
+        return Ok(Decision::Legacy(None));
     };
     let api = api_rules(rules, ask.api.as_deref())?;
     // Unknown ids and bad codes are answered by the legacy path's errors.
-    let Ok(resolved) = snap.renderer.resolve(req) else {
-        return Ok(Decision::Legacy);
+    let Ok(resolved) = snap.renderer.resolve_ref(req) else {
+        return Ok(Decision::Legacy(None));
     };
     let flag = ask.flag.clone().or_else(|| {
         let id = req
             .id
-            .clone()
-            .or_else(|| resolved.entry.as_ref().map(|e| e.id.clone()))?;
-        flags::flag_for(&id).map(|f| f.flag.clone())
+            .as_deref()
+            .or(resolved.entry.map(|e| e.id.as_str()))?;
+        flags::flag_for(id).map(|f| f.flag.clone())
     });
     let err = GatewayError {
         code: i64::from(resolved.code),
-        message: resolved.message,
+        message: resolved.message.clone().into_owned(),
         flag,
         template_data: ask.template_data.clone(),
         preset_headers: Vec::new(),
@@ -112,7 +116,7 @@ pub(crate) fn gateway_error(
     let response = rules.overrides().gateway_error(api, &err);
     let took = started.elapsed();
     if response.route == Route::Legacy && response.outcome == Outcome::Ok {
-        return Ok(Decision::Legacy);
+        return Ok(Decision::Legacy(Some(resolved)));
     }
     match response.to_rendered() {
         Some(rendered) => {
@@ -124,7 +128,7 @@ pub(crate) fn gateway_error(
         }
         None => {
             warn_no_response(rules, &response, route);
-            Ok(Decision::NoResponse)
+            Ok(Decision::NoResponse(resolved))
         }
     }
 }

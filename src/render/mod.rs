@@ -217,12 +217,20 @@ impl Compiled {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Resolutions made on this thread, so that a test can count how often
+    /// one request is resolved.
+    pub(crate) static RESOLUTIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The error after resolving, borrowing from the request, the options and
-/// the catalogue.
-struct Resolved<'a> {
-    code: u16,
-    message: Cow<'a, str>,
-    entry: Option<&'a Entry>,
+/// the catalogue. The service's Error Overrides path resolves once for the
+/// rules and hands this to the legacy render ([`Renderer::render_with`]).
+pub(crate) struct Resolved<'a> {
+    pub(crate) code: u16,
+    pub(crate) message: Cow<'a, str>,
+    pub(crate) entry: Option<&'a Entry>,
     /// `entry`'s position in the builtin catalogue, when it is one of its.
     entry_index: Option<usize>,
     overridden_by: Option<&'static str>,
@@ -319,7 +327,12 @@ impl Renderer {
         })
     }
 
-    fn resolve_ref<'a>(&'a self, req: &'a ErrorRequest) -> Result<Resolved<'a>, RenderError> {
+    pub(crate) fn resolve_ref<'a>(
+        &'a self,
+        req: &'a ErrorRequest,
+    ) -> Result<Resolved<'a>, RenderError> {
+        #[cfg(test)]
+        RESOLUTIONS.with(|n| n.set(n.get() + 1));
         let catalogue = Catalogue::builtin();
         let (code, message, entry_index) = if let Some(id) = &req.id {
             if let Some(i) = catalogue.entry_index(id) {
@@ -416,17 +429,39 @@ impl Renderer {
     /// and renders that failed (`exec`), are rendered every time.
     /// [`Rendered::cached`] says which it was.
     pub fn render(&self, req: &ErrorRequest) -> Result<Rendered, RenderError> {
+        self.render_with(req, None)
+    }
+
+    /// [`render`](Self::render), with `req` already resolved by
+    /// [`resolve_ref`](Self::resolve_ref) when `resolved` is given: the
+    /// cache is used the same way, and a miss renders that resolution
+    /// rather than resolving again.
+    pub(crate) fn render_with(
+        &self,
+        req: &ErrorRequest,
+        resolved: Option<&Resolved<'_>>,
+    ) -> Result<Rendered, RenderError> {
         let profile = req.profile.unwrap_or(self.options.profile);
         let (path, ct) = req.answer_format();
         let Some(slot) = self.cache_slot(req, path, profile) else {
-            return self.render_uncached(req);
+            return match resolved {
+                Some(resolved) => Ok(self.rendered(self.render_out(resolved, req))),
+                None => self.render_uncached(req),
+            };
         };
         let cell = &self.compiled.cache[slot];
         if let Some(c) = cell.get() {
             return Ok(self.rendered_from_cache(c, ct));
         }
-        let resolved = self.resolve_ref(req)?;
-        let out = self.render_out(&resolved, req);
+        let fresh;
+        let resolved = match resolved {
+            Some(resolved) => resolved,
+            None => {
+                fresh = self.resolve_ref(req)?;
+                &fresh
+            }
+        };
+        let out = self.render_out(resolved, req);
         // An `exec` failure is not kept: with render limits it can depend on
         // timing, and a transient one must not stick for a generation.
         let budget = &self.compiled.cached_bytes;
