@@ -3,9 +3,9 @@
 //! needs (`cli` for the `error-render` binary and the service over sockets,
 //! `server` for the tower layer). `tests/conformance.rs`,
 //! `tests/preview_browser.rs`, `tests/alloc.rs` (a counting global
-//! allocator) and `tests/exposure.rs` (it times `/healthz` while the service
-//! parses hostile templates, so it must not share the process's cores with
-//! other modules' heavy tests) stay binaries of their own.
+//! allocator) and `tests/exposure.rs` (it counts `/healthz` answers while
+//! the service parses hostile templates for seconds, CPU work kept out of
+//! this process) stay binaries of their own.
 
 mod common;
 
