@@ -272,3 +272,75 @@ async fn the_frame_route_sends_the_page_alone_under_its_own_strict_csp() {
         Some("DENY")
     );
 }
+
+/// The playground's HTML page (#12): `POST /preview/render` keeps an inline
+/// page and names its URL, which answers the page alone under the frame's
+/// own CSP, as the catalogue's frame does; other formats and the live set
+/// have no such URL, and an unknown id is refused.
+#[tokio::test]
+async fn the_playground_names_a_frame_url_serving_its_inline_html_page() {
+    let s = start("").await;
+    let page = PAGE_4XX.replace("<h1>", "<h1 class=\"inline\">");
+    let hostile = "<script>window.__pwned=1</script>";
+    let (status, env) = post_json(
+        &s,
+        "/preview/render",
+        &json!({
+            "templates": { "error.json": BUNDLED_ERROR_JSON, "4xx.html.tera": page },
+            "code": 404,
+            "message": hostile,
+            "format": "html",
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{env}");
+    let src = env["frame"].as_str().expect("a frame URL");
+    let id = src
+        .strip_prefix("/preview/frame?inline=")
+        .expect("the frame route");
+    assert_eq!(id.len(), 32, "{src}");
+    let r = client().get(s.url(src)).send().await.expect("GET");
+    assert_eq!(r.status(), 200);
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(
+        header("content-security-policy").as_deref(),
+        Some(FRAME_CONTENT_SECURITY_POLICY)
+    );
+    assert_eq!(header("x-frame-options").as_deref(), Some("SAMEORIGIN"));
+    let body = r.text().await.expect("a body");
+    assert_eq!(body, env["body"].as_str().expect("the body"));
+    assert!(body.contains("<h1 class=\"inline\">"), "{body}");
+    assert!(!body.contains("<script"), "{body}");
+
+    // Text, and the live set (whose pages have their own URL): no frame.
+    for request in [
+        json!({ "templates": { "error.json": BUNDLED_ERROR_JSON }, "code": 404, "format": "text" }),
+        json!({ "code": 404, "format": "html" }),
+    ] {
+        let (status, env) = post_json(&s, "/preview/render", &request).await;
+        assert_eq!(status, 200, "{env}");
+        assert!(env.get("frame").is_none(), "{request}: {env}");
+    }
+    let r = client()
+        .get(s.url("/preview/frame?inline=00"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.expect("JSON");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("render it again")),
+        "{e}"
+    );
+}
