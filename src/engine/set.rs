@@ -98,9 +98,10 @@ impl TemplateSet {
     pub fn load_limited(dir: impl AsRef<FsPath>, limits: RenderLimits) -> Result<Self, LoadError> {
         let dir = dir.as_ref();
         // Go loads any bytes; those that are not UTF-8 go out as they are.
-        let (files, problems) = read_folder(dir, is_template_name, &limits, "templates", |bytes| {
-            Ok(crate::rawbytes::from_bytes(&bytes).into())
-        })?;
+        let (files, problems) =
+            read_folder(dir, is_template_name, &limits, "templates", |bytes| {
+                Ok(crate::rawbytes::from_bytes(&bytes).into())
+            })?;
         if !problems.is_empty() {
             return Err(LoadError::Parse(problems));
         }

@@ -198,19 +198,16 @@ impl NativeSet {
     /// or parsed is reported. Subfolders are skipped.
     pub fn load_limited(dir: impl AsRef<FsPath>, limits: RenderLimits) -> Result<Self, LoadError> {
         let dir = dir.as_ref();
-        let (files, problems) = crate::set::read_folder(
-            dir,
-            is_native_name,
-            &limits,
-            ".tera templates",
-            |bytes| match String::from_utf8(bytes) {
-                Ok(text) => Ok(text.into()),
-                Err(e) => Err(format!(
-                    "not valid UTF-8 (byte {}): save the template as UTF-8",
-                    e.utf8_error().valid_up_to()
-                )),
-            },
-        )?;
+        let (files, problems) =
+            crate::set::read_folder(dir, is_native_name, &limits, ".tera templates", |bytes| {
+                match String::from_utf8(bytes) {
+                    Ok(text) => Ok(text.into()),
+                    Err(e) => Err(format!(
+                        "not valid UTF-8 (byte {}): save the template as UTF-8",
+                        e.utf8_error().valid_up_to()
+                    )),
+                }
+            })?;
         if files.is_empty() && problems.is_empty() {
             let mut set = Self::empty();
             set.dir = Some(dir.to_owned());

@@ -344,10 +344,7 @@ async fn status_findings(yaml: &str, files: &[(&str, &str)]) -> Value {
 
 #[tokio::test]
 async fn status_lints_tera_pages_only_in_the_configured_formats() {
-    let broken_html = [(
-        "default.html.tera",
-        "<p>no doctype, {{ Message }}</div>",
-    )];
+    let broken_html = [("default.html.tera", "<p>no doctype, {{ Message }}</div>")];
     // Every format (the default): the page is a finding.
     let findings = status_findings("", &broken_html).await;
     assert_eq!(findings[0]["rule"], "invalid-html", "{findings}");
