@@ -539,6 +539,23 @@ async fn assert_framed_page(browser: &Browser, message: &str) {
     assert_eq!(pwned, json!("undefined"), "a script ran in the frame");
 }
 
+/// In the frame: the page for the hostile message (once it shows) with the
+/// checks of [`assert_framed_page`], the message text and never markup.
+async fn assert_framed_hostile_message(browser: &Browser) {
+    browser
+        .wait_for(
+            "the hostile message to show",
+            "document.querySelector('p.m') && \
+             document.querySelector('p.m').textContent.includes('__pwned=2')",
+        )
+        .await;
+    assert_framed_page(browser, &format!("{HOSTILE}{HOSTILE_IMG}")).await;
+    let elements = browser
+        .js("return document.querySelectorAll('p.m *').length;")
+        .await;
+    assert_eq!(elements, json!(0), "the message became markup");
+}
+
 async fn html_view_steps(server: &Server, browser: &Browser) {
     open(server, browser, "").await;
     let entry = "#entries li.entry[data-code='404']";
@@ -574,18 +591,7 @@ async fn html_view_steps(server: &Server, browser: &Browser) {
         ))
         .await;
     enter_frame(browser, &frame).await;
-    browser
-        .wait_for(
-            "the hostile message to show",
-            "document.querySelector('p.m') && \
-             document.querySelector('p.m').textContent.includes('__pwned=2')",
-        )
-        .await;
-    assert_framed_page(browser, &format!("{HOSTILE}{HOSTILE_IMG}")).await;
-    let elements = browser
-        .js("return document.querySelectorAll('p.m *').length;")
-        .await;
-    assert_eq!(elements, json!(0), "the message became markup");
+    assert_framed_hostile_message(browser).await;
     leave_frame(browser).await;
     let pwned = browser.js("return typeof window.__pwned;").await;
     assert_eq!(pwned, json!("undefined"), "a script ran in the page");
@@ -623,18 +629,7 @@ async fn playground_shows_its_html_page_in_the_sandboxed_frame(server: &Server, 
         .await;
     assert_eq!(sandbox, json!(""), "the frame allows nothing");
     enter_frame(browser, frame).await;
-    browser
-        .wait_for(
-            "the hostile message to show in the frame",
-            "document.querySelector('p.m') && \
-             document.querySelector('p.m').textContent.includes('__pwned=2')",
-        )
-        .await;
-    assert_framed_page(browser, &message).await;
-    let elements = browser
-        .js("return document.querySelectorAll('p.m *').length;")
-        .await;
-    assert_eq!(elements, json!(0), "the message became markup");
+    assert_framed_hostile_message(browser).await;
     leave_frame(browser).await;
     browser
         .screenshot("preview", "playground-html-frame.png")

@@ -226,6 +226,20 @@ async fn the_playground_renders_inline_tera_pages_and_places_their_errors() {
     );
 }
 
+/// A `/preview/frame` answer: `200`, an HTML page under the frame's own
+/// policy, framed by the preview's origin only.
+fn assert_frame_page_answer(r: &reqwest::Response) {
+    assert_eq!(r.status(), 200);
+    let get = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok());
+    assert_eq!(get("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        get("content-security-policy"),
+        Some(FRAME_CONTENT_SECURITY_POLICY)
+    );
+    assert_eq!(get("x-frame-options"), Some("SAMEORIGIN"));
+    assert_eq!(get("x-content-type-options"), Some("nosniff"));
+}
+
 #[tokio::test]
 async fn the_frame_route_sends_the_page_alone_under_its_own_strict_csp() {
     let s = start("").await;
@@ -234,19 +248,7 @@ async fn the_frame_route_sends_the_page_alone_under_its_own_strict_csp() {
         .send()
         .await
         .expect("GET");
-    assert_eq!(r.status(), 200);
-    let h = r.headers().clone();
-    let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    assert_eq!(
-        get("content-type").as_deref(),
-        Some("text/html; charset=utf-8")
-    );
-    assert_eq!(
-        get("content-security-policy").as_deref(),
-        Some(FRAME_CONTENT_SECURITY_POLICY)
-    );
-    assert_eq!(get("x-frame-options").as_deref(), Some("SAMEORIGIN"));
-    assert_eq!(get("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_frame_page_answer(&r);
     for directive in ["default-src 'none'", "sandbox", "frame-ancestors 'self'"] {
         assert!(
             FRAME_CONTENT_SECURITY_POLICY.contains(directive),
@@ -300,22 +302,7 @@ async fn the_playground_names_a_frame_url_serving_its_inline_html_page() {
         .expect("the frame route");
     assert_eq!(id.len(), 32, "{src}");
     let r = client().get(s.url(src)).send().await.expect("GET");
-    assert_eq!(r.status(), 200);
-    let header = |name: &str| {
-        r.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    assert_eq!(
-        header("content-type").as_deref(),
-        Some("text/html; charset=utf-8")
-    );
-    assert_eq!(
-        header("content-security-policy").as_deref(),
-        Some(FRAME_CONTENT_SECURITY_POLICY)
-    );
-    assert_eq!(header("x-frame-options").as_deref(), Some("SAMEORIGIN"));
+    assert_frame_page_answer(&r);
     let body = r.text().await.expect("a body");
     assert_eq!(body, env["body"].as_str().expect("the body"));
     assert!(body.contains("<h1 class=\"inline\">"), "{body}");
