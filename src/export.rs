@@ -11,8 +11,11 @@
 //! - `nginx/error-render-http.conf` (the `map`s choosing the file, for the
 //!   `http` block: the gateway's `Content-Type` rule for JSON and XML, then
 //!   HTML where `Accept` names `text/html` first, plain text where it names
-//!   `text/plain` first) and `nginx/error-render-server.conf` (`error_page`
-//!   lines and an internal `location`, for a `server` block).
+//!   `text/plain` first, problem details where it names
+//!   `application/problem+json` first) and `nginx/error-render-server.conf`
+//!   (`error_page` lines and an internal `location`, for a `server` block,
+//!   with a nested one labelling `.problem.json` files
+//!   `application/problem+json`).
 //!
 //! Layout under the HAProxy output folder ([`export_haproxy`]):
 //! - `errors/<code>.http`: complete HTTP responses (JSON) for HAProxy's own
@@ -244,8 +247,9 @@ fn render(
 /// The `map`s choosing the body file: the gateway's rule on the request's
 /// Content-Type (exact type before `;`) for JSON and XML, then, when
 /// exported, HTML for an `Accept` whose first range is `text/html` or
-/// `application/xhtml+xml` (what browsers send) and plain text for one
-/// whose first range is `text/plain`.
+/// `application/xhtml+xml` (what browsers send), plain text for one
+/// whose first range is `text/plain` and problem details for one whose
+/// first range is `application/problem+json`.
 fn nginx_http_snippet(formats: &[Format]) -> String {
     let xml = formats.contains(&Format::Xml);
     let mut s = String::from("# error-render export: include in the http block.\n");
@@ -261,6 +265,7 @@ fn nginx_http_snippet(formats: &[Format]) -> String {
     let by_accept: Vec<(&str, &str)> = [
         (Format::Html, "text/html|application/xhtml\\+xml"),
         (Format::Text, "text/plain"),
+        (Format::Problem, "application/problem\\+json"),
     ]
     .into_iter()
     .filter(|(f, _)| formats.contains(f))
@@ -332,6 +337,20 @@ fn nginx_server_snippet(
     }
     if !renderer.options().hide_generator_header {
         s.push_str("    add_header X-Generator tyk.io always;\n");
+    }
+    if formats.contains(&Format::Problem) {
+        // `types` goes by the last extension only, which would label
+        // `.problem.json` as `application/json`: these files get a location
+        // of their own, whose empty `types` leaves `default_type` to
+        // decide. The regex location needs its alias spelled with the
+        // capture; `add_header` is inherited, as it adds none.
+        let _ = write!(
+            s,
+            "    location ~ ^{NGINX_PREFIX}(.+\\.problem\\.json)$ {{\n        internal;\n        \
+             alias {}/codes/$1;\n        types {{ }}\n        \
+             default_type application/problem+json;\n    }}\n",
+            root.display()
+        );
     }
     s.push_str("}\n");
     s

@@ -474,9 +474,10 @@ const HOSTILE_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta chars
 <p class=\"m\">{{ Message }}</p><script>window.__pwned=1</script>\
 <img src=\"data:,\" onerror=\"window.__pwned=2\"></body></html>\n";
 
-/// The catalogue's HTML view (#12): the page in a sandboxed frame (no
-/// `allow-scripts`), its inline style applied, and neither the page's own
-/// script nor a hostile message's ever running, in the frame or the page.
+/// The catalogue's HTML view and the playground's HTML result (#12): the
+/// page in a sandboxed frame (no `allow-scripts`), its inline style
+/// applied, and neither the page's own script nor a hostile message's ever
+/// running, in the frame or the page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_view_shows_the_page_in_a_sandboxed_frame() {
     let server = Arc::new(
@@ -538,6 +539,23 @@ async fn assert_framed_page(browser: &Browser, message: &str) {
     assert_eq!(pwned, json!("undefined"), "a script ran in the frame");
 }
 
+/// In the frame: the page for the hostile message (once it shows) with the
+/// checks of [`assert_framed_page`], the message text and never markup.
+async fn assert_framed_hostile_message(browser: &Browser) {
+    browser
+        .wait_for(
+            "the hostile message to show",
+            "document.querySelector('p.m') && \
+             document.querySelector('p.m').textContent.includes('__pwned=2')",
+        )
+        .await;
+    assert_framed_page(browser, &format!("{HOSTILE}{HOSTILE_IMG}")).await;
+    let elements = browser
+        .js("return document.querySelectorAll('p.m *').length;")
+        .await;
+    assert_eq!(elements, json!(0), "the message became markup");
+}
+
 async fn html_view_steps(server: &Server, browser: &Browser) {
     open(server, browser, "").await;
     let entry = "#entries li.entry[data-code='404']";
@@ -573,19 +591,49 @@ async fn html_view_steps(server: &Server, browser: &Browser) {
         ))
         .await;
     enter_frame(browser, &frame).await;
+    assert_framed_hostile_message(browser).await;
+    leave_frame(browser).await;
+    let pwned = browser.js("return typeof window.__pwned;").await;
+    assert_eq!(pwned, json!("undefined"), "a script ran in the page");
+
+    playground_shows_its_html_page_in_the_sandboxed_frame(server, browser).await;
+}
+
+/// The playground's HTML result (#12): the page its templates render, in a
+/// sandboxed frame like the catalogue's, loaded from the page's own
+/// `/preview/frame?inline=` URL; neither the template's script nor a
+/// hostile message's runs.
+async fn playground_shows_its_html_page_in_the_sandboxed_frame(server: &Server, browser: &Browser) {
+    open(server, browser, "#playground").await;
+    let message = format!("{HOSTILE}{HOSTILE_IMG}");
+    // Code, message and format at once: one render, with the whole message.
+    browser
+        .js(&format!(
+            "document.querySelector('#pg-code').value = '404'; \
+             document.querySelector('#pg-message').value = {message}; \
+             const s = document.querySelector('#pg-format'); s.value = 'html'; \
+             s.dispatchEvent(new Event('change')); return 1;",
+            message = json!(message)
+        ))
+        .await;
+    let frame = "#pg-frame";
     browser
         .wait_for(
-            "the hostile message to show",
-            "document.querySelector('p.m') && \
-             document.querySelector('p.m').textContent.includes('__pwned=2')",
+            "the playground's frame to show its page",
+            "!document.querySelector('#pg-frame').hidden && \
+             document.querySelector('#pg-frame').src.includes('/preview/frame?inline=')",
         )
         .await;
-    assert_framed_page(browser, &format!("{HOSTILE}{HOSTILE_IMG}")).await;
-    let elements = browser
-        .js("return document.querySelectorAll('p.m *').length;")
+    let sandbox = browser
+        .js("return document.querySelector('#pg-frame').getAttribute('sandbox');")
         .await;
-    assert_eq!(elements, json!(0), "the message became markup");
+    assert_eq!(sandbox, json!(""), "the frame allows nothing");
+    enter_frame(browser, frame).await;
+    assert_framed_hostile_message(browser).await;
     leave_frame(browser).await;
+    browser
+        .screenshot("preview", "playground-html-frame.png")
+        .await;
     let pwned = browser.js("return typeof window.__pwned;").await;
     assert_eq!(pwned, json!("undefined"), "a script ran in the page");
 }

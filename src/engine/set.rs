@@ -97,62 +97,11 @@ impl TemplateSet {
     /// [`load`](Self::load) under `limits`.
     pub fn load_limited(dir: impl AsRef<FsPath>, limits: RenderLimits) -> Result<Self, LoadError> {
         let dir = dir.as_ref();
-        let io = |path: &FsPath, e: std::io::Error| LoadError::Io {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
-        // Links must resolve inside the folder as it really is (the folder
-        // itself may be a link, as a ConfigMap mount's parent often is).
-        let real_dir = std::fs::canonicalize(dir).map_err(|e| io(dir, e))?;
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
-            let entry = entry.map_err(|e| io(dir, e))?;
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                continue;
-            };
-            if is_template_name(&name) {
-                names.push(name);
-            }
-        }
-        names.sort();
-        let mut files = Vec::with_capacity(names.len());
-        let mut problems = Vec::new();
-        let mut total: usize = 0;
-        for name in names {
-            let bytes = match read_template(dir, &real_dir, &name, limits.max_template_bytes) {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => continue,
-                Err(e) => {
-                    problems.push(SourceError {
-                        file: name,
-                        line: None,
-                        column: None,
-                        message: e.to_string(),
-                    });
-                    continue;
-                }
-            };
-            total = total.saturating_add(bytes.len());
-            if let Some(max) = limits.max_set_bytes
-                && total > max
-            {
-                problems.push(SourceError {
-                    file: name,
-                    line: None,
-                    column: None,
-                    message: format!(
-                        "the templates hold more than {max} bytes together (limits.max_set_bytes), \
-                         reached with this file: remove files or raise the limit"
-                    ),
-                });
-                break;
-            }
-            // Go loads any bytes; those that are not UTF-8 go out as they are.
-            files.push(TemplateFile {
-                name,
-                text: crate::rawbytes::from_bytes(&bytes).into(),
-            });
-        }
+        // Go loads any bytes; those that are not UTF-8 go out as they are.
+        let (files, problems) =
+            read_folder(dir, is_template_name, &limits, "templates", |bytes| {
+                Ok(crate::rawbytes::from_bytes(&bytes).into())
+            })?;
         if !problems.is_empty() {
             return Err(LoadError::Parse(problems));
         }
@@ -594,6 +543,77 @@ pub(crate) enum ReadError {
         max: usize,
         setting: &'static str,
     },
+}
+
+/// The files at the top of `dir` whose names `accept` takes, in name
+/// order: each read with [`read_template`] (subfolders skipped) within
+/// `limits`, all together within `max_set_bytes` (reading stops at the
+/// file that goes over; `what` names the files in that message), and made
+/// text by `decode` (else the message it returns). Every file that cannot
+/// be read or decoded is a problem of the second list; only a folder that
+/// cannot be listed or resolved is an error. The one folder walk of the
+/// Go templates and the `.tera` pages, so both refuse the same files.
+pub(crate) fn read_folder(
+    dir: &FsPath,
+    accept: impl Fn(&str) -> bool,
+    limits: &RenderLimits,
+    what: &str,
+    decode: impl Fn(Vec<u8>) -> Result<Arc<str>, String>,
+) -> Result<(Vec<TemplateFile>, Vec<SourceError>), LoadError> {
+    let io = |path: &FsPath, e: std::io::Error| LoadError::Io {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+        let entry = entry.map_err(|e| io(dir, e))?;
+        if let Some(name) = entry.file_name().to_str()
+            && accept(name)
+        {
+            names.push(name.to_owned());
+        }
+    }
+    if names.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    names.sort();
+    // Links must resolve inside the folder as it really is (the folder
+    // itself may be a link, as a ConfigMap mount's parent often is).
+    let real_dir = std::fs::canonicalize(dir).map_err(|e| io(dir, e))?;
+    let mut files = Vec::with_capacity(names.len());
+    let mut problems = Vec::new();
+    let mut total: usize = 0;
+    for name in names {
+        let problem = |message: String| SourceError {
+            file: name.clone(),
+            line: None,
+            column: None,
+            message,
+        };
+        let bytes = match read_template(dir, &real_dir, &name, limits.max_template_bytes) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(problem(e.to_string()));
+                continue;
+            }
+        };
+        total = total.saturating_add(bytes.len());
+        if let Some(max) = limits.max_set_bytes
+            && total > max
+        {
+            problems.push(problem(format!(
+                "the {what} hold more than {max} bytes together (limits.max_set_bytes), \
+                 reached with this file: remove files or raise the limit"
+            )));
+            break;
+        }
+        match decode(bytes) {
+            Ok(text) => files.push(TemplateFile { name, text }),
+            Err(message) => problems.push(problem(message)),
+        }
+    }
+    Ok((files, problems))
 }
 
 /// Reads template `name` of `dir` safely: only a regular file, or a link

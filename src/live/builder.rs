@@ -82,7 +82,11 @@ impl Renderer {
     /// the builder and the live renderer make their store.
     pub fn store_from_config(config: Arc<Config>) -> Result<Store, ReloadError> {
         let timeout = config.limits.reload_timeout;
-        Store::with_reload_timeout(move || Renderer::from_config(&config), timeout)
+        let formats = config.formats.clone();
+        Ok(
+            Store::with_reload_timeout(move || Renderer::from_config(&config), timeout)?
+                .with_lint_formats(&formats),
+        )
     }
 
     /// [`from_config`](Self::from_config), returning the warnings instead

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 
+use crate::format::Format;
 use crate::render::Renderer;
 use crate::validate::Finding;
 
@@ -123,6 +124,9 @@ pub struct Store {
     linted: Arc<tokio::sync::watch::Sender<u64>>,
     /// Hands new generations to the lint thread, once started.
     lint: OnceLock<mpsc::Sender<Arc<Snapshot>>>,
+    /// The formats the lint renders `.tera` pages in: the service's
+    /// `formats`, so a page it never serves is not a finding.
+    lint_formats: Vec<Format>,
 }
 
 impl std::fmt::Debug for Store {
@@ -170,6 +174,7 @@ impl Store {
             #[cfg(feature = "watch")]
             linted: Arc::new(tokio::sync::watch::Sender::new(0)),
             lint: OnceLock::new(),
+            lint_formats: Format::ALL.to_vec(),
         })
     }
 
@@ -180,6 +185,13 @@ impl Store {
             Ok(store) => store,
             Err(_) => unreachable!("building a fixed renderer cannot fail"),
         }
+    }
+
+    /// Lints only `formats` (every format unless set); takes effect for
+    /// a lint started after it.
+    pub(crate) fn with_lint_formats(mut self, formats: &[Format]) -> Self {
+        self.lint_formats = formats.to_vec();
+        self
     }
 
     /// A receiver that sees every later reload attempt, successful or not
@@ -231,6 +243,7 @@ impl Store {
         }
         let (tx, rx) = mpsc::channel::<Arc<Snapshot>>();
         let findings = Arc::clone(&self.findings);
+        let formats = self.lint_formats.clone();
         #[cfg(feature = "watch")]
         let linted = Arc::clone(&self.linted);
         std::thread::Builder::new()
@@ -241,7 +254,7 @@ impl Store {
                     while let Ok(newer) = rx.try_recv() {
                         snap = newer;
                     }
-                    let found = crate::validate::lint_renderer(&snap.renderer);
+                    let found = crate::validate::lint_renderer_in(&snap.renderer, &formats);
                     findings.store(Some(Arc::new(Findings {
                         generation: snap.generation,
                         findings: found,

@@ -198,66 +198,21 @@ impl NativeSet {
     /// or parsed is reported. Subfolders are skipped.
     pub fn load_limited(dir: impl AsRef<FsPath>, limits: RenderLimits) -> Result<Self, LoadError> {
         let dir = dir.as_ref();
-        let io = |path: &FsPath, e: std::io::Error| LoadError::Io {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
-            let entry = entry.map_err(|e| io(dir, e))?;
-            if let Some(name) = entry.file_name().to_str()
-                && is_native_name(name)
-            {
-                names.push(name.to_owned());
-            }
-        }
-        if names.is_empty() {
+        let (files, problems) =
+            crate::set::read_folder(dir, is_native_name, &limits, ".tera templates", |bytes| {
+                match String::from_utf8(bytes) {
+                    Ok(text) => Ok(text.into()),
+                    Err(e) => Err(format!(
+                        "not valid UTF-8 (byte {}): save the template as UTF-8",
+                        e.utf8_error().valid_up_to()
+                    )),
+                }
+            })?;
+        if files.is_empty() && problems.is_empty() {
             let mut set = Self::empty();
             set.dir = Some(dir.to_owned());
             set.limits = limits;
             return Ok(set);
-        }
-        names.sort();
-        let real_dir = std::fs::canonicalize(dir).map_err(|e| io(dir, e))?;
-        let mut files = Vec::with_capacity(names.len());
-        let mut problems = Vec::new();
-        let mut total: usize = 0;
-        for name in names {
-            let problem = |message: String| SourceError {
-                file: name.clone(),
-                line: None,
-                column: None,
-                message,
-            };
-            let bytes =
-                match crate::set::read_template(dir, &real_dir, &name, limits.max_template_bytes) {
-                    Ok(Some(bytes)) => bytes,
-                    Ok(None) => continue,
-                    Err(e) => {
-                        problems.push(problem(e.to_string()));
-                        continue;
-                    }
-                };
-            total = total.saturating_add(bytes.len());
-            if let Some(max) = limits.max_set_bytes
-                && total > max
-            {
-                problems.push(problem(format!(
-                    "the .tera templates hold more than {max} bytes together \
-                     (limits.max_set_bytes), reached with this file: remove files or raise the limit"
-                )));
-                break;
-            }
-            match String::from_utf8(bytes) {
-                Ok(text) => files.push(TemplateFile {
-                    name,
-                    text: text.into(),
-                }),
-                Err(e) => problems.push(problem(format!(
-                    "not valid UTF-8 (byte {}): save the template as UTF-8",
-                    e.utf8_error().valid_up_to()
-                ))),
-            }
         }
         if !problems.is_empty() {
             return Err(LoadError::Parse(problems));

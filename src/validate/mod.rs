@@ -196,7 +196,12 @@ pub fn validate(opts: &ValidateOptions) -> Result<Report, ValidateError> {
 /// [`Renderer`]; [`lint_renderer`] avoids that when a renderer exists.
 pub fn lint_set(set: &TemplateSet, options: &RenderOptions) -> Vec<Finding> {
     match TemplateSet::from_engine_files(set.files().iter().cloned(), *set.limits()) {
-        Ok(copy) => lint(&Arc::new(copy), &Arc::new(NativeSet::empty()), options),
+        Ok(copy) => lint(
+            &Arc::new(copy),
+            &Arc::new(NativeSet::empty()),
+            options,
+            &Format::ALL,
+        ),
         // Cannot happen for a set that loaded; report rather than panic.
         Err(e) => e
             .problems()
@@ -209,16 +214,32 @@ pub fn lint_set(set: &TemplateSet, options: &RenderOptions) -> Vec<Finding> {
 /// [`lint_set`] for the set, the `.tera` pages and the options of an
 /// existing renderer (every format rendered).
 pub fn lint_renderer(renderer: &Renderer) -> Vec<Finding> {
-    lint(renderer.set(), renderer.native(), renderer.options())
+    lint_renderer_in(renderer, &Format::ALL)
 }
 
-fn lint(set: &Arc<TemplateSet>, native: &Arc<NativeSet>, options: &RenderOptions) -> Vec<Finding> {
+/// [`lint_renderer`] rendering the `.tera` pages in `formats` only (the
+/// service's `formats` setting, as `validate --config` does).
+pub(crate) fn lint_renderer_in(renderer: &Renderer, formats: &[Format]) -> Vec<Finding> {
+    lint(
+        renderer.set(),
+        renderer.native(),
+        renderer.options(),
+        formats,
+    )
+}
+
+fn lint(
+    set: &Arc<TemplateSet>,
+    native: &Arc<NativeSet>,
+    options: &RenderOptions,
+    formats: &[Format],
+) -> Vec<Finding> {
     let mut out = Collector::default();
     let failed = BTreeSet::new();
     let scope = Scope {
         names_checked: false,
         failed_files: &failed,
-        formats: &Format::ALL,
+        formats,
     };
     check_set(set, native, options, &scope, &mut out);
     let mut findings = out.findings;

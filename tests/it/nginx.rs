@@ -191,7 +191,8 @@ fn nginx_error_page_renders_through_error_render() {
 /// snippets, included as documented (http and server blocks), pass
 /// `nginx -t` with an `error_page` line for every registered status, and
 /// nginx's own 502 (and 418, 451: statuses outside the catalogue) answer
-/// the exported bodies, in JSON and XML.
+/// the exported bodies, in JSON and XML, and by `Accept` in HTML, text and
+/// problem details, each with its content type.
 #[test]
 fn nginx_serves_exported_bodies_for_every_status() {
     let nginx = recipe_support::installed(
@@ -282,8 +283,9 @@ fn nginx_serves_exported_bodies_for_every_status() {
             );
             assert_eq!(r.header("X-Generator"), Some("tyk.io"), "{what}");
         }
-        // A browser gets the HTML page, a text client the text; a client
-        // whose Accept puts neither first keeps the gateway's rule.
+        // A browser gets the HTML page, a text client the text, a
+        // problem-aware client problem details; a client whose Accept puts
+        // none of them first keeps the gateway's rule.
         for (headers, ext, expected_type) in [
             (
                 &[(
@@ -302,6 +304,13 @@ fn nginx_serves_exported_bodies_for_every_status() {
                 &[("Accept", "*/*"), ("Content-Type", "text/xml")][..],
                 "xml",
                 "application/xml",
+            ),
+            // nginx's `types` would label `.problem.json` by its last
+            // extension, `application/json`.
+            (
+                &[("Accept", "application/problem+json, application/json;q=0.9")][..],
+                "problem.json",
+                "application/problem+json",
             ),
         ] {
             let r = request(listen, "GET", path, headers, "").expect("request");

@@ -226,6 +226,20 @@ async fn the_playground_renders_inline_tera_pages_and_places_their_errors() {
     );
 }
 
+/// A `/preview/frame` answer: `200`, an HTML page under the frame's own
+/// policy, framed by the preview's origin only.
+fn assert_frame_page_answer(r: &reqwest::Response) {
+    assert_eq!(r.status(), 200);
+    let get = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok());
+    assert_eq!(get("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        get("content-security-policy"),
+        Some(FRAME_CONTENT_SECURITY_POLICY)
+    );
+    assert_eq!(get("x-frame-options"), Some("SAMEORIGIN"));
+    assert_eq!(get("x-content-type-options"), Some("nosniff"));
+}
+
 #[tokio::test]
 async fn the_frame_route_sends_the_page_alone_under_its_own_strict_csp() {
     let s = start("").await;
@@ -234,19 +248,7 @@ async fn the_frame_route_sends_the_page_alone_under_its_own_strict_csp() {
         .send()
         .await
         .expect("GET");
-    assert_eq!(r.status(), 200);
-    let h = r.headers().clone();
-    let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    assert_eq!(
-        get("content-type").as_deref(),
-        Some("text/html; charset=utf-8")
-    );
-    assert_eq!(
-        get("content-security-policy").as_deref(),
-        Some(FRAME_CONTENT_SECURITY_POLICY)
-    );
-    assert_eq!(get("x-frame-options").as_deref(), Some("SAMEORIGIN"));
-    assert_eq!(get("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_frame_page_answer(&r);
     for directive in ["default-src 'none'", "sandbox", "frame-ancestors 'self'"] {
         assert!(
             FRAME_CONTENT_SECURITY_POLICY.contains(directive),
@@ -270,5 +272,62 @@ async fn the_frame_route_sends_the_page_alone_under_its_own_strict_csp() {
             .get("x-frame-options")
             .and_then(|v| v.to_str().ok()),
         Some("DENY")
+    );
+}
+
+/// The playground's HTML page (#12): `POST /preview/render` keeps an inline
+/// page and names its URL, which answers the page alone under the frame's
+/// own CSP, as the catalogue's frame does; other formats and the live set
+/// have no such URL, and an unknown id is refused.
+#[tokio::test]
+async fn the_playground_names_a_frame_url_serving_its_inline_html_page() {
+    let s = start("").await;
+    let page = PAGE_4XX.replace("<h1>", "<h1 class=\"inline\">");
+    let hostile = "<script>window.__pwned=1</script>";
+    let (status, env) = post_json(
+        &s,
+        "/preview/render",
+        &json!({
+            "templates": { "error.json": BUNDLED_ERROR_JSON, "4xx.html.tera": page },
+            "code": 404,
+            "message": hostile,
+            "format": "html",
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{env}");
+    let src = env["frame"].as_str().expect("a frame URL");
+    let id = src
+        .strip_prefix("/preview/frame?inline=")
+        .expect("the frame route");
+    assert_eq!(id.len(), 32, "{src}");
+    let r = client().get(s.url(src)).send().await.expect("GET");
+    assert_frame_page_answer(&r);
+    let body = r.text().await.expect("a body");
+    assert_eq!(body, env["body"].as_str().expect("the body"));
+    assert!(body.contains("<h1 class=\"inline\">"), "{body}");
+    assert!(!body.contains("<script"), "{body}");
+
+    // Text, and the live set (whose pages have their own URL): no frame.
+    for request in [
+        json!({ "templates": { "error.json": BUNDLED_ERROR_JSON }, "code": 404, "format": "text" }),
+        json!({ "code": 404, "format": "html" }),
+    ] {
+        let (status, env) = post_json(&s, "/preview/render", &request).await;
+        assert_eq!(status, 200, "{env}");
+        assert!(env.get("frame").is_none(), "{request}: {env}");
+    }
+    let r = client()
+        .get(s.url("/preview/frame?inline=00"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.expect("JSON");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("render it again")),
+        "{e}"
     );
 }

@@ -313,3 +313,42 @@ fn the_rules_table_in_docs_lists_every_rule() {
         );
     }
 }
+
+/// The findings `/status` shows once the background lint of the first
+/// generation is done (awaited on the store, not polled).
+async fn status_findings(yaml: &str, files: &[(&str, &str)]) -> Value {
+    use error_render::render::{BUNDLED_ERROR_JSON, BUNDLED_ERROR_XML};
+    let mut all = vec![
+        ("error.json", BUNDLED_ERROR_JSON),
+        ("error.xml", BUNDLED_ERROR_XML),
+    ];
+    all.extend_from_slice(files);
+    let s = crate::common::TestServer::start(yaml, &all, false).await;
+    let mut linted = s.state.store.subscribe_findings();
+    while s.state.store.findings().is_none() {
+        linted.changed().await.expect("the lint thread runs");
+    }
+    let status: Value = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("a client")
+        .get(s.url("/status"))
+        .send()
+        .await
+        .expect("GET /status")
+        .json()
+        .await
+        .expect("JSON");
+    status["findings"].clone()
+}
+
+#[tokio::test]
+async fn status_lints_tera_pages_only_in_the_configured_formats() {
+    let broken_html = [("default.html.tera", "<p>no doctype, {{ Message }}</div>")];
+    // Every format (the default): the page is a finding.
+    let findings = status_findings("", &broken_html).await;
+    assert_eq!(findings[0]["rule"], "invalid-html", "{findings}");
+    // A service that never serves HTML does not report its HTML page.
+    let findings = status_findings("formats: [json, xml]\n", &broken_html).await;
+    assert_eq!(findings, serde_json::json!([]));
+}

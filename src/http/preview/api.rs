@@ -253,6 +253,8 @@ pub(crate) struct RenderQuery {
     content_type: Option<String>,
     profile: Option<String>,
     format: Option<String>,
+    /// `/preview/frame` only: a playground page's id.
+    inline: Option<String>,
 }
 
 /// `GET /preview/render?code=&message=&id=&content_type=&profile=&format=`:
@@ -288,13 +290,31 @@ pub const FRAME_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src '
 /// set renders for the error, as a document of its own for the preview's
 /// sandboxed frame (`<iframe sandbox>`), under
 /// [`FRAME_CONTENT_SECURITY_POLICY`]. Answered `200`: the rendered status is
-/// in the catalogue's envelope; a frame shows the page either way.
+/// in the catalogue's envelope; a frame shows the page either way. With
+/// `inline=ID` instead, the playground's page of that id (see
+/// `POST /preview/render`'s `frame`), while it is kept.
 pub(crate) async fn frame(
     _: Authorized,
     State(state): State<AppState>,
     query: Result<Query<RenderQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(bad_query)?;
+    if let Some(id) = q.inline {
+        let body = state
+            .preview
+            .frames
+            .get(&id)
+            .ok_or_else(|| ApiError::BadParameter {
+                name: "inline",
+                message: format!(
+                    "no playground page {:?}: only the last {} are kept, for {} s; render it again",
+                    id.chars().take(40).collect::<String>(),
+                    super::frames::KEPT,
+                    super::frames::KEPT_FOR.as_secs()
+                ),
+            })?;
+        return Ok(frame_response(body));
+    }
     let code = q.code.as_deref().map(parse_code).transpose()?;
     let mut req = ask(&state, code, q.message, q.id, None, q.profile, None)?;
     req.format = Some(enabled_format(&state, "html")?);
@@ -302,7 +322,13 @@ pub(crate) async fn frame(
     let rendered = run_limited(&state, RENDER_TIMEOUT, move || renderer.render(&req))
         .await?
         .map_err(render_error)?;
-    let mut response = Response::new(Body::from(rendered.body));
+    Ok(frame_response(rendered.body))
+}
+
+/// An HTML page alone, under the frame's own policy, framed by the preview
+/// only.
+fn frame_response(body: bytes::Bytes) -> Response {
+    let mut response = Response::new(Body::from(body));
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -316,7 +342,7 @@ pub(crate) async fn frame(
         header::X_FRAME_OPTIONS,
         HeaderValue::from_static("SAMEORIGIN"),
     );
-    Ok(response)
+    response
 }
 
 /// `POST /preview/render`'s body.
@@ -336,9 +362,11 @@ struct InlineBody {
 }
 
 /// `POST /preview/render` with `{"templates": {...}, "code", "message"?,
-/// "id"?, "content_type"?, "profile"?}`: the envelope of a render by the
-/// inline templates (with the live set's options and overrides). Templates
-/// that do not parse give `outcome: load` and their `problems`.
+/// "id"?, "content_type"?, "profile"?, "format"?}`: the envelope of a
+/// render by the inline templates (with the live set's options and
+/// overrides). Templates that do not parse give `outcome: load` and their
+/// `problems`. An HTML page rendered from inline templates is kept for the
+/// playground's sandboxed frame, and `frame` is its URL.
 pub(crate) async fn render_post(
     _: Authorized,
     State(state): State<AppState>,
@@ -368,7 +396,7 @@ pub(crate) async fn render_post(
                 body.format,
             )?;
             Ok(match body.templates {
-                None => Prepared::Render(Box::new(live), req),
+                None => Prepared::Render(Box::new(live), req, false),
                 Some(templates) => match inline::load(templates)? {
                     Ok((set, native)) => Prepared::Render(
                         Box::new(
@@ -376,6 +404,7 @@ pub(crate) async fn render_post(
                                 .with_native(Arc::new(native)),
                         ),
                         req,
+                        true,
                     ),
                     Err(e) => Prepared::LoadFailed(load_envelope(&e)),
                 },
@@ -383,16 +412,33 @@ pub(crate) async fn render_post(
         },
     )
     .await??;
-    match prepared {
-        Prepared::Render(renderer, req) => render(&state, *renderer, req).await,
-        Prepared::LoadFailed(envelope) => Ok(Json(envelope).into_response()),
+    let (renderer, req, inline) = match prepared {
+        Prepared::Render(renderer, req, inline) => (*renderer, req, inline),
+        Prepared::LoadFailed(envelope) => return Ok(Json(envelope).into_response()),
+    };
+    let html = inline && req.format == Some(Format::Html);
+    let rendered = run_limited(&state, RENDER_TIMEOUT, move || renderer.render(&req))
+        .await?
+        .map_err(render_error)?;
+    let mut out = envelope(&rendered, &state.config);
+    if html && rendered.error.is_none() {
+        // The live set's pages have a URL of their own; an inline page is
+        // kept so the frame can load it under the frame's policy.
+        let id = state
+            .preview
+            .frames
+            .put(rendered.body.clone())
+            .map_err(|e| ApiError::Internal(format!("a playground page id: {e}")))?;
+        out["frame"] = format!("/preview/frame?inline={id}").into();
     }
+    Ok(Json(out).into_response())
 }
 
 /// A playground request, decoded and its templates loaded.
 enum Prepared {
-    /// Boxed: a renderer is large beside a load failure's JSON.
-    Render(Box<Renderer>, ErrorRequest),
+    /// Boxed: a renderer is large beside a load failure's JSON. The flag:
+    /// the templates are inline (not the live set).
+    Render(Box<Renderer>, ErrorRequest, bool),
     LoadFailed(Value),
 }
 

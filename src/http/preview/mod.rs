@@ -17,13 +17,15 @@
 //! | `POST /preview/api/rules` | Pasted rules tried on an error or an upstream response. |
 //! | `GET /preview/events` | Server-sent events: the generation and last reload failure, on change. |
 //! | `GET /preview/render?code=...&format=...` | The `render --json` envelope from the live set, in any enabled format. |
-//! | `POST /preview/render` | The envelope from inline templates (`error*` and `*.tera`), under strict limits. |
+//! | `POST /preview/render` | The envelope from inline templates (`error*` and `*.tera`), under strict limits; for `format: html`, with `frame`, the URL of the page for the sandboxed frame. |
 //! | `GET /preview/frame?code=...` | The live set's HTML page alone, for the page's sandboxed frame, under its own strict CSP. |
+//! | `GET /preview/frame?inline=ID` | A playground render's HTML page (kept a few minutes), the same way. |
 
 mod api;
 mod assets;
 mod auth;
 mod events;
+mod frames;
 mod guard;
 mod inline;
 mod rules;
@@ -58,6 +60,8 @@ pub(crate) struct Shared {
     /// thread, and a visitor typing fast must not starve the rendering
     /// routes.
     inline_renders: Arc<Semaphore>,
+    /// The playground's last HTML pages, for its sandboxed frame.
+    frames: Arc<frames::InlineFrames>,
 }
 
 impl Shared {
@@ -65,6 +69,7 @@ impl Shared {
         Shared {
             closing: Arc::new(watch::Sender::new(false)),
             inline_renders: Arc::new(Semaphore::new(1)),
+            frames: Arc::new(frames::InlineFrames::default()),
         }
     }
 

@@ -550,6 +550,12 @@
     $('pg-template').textContent = env.template ? `from ${env.template}` : '';
     showHeaders($('pg-headers'), env.headers);
     showBody($('pg-body'), env.body, env.headers ? env.headers['content-type'] : '');
+    // An HTML page from the playground's templates: rendered in the same
+    // sandboxed frame as the catalogue's (no scripts, its own strict CSP),
+    // the source below it.
+    const frame = $('pg-frame');
+    frame.hidden = !env.frame;
+    if (env.frame && frame.getAttribute('src') !== env.frame) frame.setAttribute('src', env.frame);
     $('pg-error').hidden = !env.error;
     $('pg-error-text').textContent = env.error || '';
     const items = problemsOf(env)
