@@ -277,6 +277,25 @@ fn missing_template(name: &str) -> String {
 }
 
 impl ErrorOverrides {
+    /// The rule `matched` names, in `api`'s list or the gateway's: for a
+    /// caller that renders a rule leaving the body to the templates in a
+    /// format of its own (error-render's HTML, text and problem details).
+    pub fn rule<'a>(
+        &'a self,
+        api: Option<&'a ApiRules>,
+        matched: &Matched,
+    ) -> Option<&'a super::Rule> {
+        [
+            api.and_then(|a| a.compiled.as_ref()),
+            self.gateway.compiled.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .flat_map(|list| list.rules())
+        .find(|r| r.scope == matched.scope && r.key == matched.key && r.index == matched.index)
+        .map(|r| &r.rule)
+    }
+
     /// The map-data twin of the set (see [`TemplateSet::for_map_data`]).
     fn map_set(&self) -> &TemplateSet {
         self.map_set.as_deref().unwrap_or(&self.set)

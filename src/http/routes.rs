@@ -532,7 +532,7 @@ fn finish(
             .collect();
     }
 
-    let (no_response, resolved) =
+    let (no_response, resolved, reshaped) =
         match super::rules::gateway_error(state, snap, &req, rules, route)? {
             Decision::Answered(rule) => {
                 return Ok(Answer {
@@ -545,22 +545,37 @@ fn finish(
                     service: [None, None],
                 });
             }
-            Decision::Legacy(resolved) => (false, resolved),
-            Decision::NoResponse(resolved) => (true, Some(resolved)),
+            Decision::Legacy(resolved) => (false, resolved, None),
+            Decision::NoResponse(resolved) => (true, Some(resolved), None),
+            Decision::Templates { request, lines } => (false, None, Some((request, lines))),
         };
+    // A rule that left the body to the templates, in one of error-render's
+    // own formats: its status and message, and its header lines after ours.
+    let reshaped_req;
+    let (req, rule_lines) = match reshaped {
+        Some((request, lines)) => {
+            reshaped_req = request;
+            (&reshaped_req, lines)
+        }
+        None => (&req, Vec::new()),
+    };
 
     let started = Instant::now();
     // Resolved once: the rules' resolution, when they made one, is the
     // render's too.
     let rendered = snap
         .renderer
-        .render_with(&req, resolved.as_ref())
+        .render_with(req, resolved.as_ref())
         .map_err(|e| match e {
             RenderError::UnknownId { id } => ApiError::UnknownId(truncate(&id)),
             RenderError::NoError => ApiError::NoCode,
             RenderError::InvalidCode(c) => ApiError::CodeOutOfRange(c.to_string()),
         })?;
     let took = started.elapsed();
+    let mut rendered = rendered;
+    for (name, value) in rule_lines {
+        rendered.headers.push(name, value);
+    }
 
     let status = config.status_rewrites.apply(rendered.status);
     // Where a rule makes the gateway drop the connection, the service

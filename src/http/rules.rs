@@ -43,7 +43,26 @@ pub(crate) enum Decision<'a> {
     /// The gateway would drop the connection: render the legacy way, and
     /// count the outcome as `no_response`.
     NoResponse(Resolved<'a>),
+    /// A rule left the body to the templates (a message, or only status and
+    /// headers) and the request negotiated one of error-render's own
+    /// formats: render `request` (the rule's status and message, in that
+    /// format) and add the rule's own header `lines`. The gateway has no
+    /// such format, so there is no byte of Tyk's to keep here; JSON and XML
+    /// requests keep the gateway's answer (`Answered`).
+    Templates {
+        request: ErrorRequest,
+        lines: Vec<(String, String)>,
+    },
 }
+
+/// Header lines the render writes itself: a rule's copies are dropped.
+const RENDER_WRITES: [&str; 5] = [
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "x-generator",
+    "connection",
+];
 
 /// The API's rules for `ask.api`; an unknown id is the caller's mistake.
 pub(crate) fn api_rules<'a>(
@@ -117,6 +136,44 @@ pub(crate) fn gateway_error<'a>(
     let took = started.elapsed();
     if response.route == Route::Legacy && response.outcome == Outcome::Ok {
         return Ok(Decision::Legacy(Some(resolved)));
+    }
+    if let Some(format) = req.format.filter(|f| !f.is_go())
+        && matches!(
+            response.route,
+            Route::MessageOnlyLegacy | Route::FallbackLegacy
+        )
+        && response.outcome == Outcome::Ok
+        && let Ok(code) = u16::try_from(response.status)
+        && (400..=599).contains(&code)
+    {
+        let rule_message = response
+            .matched
+            .as_ref()
+            .and_then(|m| rules.overrides().rule(api, m))
+            .map(|r| r.response.message.as_str())
+            .filter(|m| !m.is_empty() && response.route == Route::MessageOnlyLegacy);
+        let message = rule_message.unwrap_or(&resolved.message).to_owned();
+        state
+            .metrics
+            .record_render(code, response.outcome.as_str(), took);
+        let lines = response
+            .header_lines
+            .iter()
+            .filter(|(name, _)| !RENDER_WRITES.iter().any(|w| name.eq_ignore_ascii_case(w)))
+            .cloned()
+            .collect();
+        return Ok(Decision::Templates {
+            request: ErrorRequest {
+                code: Some(code),
+                message: Some(message),
+                id: None,
+                content_type: req.content_type.clone(),
+                format: Some(format),
+                profile: req.profile,
+                fields: req.fields.clone(),
+            },
+            lines,
+        });
     }
     match response.to_rendered() {
         Some(rendered) => {

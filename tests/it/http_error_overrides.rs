@@ -393,3 +393,45 @@ fn override_messages_beside_rules_are_ignored_unless_asked_for() {
         .unwrap();
     assert_eq!(message(r), "Invalid key");
 }
+
+/// A message-only rule (429) and a rule with only a status and a header
+/// (404 → 410): in error-render's own formats they render that format's
+/// page with the rule's status and message (the original message for the
+/// second), keeping the rule's header.
+const TEMPLATE_RULES: &str = r#"{
+    "429": [{"response": {"message": "slow down"}}],
+    "404": [{"response": {"status_code": 410, "headers": {"X-Rule": "gone"}}}]
+}"#;
+
+#[tokio::test]
+async fn a_rule_leaving_the_body_to_the_templates_renders_the_negotiated_format() {
+    let (_dir, conf) = gateway(TEMPLATE_RULES, "");
+    let server = start(&conf).await;
+    let get = |path: &str| client().get(server.url(path)).send();
+
+    let html = get("/render/429?format=html").await.unwrap();
+    assert_eq!(html.status().as_u16(), 429);
+    assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");
+    let page = html.text().await.unwrap();
+    assert!(page.contains("slow down"), "{page}");
+
+    let text = get("/429.txt").await.unwrap();
+    assert_eq!(text.status().as_u16(), 429);
+    assert!(text.text().await.unwrap().contains("slow down"));
+
+    let problem = get("/render/404?format=problem").await.unwrap();
+    assert_eq!(problem.status().as_u16(), 410);
+    assert_eq!(
+        problem.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(problem.headers()["x-rule"], "gone");
+    let details: serde_json::Value = problem.json().await.unwrap();
+    assert_eq!(details["status"], 410);
+    assert_eq!(details["detail"], "Not Found");
+
+    // JSON keeps the gateway's answer, byte for byte: both X-Generator lines.
+    let json = get("/render/429").await.unwrap();
+    let generators: Vec<_> = json.headers().get_all("x-generator").iter().collect();
+    assert_eq!(generators, ["tyk.io", "tyk.io"]);
+}
