@@ -1,0 +1,439 @@
+//! The html/template context each action of an entry prints in, for the
+//! fixes that depend on it: Go's escapers work on bytes and on Go values,
+//! gotmpl's on UTF-8 and on its own values, and where the two disagree only
+//! the context says which bytes Go writes.
+//!
+//! gotmpl keeps its escaped trees to itself, so the context is asked of it:
+//! the entry cut just before an action (the branches around the action
+//! flattened, since Go escapes a branch from the context before it) is
+//! escaped on its own, and gotmpl refuses it with the context it ends in
+//! (Go's `ends in a non-text context: {stateURL delimDoubleQuote ...}`),
+//! or takes it when that is text. Only actions of the entry itself are
+//! placed: one inside a `{{define}}` may print in a different context per
+//! caller.
+//!
+//! The fixes, each a function of ours placed last in the action's pipeline,
+//! before the escapers gotmpl appends:
+//!
+//! - a URL ([`URL_START`], [`URL_PATH`], [`URL_QUERY`]): a byte that is not
+//!   UTF-8 is percent-encoded as the byte, not as the four bytes of the
+//!   character that carries it through gotmpl ([`crate::rawbytes`]);
+//! - a script value ([`JS_VALUE`], in place of [`gocompat::PRINT_DATA`]):
+//!   the data is Go's struct as JSON (`{"Message":"x"}`), a float Go's JSON
+//!   number, and a byte that is not UTF-8 `\ufffd`, as `json.Marshal` writes;
+//! - `html` inside `{{range}}` ([`gocompat::HTML_IN_RANGE`]): in a quoted
+//!   attribute or RCDATA, Go's `html` replaces the context's escaper, which
+//!   would write `+` as `&#43;`; in an unquoted attribute Go refuses it.
+
+use std::sync::Arc;
+
+use gotmpl::parse::{CommandNode, Expr, ListNode, Node, PipeNode};
+use gotmpl::{TemplateError, Value};
+
+use crate::gocompat;
+use crate::rawbytes::{self, Rune};
+
+/// Where an action prints, as far as the fixes here need to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// The start of a URL: Go filters the scheme, then normalises.
+    UrlStart,
+    /// A URL's path: normalised.
+    UrlPath,
+    /// A URL's query or fragment: escaped.
+    UrlQuery,
+    /// A script value: JSON.
+    JsValue,
+    /// A quoted attribute value.
+    QuotedAttr,
+    /// An unquoted attribute value.
+    UnquotedAttr,
+    /// The text of `<textarea>` or `<title>`.
+    Rcdata,
+    /// Anywhere else (text, CSS, a script string ...).
+    Other,
+}
+
+/// Our function for an action at the start of a URL (see the module).
+pub(crate) const URL_START: &str = "_error_render_url_start";
+/// Our function for an action in a URL's path.
+pub(crate) const URL_PATH: &str = "_error_render_url_path";
+/// Our function for an action in a URL's query or fragment.
+pub(crate) const URL_QUERY: &str = "_error_render_url_query";
+/// Our function for an action that writes a script value.
+pub(crate) const JS_VALUE: &str = "_error_render_js_value";
+/// gotmpl's HTML escaper by its html/template name: a pipeline that holds it
+/// gets no other escaper equivalent to `html` (Go's `ensurePipelineContains`
+/// merges equivalent escapers), which is how a final `html` inside a loop
+/// stands in for the context's escaper as Go's does.
+const HTML_ESCAPER: &str = "_html_template_htmlescaper";
+
+/// The name the cut entry is escaped under.
+const PROBE: &str = "_error_render_context_probe";
+
+/// Applies the fixes to the entry `trees[entry]` (already rewritten for the
+/// html/template path), when any of its differences can arise in the set.
+pub(crate) fn fix_entry(
+    entry: &str,
+    trees: &mut [(String, ListNode)],
+    missing_key: gotmpl::MissingKey,
+) {
+    if !may_differ(trees) {
+        return;
+    }
+    let Some(at) = trees.iter().position(|(n, _)| n == entry) else {
+        return;
+    };
+    let mut slots = Vec::new();
+    {
+        let callees: Vec<(&str, &ListNode)> = trees.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let root = &trees[at].1;
+        let mut before = Vec::new();
+        for_each_action(root, &mut before, &mut |prefix| {
+            slots.push(slot_after(root, prefix, &callees, missing_key));
+        });
+    }
+    let mut n = 0;
+    for_each_action_mut(&mut trees[at].1, &mut |pipe| {
+        if let Some(slot) = slots.get(n).copied().flatten() {
+            fix_pipe(pipe, slot);
+        }
+        n += 1;
+    });
+}
+
+/// Whether a difference fixed here can arise in the set, so that sets
+/// without one pay nothing: a cut byte needs `slice` or a literal holding
+/// one, `html` in a loop is renamed, and a script value needs a script (an
+/// element or an `on...` attribute).
+fn may_differ(trees: &[(String, ListNode)]) -> bool {
+    trees.iter().any(|(_, t)| list_may_differ(t))
+}
+
+fn list_may_differ(list: &ListNode) -> bool {
+    list.nodes.iter().any(|node| match node {
+        Node::Text(t) => {
+            let lower = t.text.to_ascii_lowercase();
+            lower.contains("<script") || (lower.contains('<') && lower.contains(" on"))
+        }
+        Node::List(l) => list_may_differ(l),
+        Node::If(b) | Node::Range(b) | Node::With(b) => {
+            pipe_may_differ(&b.pipe)
+                || list_may_differ(&b.body)
+                || b.else_body.as_ref().is_some_and(list_may_differ)
+        }
+        Node::Action(a) => pipe_may_differ(&a.pipe),
+        Node::Template(t) => t.pipe.as_ref().is_some_and(pipe_may_differ),
+        Node::Define(d) => list_may_differ(&d.body),
+        Node::Break(_) | Node::Continue(_) => false,
+    })
+}
+
+fn pipe_may_differ(pipe: &PipeNode) -> bool {
+    pipe.commands.iter().any(|c| {
+        c.args.iter().any(|a| match a {
+            Expr::Identifier(_, n) => n == "slice" || n == gocompat::HTML_IN_RANGE,
+            Expr::String(_, s) => rawbytes::has_mapped(s),
+            Expr::Pipe(_, p) => pipe_may_differ(p),
+            Expr::Chain(_, inner, _) => {
+                matches!(inner.as_ref(), Expr::Pipe(_, p) if pipe_may_differ(p))
+            }
+            _ => false,
+        })
+    })
+}
+
+/// Calls `f` with the nodes that print before each action of `list` that
+/// prints (outside `define`s, in document order), the branches around it
+/// flattened.
+fn for_each_action(list: &ListNode, before: &mut Vec<Node>, f: &mut impl FnMut(&[Node])) {
+    for node in &list.nodes {
+        match node {
+            Node::Action(a) if a.pipe.decl.is_empty() => f(before),
+            Node::If(b) | Node::Range(b) | Node::With(b) => {
+                let mark = before.len();
+                for_each_action(&b.body, before, f);
+                before.truncate(mark);
+                if let Some(e) = &b.else_body {
+                    for_each_action(e, before, f);
+                    before.truncate(mark);
+                }
+            }
+            Node::List(l) => {
+                for_each_action(l, before, f);
+                continue;
+            }
+            _ => {}
+        }
+        before.push(node.clone());
+    }
+}
+
+/// As [`for_each_action`], with each action's pipeline, in the same order.
+fn for_each_action_mut(list: &mut ListNode, f: &mut impl FnMut(&mut PipeNode)) {
+    for node in &mut list.nodes {
+        match node {
+            Node::Action(a) if a.pipe.decl.is_empty() => f(&mut a.pipe),
+            Node::If(b) | Node::Range(b) | Node::With(b) => {
+                for_each_action_mut(&mut b.body, f);
+                if let Some(e) = &mut b.else_body {
+                    for_each_action_mut(e, f);
+                }
+            }
+            Node::List(l) => for_each_action_mut(l, f),
+            _ => {}
+        }
+    }
+}
+
+/// The slot of an action printed after `prefix`, or `None` when gotmpl
+/// cannot escape the cut entry (the whole entry then fails as it would).
+fn slot_after(
+    root: &ListNode,
+    prefix: &[Node],
+    trees: &[(&str, &ListNode)],
+    missing_key: gotmpl::MissingKey,
+) -> Option<Slot> {
+    let mut t = gotmpl::html::Template::new(PROBE)
+        .missing_key(missing_key)
+        .funcs(gocompat::funcs());
+    for (name, tree) in trees {
+        t = t.add_parse_tree(name, (*tree).clone()).ok()?;
+    }
+    let cut = ListNode {
+        pos: root.pos,
+        nodes: prefix.to_vec(),
+    };
+    t = t.add_parse_tree(PROBE, cut).ok()?.parse("").ok()?;
+    // Escaping runs before the (missing) template is looked up.
+    match t.execute_template_fmt(&mut String::new(), "", &Value::Nil) {
+        Err(TemplateError::UndefinedTemplate(_)) => Some(Slot::Other),
+        Err(TemplateError::Escape {
+            code: gotmpl::EscapeErrorCode::EndContext,
+            description,
+            ..
+        }) => Some(slot_of(&description)),
+        _ => None,
+    }
+}
+
+/// The slot for gotmpl's (and Go's) text of a context, `{state delim
+/// urlPart jsCtx [braces] attr element err}`, after the nudge html/template
+/// gives a context before it places an action (`href=` is the URL's start).
+fn slot_of(description: &str) -> Slot {
+    let Some(fields) = description.split('{').nth(1) else {
+        return Slot::Other;
+    };
+    let words: Vec<&str> = fields.split_whitespace().collect();
+    let (state, delim, url_part) = match words.as_slice() {
+        [s, d, u, ..] => (*s, *d, *u),
+        _ => return Slot::Other,
+    };
+    let attr = words.iter().find(|w| w.starts_with("attr")).copied();
+    let (state, delim) = match (state, attr) {
+        ("stateBeforeValue", Some("attrURL")) => ("stateURL", "delimSpaceOrTagEnd"),
+        ("stateBeforeValue", Some("attrScript")) => ("stateJS", "delimSpaceOrTagEnd"),
+        ("stateBeforeValue", Some("attrNone" | "attrScriptType")) => {
+            ("stateAttr", "delimSpaceOrTagEnd")
+        }
+        _ => (state, delim),
+    };
+    const URL: [&str; 4] = ["stateURL", "stateCSSDqURL", "stateCSSSqURL", "stateCSSURL"];
+    const CSS_STRING: [&str; 2] = ["stateCSSDqStr", "stateCSSSqStr"];
+    match (state, url_part) {
+        (s, "urlPartNone") if URL.contains(&s) => Slot::UrlStart,
+        (s, "urlPartPreQuery") if URL.contains(&s) => Slot::UrlPath,
+        (s, "urlPartQueryOrFrag") if URL.contains(&s) || CSS_STRING.contains(&s) => Slot::UrlQuery,
+        ("stateJS", _) => Slot::JsValue,
+        ("stateAttr", _) if delim == "delimSpaceOrTagEnd" => Slot::UnquotedAttr,
+        ("stateAttr", _) => Slot::QuotedAttr,
+        ("stateRCDATA", _) => Slot::Rcdata,
+        _ => Slot::Other,
+    }
+}
+
+/// Places the fix for `slot` in an action's pipeline.
+fn fix_pipe(pipe: &mut PipeNode, slot: Slot) {
+    let pos = pipe.pos;
+    let Some(last) = pipe.commands.last_mut() else {
+        return;
+    };
+    let Some(Expr::Identifier(_, name)) = last.args.first_mut() else {
+        return;
+    };
+    let append = |pipe: &mut PipeNode, f: &str| {
+        pipe.commands.push(CommandNode {
+            pos,
+            args: vec![Expr::Identifier(pos, f.into())],
+        });
+    };
+    match (slot, name.as_str()) {
+        // Go refuses `html` here; left as itself, so does gotmpl.
+        (Slot::UnquotedAttr, gocompat::HTML_IN_RANGE) => *name = "html".into(),
+        (Slot::QuotedAttr | Slot::Rcdata, gocompat::HTML_IN_RANGE) => append(pipe, HTML_ESCAPER),
+        (Slot::JsValue, gocompat::PRINT_DATA) => *name = JS_VALUE.into(),
+        // A predefined escaper must stay last, and writes Go's bytes.
+        (_, "html" | "urlquery") => {}
+        (Slot::UrlStart, _) => append(pipe, URL_START),
+        (Slot::UrlPath, _) => append(pipe, URL_PATH),
+        (Slot::UrlQuery, _) => append(pipe, URL_QUERY),
+        _ => {}
+    }
+}
+
+/// The Go string a value is, for a URL or a script, if it holds a byte that
+/// is not UTF-8 (otherwise gotmpl's escaper already writes Go's bytes).
+fn cut_string(args: &[Value]) -> Option<&Arc<str>> {
+    match args {
+        [Value::String(s)] if rawbytes::has_mapped(s) => Some(s),
+        [Value::Safe { kind, s }]
+            if !matches!(
+                kind,
+                gotmpl::SafeKind::Url | gotmpl::SafeKind::Js | gotmpl::SafeKind::JsStr
+            ) && rawbytes::has_mapped(s) =>
+        {
+            Some(s)
+        }
+        _ => None,
+    }
+}
+
+fn one<'a>(name: &str, args: &'a [Value]) -> gotmpl::Result<&'a Value> {
+    match args {
+        [v] => Ok(v),
+        _ => Err(TemplateError::ArgCount {
+            name: name.into(),
+            expected: 1,
+            got: args.len(),
+        }),
+    }
+}
+
+/// A trusted URL: gotmpl's URL escapers leave what Go's would have written.
+fn url(s: String) -> Value {
+    Value::Safe {
+        kind: gotmpl::SafeKind::Url,
+        s: s.into(),
+    }
+}
+
+pub(crate) fn url_start(args: &[Value]) -> gotmpl::Result<Value> {
+    let v = one(URL_START, args)?;
+    Ok(match cut_string(args) {
+        Some(s) => {
+            let bytes = rawbytes::go_bytes(s);
+            if is_safe_url(&bytes) {
+                url(percent_encode(&bytes, true))
+            } else {
+                Value::String("#ZgotmplZ".into())
+            }
+        }
+        None => v.clone(),
+    })
+}
+
+pub(crate) fn url_path(args: &[Value]) -> gotmpl::Result<Value> {
+    let v = one(URL_PATH, args)?;
+    Ok(match cut_string(args) {
+        Some(s) => url(percent_encode(&rawbytes::go_bytes(s), true)),
+        None => v.clone(),
+    })
+}
+
+pub(crate) fn url_query(args: &[Value]) -> gotmpl::Result<Value> {
+    let v = one(URL_QUERY, args)?;
+    Ok(match cut_string(args) {
+        Some(s) => url(percent_encode(&rawbytes::go_bytes(s), false)),
+        None => v.clone(),
+    })
+}
+
+/// html/template's `isSafeURL`: a relative URL, or http, https or mailto.
+fn is_safe_url(s: &[u8]) -> bool {
+    let Some(colon) = s.iter().position(|&b| b == b':') else {
+        return true;
+    };
+    let scheme = &s[..colon];
+    scheme.contains(&b'/')
+        || [&b"http"[..], b"https", b"mailto"]
+            .iter()
+            .any(|p| scheme.eq_ignore_ascii_case(p))
+}
+
+/// html/template's URL escaping of Go's bytes: unreserved bytes as they
+/// are, the reserved ones too when normalising (and `%` that starts an
+/// escape), every other byte as `%xx`.
+fn percent_encode(s: &[u8], normalise: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() * 3);
+    for (i, &b) in s.iter().enumerate() {
+        let keep = match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => true,
+            b'!' | b'#' | b'$' | b'&' | b'*' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'?'
+            | b'@' | b'[' | b']' => normalise,
+            b'%' => {
+                normalise
+                    && i + 2 < s.len()
+                    && s[i + 1].is_ascii_hexdigit()
+                    && s[i + 2].is_ascii_hexdigit()
+            }
+            _ => false,
+        };
+        if keep {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02x}");
+        }
+    }
+    out
+}
+
+/// [`gocompat::PRINT_DATA`] for an action that writes a script value.
+pub(crate) fn js_value(args: &[Value]) -> gotmpl::Result<Value> {
+    let v = one(JS_VALUE, args)?;
+    let js = |s: String| Value::Safe {
+        kind: gotmpl::SafeKind::Js,
+        s: s.into(),
+    };
+    Ok(match v {
+        // The data: Go's struct has the one field.
+        Value::Map(m) => {
+            let message = match m.get("Message") {
+                Some(Value::String(s) | Value::Safe { s, .. }) => s.to_string(),
+                Some(other) => crate::gofmt::print_value(other),
+                None => String::new(),
+            };
+            js(format!("{{\"Message\":{}}}", json_string(&message)))
+        }
+        // gotmpl's escaper writes a float as Go's JSON does.
+        Value::Float(_) => v.clone(),
+        _ => match cut_string(args) {
+            Some(s) => js(json_string(s)),
+            None => gocompat::go_print_data(args)?,
+        },
+    })
+}
+
+/// `json.Marshal` of a Go string (engine text): HTML-safe, a byte that is
+/// not UTF-8 as `\ufffd`.
+fn json_string(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    rawbytes::for_each_rune(s, |r| match r {
+        Rune::Byte(_) => out.push_str("\\ufffd"),
+        Rune::Char('"') => out.push_str("\\\""),
+        Rune::Char('\\') => out.push_str("\\\\"),
+        Rune::Char('\n') => out.push_str("\\n"),
+        Rune::Char('\r') => out.push_str("\\r"),
+        Rune::Char('\t') => out.push_str("\\t"),
+        Rune::Char('\u{8}') => out.push_str("\\b"),
+        Rune::Char('\u{c}') => out.push_str("\\f"),
+        Rune::Char(c @ ('<' | '>' | '&' | '\u{2028}' | '\u{2029}' | '\0'..='\u{1f}')) => {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        }
+        Rune::Char(c) => out.push(c),
+    });
+    out.push('"');
+    out
+}
