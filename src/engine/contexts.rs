@@ -8,9 +8,9 @@
 //! flattened, since Go escapes a branch from the context before it) is
 //! escaped on its own, and gotmpl refuses it with the context it ends in
 //! (Go's `ends in a non-text context: {stateURL delimDoubleQuote ...}`),
-//! or takes it when that is text. Only actions of the entry itself are
-//! placed: one inside a `{{define}}` may print in a different context per
-//! caller.
+//! or takes it when that is text. A called template is cut inside the
+//! call; one called from contexts that disagree, or that calls itself, is
+//! left as gotmpl escapes it.
 //!
 //! The fixes, each a function of ours placed last in the action's pipeline,
 //! before the escapers gotmpl appends:
@@ -25,6 +25,7 @@
 //!   attribute or RCDATA, Go's `html` replaces the context's escaper, which
 //!   would write `+` as `&#43;`; in an unquoted attribute Go refuses it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gotmpl::parse::{CommandNode, Expr, ListNode, Node, PipeNode};
@@ -71,8 +72,9 @@ const HTML_ESCAPER: &str = "_html_template_htmlescaper";
 /// The name the cut entry is escaped under.
 const PROBE: &str = "_error_render_context_probe";
 
-/// Applies the fixes to the entry `trees[entry]` (already rewritten for the
-/// html/template path), when any of its differences can arise in the set.
+/// Applies the fixes to the entry `trees[entry]` and the templates it
+/// calls (all already rewritten for the html/template path), when any of
+/// the differences can arise in the set.
 pub(crate) fn fix_entry(
     entry: &str,
     trees: &mut [(String, ListNode)],
@@ -81,25 +83,46 @@ pub(crate) fn fix_entry(
     if !may_differ(trees) {
         return;
     }
-    let Some(at) = trees.iter().position(|(n, _)| n == entry) else {
-        return;
-    };
-    let mut slots = Vec::new();
+    // Each action by its template and its place there; `None` where calls
+    // from different contexts disagree, or escaping fails.
+    let mut slots: BTreeMap<(String, usize), Option<Slot>> = BTreeMap::new();
     {
-        let callees: Vec<(&str, &ListNode)> = trees.iter().map(|(n, t)| (n.as_str(), t)).collect();
-        let root = &trees[at].1;
-        let mut before = Vec::new();
-        for_each_action(root, &mut before, &mut |prefix| {
-            slots.push(slot_after(root, prefix, &callees, missing_key));
+        let all: BTreeMap<&str, &ListNode> = trees.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let Some(root) = all.get(entry) else {
+            return;
+        };
+        let mut walk = Walk {
+            trees: &all,
+            calls: vec![entry],
+            before: Vec::new(),
+            recursive: false,
+            found: &mut |owner, n, prefix| {
+                let slot = slot_after(root, prefix, &all, missing_key);
+                slots
+                    .entry((owner.to_owned(), n))
+                    .and_modify(|s| {
+                        if *s != slot {
+                            *s = None;
+                        }
+                    })
+                    .or_insert(slot);
+            },
+        };
+        walk.list(entry, root, &mut 0);
+        // A template that calls itself prints in contexts no walk ends.
+        if walk.recursive {
+            return;
+        }
+    }
+    for (name, tree) in trees.iter_mut() {
+        let mut n = 0;
+        for_each_action_mut(tree, &mut |pipe| {
+            if let Some(Some(slot)) = slots.get(&(name.clone(), n)) {
+                fix_pipe(pipe, *slot);
+            }
+            n += 1;
         });
     }
-    let mut n = 0;
-    for_each_action_mut(&mut trees[at].1, &mut |pipe| {
-        if let Some(slot) = slots.get(n).copied().flatten() {
-            fix_pipe(pipe, slot);
-        }
-        n += 1;
-    });
 }
 
 /// Whether a difference fixed here can arise in the set, so that sets
@@ -143,29 +166,59 @@ fn pipe_may_differ(pipe: &PipeNode) -> bool {
     })
 }
 
-/// Calls `f` with the nodes that print before each action of `list` that
-/// prints (outside `define`s, in document order), the branches around it
-/// flattened.
-fn for_each_action(list: &ListNode, before: &mut Vec<Node>, f: &mut impl FnMut(&[Node])) {
-    for node in &list.nodes {
-        match node {
-            Node::Action(a) if a.pipe.decl.is_empty() => f(before),
-            Node::If(b) | Node::Range(b) | Node::With(b) => {
-                let mark = before.len();
-                for_each_action(&b.body, before, f);
-                before.truncate(mark);
-                if let Some(e) = &b.else_body {
-                    for_each_action(e, before, f);
-                    before.truncate(mark);
+/// A walk over the actions an entry prints, in document order, each with
+/// the nodes that print before it: the branches around it flattened, and
+/// the templates it is in inlined where they are called (Go escapes a
+/// called template in the context of the call).
+struct Walk<'t, 'f, F: FnMut(&str, usize, &[Node])> {
+    trees: &'t BTreeMap<&'t str, &'t ListNode>,
+    /// The templates being walked, the entry first.
+    calls: Vec<&'t str>,
+    before: Vec<Node>,
+    recursive: bool,
+    /// Called with each action's template, its place among that template's
+    /// actions (as [`for_each_action_mut`] counts them) and what precedes it.
+    found: &'f mut F,
+}
+
+impl<'t, F: FnMut(&str, usize, &[Node])> Walk<'t, '_, F> {
+    fn list(&mut self, owner: &'t str, list: &'t ListNode, n: &mut usize) {
+        for node in &list.nodes {
+            match node {
+                Node::Action(a) if a.pipe.decl.is_empty() => {
+                    (self.found)(owner, *n, &self.before);
+                    *n += 1;
                 }
+                Node::If(b) | Node::Range(b) | Node::With(b) => {
+                    let mark = self.before.len();
+                    self.list(owner, &b.body, n);
+                    self.before.truncate(mark);
+                    if let Some(e) = &b.else_body {
+                        self.list(owner, e, n);
+                        self.before.truncate(mark);
+                    }
+                }
+                Node::List(l) => {
+                    self.list(owner, l, n);
+                    continue;
+                }
+                Node::Template(t) => {
+                    if let Some((name, callee)) = self.trees.get_key_value(t.name.as_str()) {
+                        if self.calls.contains(name) {
+                            self.recursive = true;
+                        } else {
+                            // The callee's text stands in for the call.
+                            self.calls.push(name);
+                            self.list(name, callee, &mut 0);
+                            self.calls.pop();
+                            continue;
+                        }
+                    }
+                }
+                _ => {}
             }
-            Node::List(l) => {
-                for_each_action(l, before, f);
-                continue;
-            }
-            _ => {}
+            self.before.push(node.clone());
         }
-        before.push(node.clone());
     }
 }
 
@@ -191,7 +244,7 @@ fn for_each_action_mut(list: &mut ListNode, f: &mut impl FnMut(&mut PipeNode)) {
 fn slot_after(
     root: &ListNode,
     prefix: &[Node],
-    trees: &[(&str, &ListNode)],
+    trees: &BTreeMap<&str, &ListNode>,
     missing_key: gotmpl::MissingKey,
 ) -> Option<Slot> {
     let mut t = gotmpl::html::Template::new(PROBE)

@@ -1311,6 +1311,27 @@ mod tests {
         }
     }
 
+    // A called template is placed where it is called: a cut byte it prints
+    // in a URL is Go's `%XX` (tests/conformance/cases-extra.jsonl:129).
+    #[test]
+    fn gotmpl_difference_cut_bytes_in_a_called_template() {
+        let text = r#"{{define "u"}}<a href="/?q={{.}}">{{end}}{{$c := printf "%s" (slice .Message 0 3)}}{{template "u" $c}}{{with $c}}{{template "u" .}}{{end}}"#;
+        assert_eq!(
+            render_bytes(text, Format::Json, "é日"),
+            b"<a href=\"/?q=%c3%a9%e6\"><a href=\"/?q=%c3%a9%e6\">"
+        );
+    }
+
+    #[test]
+    fn deviation_cut_bytes_in_a_template_called_from_two_contexts() {
+        let text = r#"{{define "two"}}{{.}}{{end}}{{$c := printf "%s" (slice .Message 0 3)}}<a href="/?r={{template "two" $c}}"><script>var v = {{template "two" $c}};</script>"#;
+        // Go: <a href="/?r=%c3%a9%e6"><script>var v = "é\ufffd";</script>
+        assert_eq!(
+            render_bytes(text, Format::Json, "é日"),
+            b"<a href=\"/?r=%c3%a9%f4%8f%bb%a6\"><script>var v = \"\xc3\xa9\xe6\";</script>"
+        );
+    }
+
     // gotmpl difference: `html` inside {{range}} (which gotmpl refuses, so
     // ours is our own function) in a quoted attribute or RCDATA wrote `+`
     // as `&#43;`; Go's `html` stands in for those contexts' escaper and
