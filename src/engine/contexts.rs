@@ -69,6 +69,14 @@ pub(crate) const JS_VALUE: &str = "_error_render_js_value";
 /// stands in for the context's escaper as Go's does.
 const HTML_ESCAPER: &str = "_html_template_htmlescaper";
 
+/// How many nodes the probes of one entry may escape in all (each action's
+/// probe escapes every node before it, called templates inlined, so the
+/// work grows with the square of the entry): past it no action is placed
+/// and gotmpl's escaping stands, so that a huge entry's first render (which
+/// escapes it, within the render's time limit) stays quick. Tyk's own
+/// templates and the corpora's take a few hundred.
+const MAX_PROBE_WORK: usize = 5_000;
+
 /// The name the cut entry is escaped under.
 const PROBE: &str = "_error_render_context_probe";
 
@@ -83,6 +91,8 @@ pub(crate) fn fix_entry(
     if !may_differ(trees) {
         return;
     }
+    let cut_bytes = trees.iter().any(|(_, t)| may_cut_bytes(t));
+    let funcs = gocompat::funcs();
     // Each action by its template and its place there; `None` where calls
     // from different contexts disagree, or escaping fails.
     let mut slots: BTreeMap<(String, usize), Option<Slot>> = BTreeMap::new();
@@ -95,9 +105,15 @@ pub(crate) fn fix_entry(
             trees: &all,
             calls: vec![entry],
             before: Vec::new(),
-            recursive: false,
+            unplaced: false,
+            left: MAX_PROBE_WORK,
+            cut_bytes,
             found: &mut |owner, n, prefix| {
-                let slot = slot_after(root, prefix, &all, missing_key);
+                // An action not asked about prints where no fix applies.
+                let slot = match prefix {
+                    Some(prefix) => slot_after(root, prefix, &all, &funcs, missing_key),
+                    None => Some(Slot::Other),
+                };
                 slots
                     .entry((owner.to_owned(), n))
                     .and_modify(|s| {
@@ -109,8 +125,7 @@ pub(crate) fn fix_entry(
             },
         };
         walk.list(entry, root, &mut 0);
-        // A template that calls itself prints in contexts no walk ends.
-        if walk.recursive {
+        if walk.unplaced {
             return;
         }
     }
@@ -126,43 +141,82 @@ pub(crate) fn fix_entry(
 }
 
 /// Whether a difference fixed here can arise in the set, so that sets
-/// without one pay nothing: a cut byte needs `slice` or a literal holding
-/// one, `html` in a loop is renamed, and a script value needs a script (an
-/// element or an `on...` attribute).
+/// without one pay nothing: a cut byte, `html` in a loop (renamed), or a
+/// script that may print the data.
 fn may_differ(trees: &[(String, ListNode)]) -> bool {
-    trees.iter().any(|(_, t)| list_may_differ(t))
-}
-
-fn list_may_differ(list: &ListNode) -> bool {
-    list.nodes.iter().any(|node| match node {
-        Node::Text(t) => {
-            let lower = t.text.to_ascii_lowercase();
-            lower.contains("<script") || (lower.contains('<') && lower.contains(" on"))
-        }
-        Node::List(l) => list_may_differ(l),
-        Node::If(b) | Node::Range(b) | Node::With(b) => {
-            pipe_may_differ(&b.pipe)
-                || list_may_differ(&b.body)
-                || b.else_body.as_ref().is_some_and(list_may_differ)
-        }
-        Node::Action(a) => pipe_may_differ(&a.pipe),
-        Node::Template(t) => t.pipe.as_ref().is_some_and(pipe_may_differ),
-        Node::Define(d) => list_may_differ(&d.body),
-        Node::Break(_) | Node::Continue(_) => false,
+    trees.iter().any(|(_, t)| {
+        may_cut_bytes(t)
+            || any_pipe(t, &|p| {
+                pipe_any_arg(
+                    p,
+                    &|e| matches!(e, Expr::Identifier(_, n) if n == gocompat::HTML_IN_RANGE),
+                )
+            })
+            || t.nodes.iter().any(|n| any_text(n, &may_open_script))
     })
 }
 
-fn pipe_may_differ(pipe: &PipeNode) -> bool {
-    pipe.commands.iter().any(|c| {
-        c.args.iter().any(|a| match a {
-            Expr::Identifier(_, n) => n == "slice" || n == gocompat::HTML_IN_RANGE,
+/// Whether a tree can make a byte that is not UTF-8: `slice` cuts strings,
+/// and a literal of a file that is not UTF-8 may hold one.
+fn may_cut_bytes(list: &ListNode) -> bool {
+    any_pipe(list, &|p| {
+        pipe_any_arg(p, &|e| match e {
+            Expr::Identifier(_, n) => n == "slice",
             Expr::String(_, s) => rawbytes::has_mapped(s),
-            Expr::Pipe(_, p) => pipe_may_differ(p),
-            Expr::Chain(_, inner, _) => {
-                matches!(inner.as_ref(), Expr::Pipe(_, p) if pipe_may_differ(p))
-            }
             _ => false,
         })
+    })
+}
+
+/// Whether template text may open a script: an element, or an `on...`
+/// attribute.
+fn may_open_script(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("<script") || (lower.contains('<') && lower.contains(" on"))
+}
+
+/// Whether `f` holds for some text of the node; a call of another template
+/// may hold any text.
+fn any_text(node: &Node, f: &impl Fn(&str) -> bool) -> bool {
+    let list = |l: &ListNode| l.nodes.iter().any(|n| any_text(n, f));
+    match node {
+        Node::Text(t) => f(&t.text),
+        Node::List(l) => list(l),
+        Node::If(b) | Node::Range(b) | Node::With(b) => {
+            list(&b.body) || b.else_body.as_ref().is_some_and(list)
+        }
+        Node::Define(d) => list(&d.body),
+        Node::Template(_) => true,
+        Node::Action(_) | Node::Break(_) | Node::Continue(_) => false,
+    }
+}
+
+/// Whether `f` holds for some pipeline of the tree.
+fn any_pipe(list: &ListNode, f: &impl Fn(&PipeNode) -> bool) -> bool {
+    list.nodes.iter().any(|node| match node {
+        Node::List(l) => any_pipe(l, f),
+        Node::Action(a) => f(&a.pipe),
+        Node::If(b) | Node::Range(b) | Node::With(b) => {
+            f(&b.pipe)
+                || any_pipe(&b.body, f)
+                || b.else_body.as_ref().is_some_and(|e| any_pipe(e, f))
+        }
+        Node::Template(t) => t.pipe.as_ref().is_some_and(f),
+        Node::Define(d) => any_pipe(&d.body, f),
+        Node::Text(_) | Node::Break(_) | Node::Continue(_) => false,
+    })
+}
+
+/// Whether `f` holds for some argument of the pipeline, nested ones too.
+fn pipe_any_arg(pipe: &PipeNode, f: &impl Fn(&Expr) -> bool) -> bool {
+    pipe.commands.iter().flat_map(|c| &c.args).any(|a| {
+        f(a) || match a {
+            Expr::Pipe(_, p) => pipe_any_arg(p, f),
+            Expr::Chain(_, inner, _) => {
+                matches!(inner.as_ref(), Expr::Pipe(_, p) if pipe_any_arg(p, f))
+            }
+            _ => false,
+        }
     })
 }
 
@@ -170,23 +224,56 @@ fn pipe_may_differ(pipe: &PipeNode) -> bool {
 /// the nodes that print before it: the branches around it flattened, and
 /// the templates it is in inlined where they are called (Go escapes a
 /// called template in the context of the call).
-struct Walk<'t, 'f, F: FnMut(&str, usize, &[Node])> {
+struct Walk<'t, 'f, F: FnMut(&str, usize, Option<&[Node]>)> {
     trees: &'t BTreeMap<&'t str, &'t ListNode>,
     /// The templates being walked, the entry first.
     calls: Vec<&'t str>,
     before: Vec<Node>,
-    recursive: bool,
+    /// Set when some action cannot be placed: a template that calls itself
+    /// prints in contexts no walk ends, and past [`MAX_PROBE_WORK`] none is.
+    unplaced: bool,
+    /// What remains of [`MAX_PROBE_WORK`].
+    left: usize,
+    /// Whether the set can make a byte that is not UTF-8 (every action is
+    /// then asked about, for URLs and scripts).
+    cut_bytes: bool,
     /// Called with each action's template, its place among that template's
-    /// actions (as [`for_each_action_mut`] counts them) and what precedes it.
+    /// actions (as [`for_each_action_mut`] counts them) and what precedes
+    /// it, or `None` for an action no fix can concern (saving its probe).
     found: &'f mut F,
 }
 
-impl<'t, F: FnMut(&str, usize, &[Node])> Walk<'t, '_, F> {
+impl<'t, F: FnMut(&str, usize, Option<&[Node]>)> Walk<'t, '_, F> {
+    /// Whether a fix could concern the action: `html` in a loop, anything
+    /// where a cut byte can be made, and the data once a script may have
+    /// opened.
+    fn concerns(&self, pipe: &PipeNode) -> bool {
+        let last = pipe.commands.last().and_then(|c| match c.args.first() {
+            Some(Expr::Identifier(_, n)) => Some(n.as_str()),
+            _ => None,
+        });
+        match last {
+            Some(gocompat::HTML_IN_RANGE) => true,
+            _ if self.cut_bytes => true,
+            Some(gocompat::PRINT_DATA) => self.before.iter().any(|n| any_text(n, &may_open_script)),
+            _ => false,
+        }
+    }
+
     fn list(&mut self, owner: &'t str, list: &'t ListNode, n: &mut usize) {
         for node in &list.nodes {
             match node {
                 Node::Action(a) if a.pipe.decl.is_empty() => {
-                    (self.found)(owner, *n, &self.before);
+                    if self.concerns(&a.pipe) {
+                        let Some(left) = self.left.checked_sub(self.before.len() + 1) else {
+                            self.unplaced = true;
+                            return;
+                        };
+                        self.left = left;
+                        (self.found)(owner, *n, Some(&self.before));
+                    } else {
+                        (self.found)(owner, *n, None);
+                    }
                     *n += 1;
                 }
                 Node::If(b) | Node::Range(b) | Node::With(b) => {
@@ -205,7 +292,7 @@ impl<'t, F: FnMut(&str, usize, &[Node])> Walk<'t, '_, F> {
                 Node::Template(t) => {
                     if let Some((name, callee)) = self.trees.get_key_value(t.name.as_str()) {
                         if self.calls.contains(name) {
-                            self.recursive = true;
+                            self.unplaced = true;
                         } else {
                             // The callee's text stands in for the call.
                             self.calls.push(name);
@@ -245,18 +332,30 @@ fn slot_after(
     root: &ListNode,
     prefix: &[Node],
     trees: &BTreeMap<&str, &ListNode>,
+    funcs: &gotmpl::FuncMap,
     missing_key: gotmpl::MissingKey,
 ) -> Option<Slot> {
-    let mut t = gotmpl::html::Template::new(PROBE)
-        .missing_key(missing_key)
-        .funcs(gocompat::funcs());
-    for (name, tree) in trees {
-        t = t.add_parse_tree(name, (*tree).clone()).ok()?;
-    }
     let cut = ListNode {
         pos: root.pos,
         nodes: prefix.to_vec(),
     };
+    let mut t = gotmpl::html::Template::new(PROBE)
+        .missing_key(missing_key)
+        .funcs(funcs.clone());
+    // Only what the cut calls: gotmpl escapes every template it is given.
+    let mut todo = vec![&cut];
+    let mut added = std::collections::BTreeSet::new();
+    while let Some(list) = todo.pop() {
+        for u in crate::tree::uses(list) {
+            if u.kind == crate::tree::UseKind::Template
+                && let Some((name, tree)) = trees.get_key_value(u.name.as_str())
+                && added.insert(*name)
+            {
+                t = t.add_parse_tree(name, (*tree).clone()).ok()?;
+                todo.push(tree);
+            }
+        }
+    }
     t = t.add_parse_tree(PROBE, cut).ok()?.parse("").ok()?;
     // Escaping runs before the (missing) template is looked up.
     match t.execute_template_fmt(&mut String::new(), "", &Value::Nil) {
@@ -489,4 +588,82 @@ fn json_string(s: &str) -> String {
     });
     out.push('"');
     out
+}
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use gotmpl::Value;
+
+    use crate::format::Format;
+    use crate::set::{TemplateFile, TemplateSet};
+
+    /// Each action's probe escapes what precedes it, so an entry of
+    /// thousands of actions after a script would take seconds to place, in
+    /// its first render and against the render's time limit: past the
+    /// bound, none is placed.
+    #[test]
+    fn a_huge_entry_with_a_script_renders_within_the_time_limit() {
+        let mut text = String::from("<script>var a = 1;</script>");
+        for i in 0..400 {
+            text.push_str(&format!(
+                "<a href=\"/{i}?q={{{{.Message}}}}\">{{{{if .Message}}}}<b title=\"{{{{.Message}}}}\">{{{{.Message}}}}</b>{{{{end}}}}</a>"
+            ));
+        }
+        let set = TemplateSet::from_files([TemplateFile {
+            name: "error.json".into(),
+            text: text.into(),
+        }])
+        .unwrap();
+        let data = Value::Map(Arc::new([(Arc::from("Message"), Value::from("m"))].into()));
+        let mut out = String::new();
+        set.execute("error.json", Format::Json, &data, &mut out)
+            .unwrap();
+        assert!(
+            out.ends_with("<a href=\"/399?q=m\"><b title=\"m\">m</b></a>"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn contexts_are_read_from_gotmpl_text() {
+        use super::{Slot, slot_of};
+        for (text, slot) in [
+            (
+                "ends in a non-text context: {stateURL delimDoubleQuote urlPartNone jsCtxRegexp [] attrNone elementNone <nil>}",
+                Slot::UrlStart,
+            ),
+            (
+                "ends in a non-text context: {stateURL delimDoubleQuote urlPartQueryOrFrag jsCtxRegexp [] attrNone elementNone <nil>}",
+                Slot::UrlQuery,
+            ),
+            (
+                "ends in a non-text context: {stateBeforeValue delimNone urlPartNone jsCtxRegexp [] attrURL elementNone <nil>}",
+                Slot::UrlStart,
+            ),
+            (
+                "ends in a non-text context: {stateBeforeValue delimNone urlPartNone jsCtxRegexp [] attrNone elementNone <nil>}",
+                Slot::UnquotedAttr,
+            ),
+            (
+                "ends in a non-text context: {stateJS delimNone urlPartNone jsCtxRegexp [1 2] attrNone elementScript <nil>}",
+                Slot::JsValue,
+            ),
+            (
+                "ends in a non-text context: {stateAttr delimSingleQuote urlPartNone jsCtxRegexp [] attrNone elementNone <nil>}",
+                Slot::QuotedAttr,
+            ),
+            (
+                "ends in a non-text context: {stateRCDATA delimNone urlPartNone jsCtxRegexp [] attrNone elementTextarea <nil>}",
+                Slot::Rcdata,
+            ),
+            (
+                "ends in a non-text context: {stateCSS delimNone urlPartNone jsCtxRegexp [] attrNone elementStyle <nil>}",
+                Slot::Other,
+            ),
+            ("something else", Slot::Other),
+        ] {
+            assert_eq!(slot_of(text), slot, "{text}");
+        }
+    }
 }
