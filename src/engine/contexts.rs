@@ -69,9 +69,10 @@ pub(crate) const JS_VALUE: &str = "_error_render_js_value";
 /// stands in for the context's escaper as Go's does.
 const HTML_ESCAPER: &str = "_html_template_htmlescaper";
 
-/// How many nodes the probes of one entry may escape in all (each action's
-/// probe escapes every node before it, called templates inlined, so the
-/// work grows with the square of the entry): past it no action is placed
+/// How many nodes the probes of one entry may escape and the walk visit in
+/// all (each action's probe escapes every node before it, called templates
+/// inlined, so the work grows with the square of the entry, and with calls
+/// of calls exponentially): past it no action is placed
 /// and gotmpl's escaping stands, so that a huge entry's first render (which
 /// escapes it, within the render's time limit) stays quick. Tyk's own
 /// templates and the corpora's take a few hundred.
@@ -262,6 +263,13 @@ impl<'t, F: FnMut(&str, usize, Option<&[Node]>)> Walk<'t, '_, F> {
 
     fn list(&mut self, owner: &'t str, list: &'t ListNode, n: &mut usize) {
         for node in &list.nodes {
+            // Inlining calls can take exponential time: every node walked
+            // counts, not only the probes.
+            let Some(left) = self.left.checked_sub(1) else {
+                self.unplaced = true;
+                return;
+            };
+            self.left = left;
             match node {
                 Node::Action(a) if a.pipe.decl.is_empty() => {
                     if self.concerns(&a.pipe) {
