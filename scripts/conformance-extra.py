@@ -24,6 +24,11 @@ PLAN_ONE = {
     "raw-bytes-url-script": ([500], ["é日本"]),
     "html-in-range": ([500], ["a+b"]),
     "html-in-range-unquoted": ([500], ["a+b"]),
+    # Where each of those lands, as the html/template context decides.
+    "raw-bytes-url-contexts": ([500], ["é日本"]),
+    "raw-bytes-in-define": ([500], ["é日本"]),
+    "html-in-range-contexts": ([500], ["a+b", "<b>x&y</b>"]),
+    "data-in-script-attr": ([500], ["plain", "it's \"q\"", "<b>x&y</b>"]),
 }
 
 GO_VERSION = "go1.26.5"

@@ -103,7 +103,7 @@ pub mod validate;
 // them keeps compiling: those an embedder names stay public (Go's escapers
 // in `escape` among them); the rest are implementation, whose items the
 // root re-exports where an embedder needs them.
-pub(crate) use engine::{blocks, gocompat, gofmt, limits, rawbytes, tree};
+pub(crate) use engine::{blocks, contexts, gocompat, gofmt, limits, rawbytes, tree};
 pub use engine::{escape, set};
 #[cfg(feature = "server")]
 pub use http::layer;

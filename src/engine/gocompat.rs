@@ -10,6 +10,7 @@ use std::sync::Arc;
 use gotmpl::parse::{CommandNode, Expr, ListNode, Node, PipeNode, Pos, SmolStr};
 use gotmpl::{FuncMap, TemplateError, Value};
 
+use crate::contexts;
 use crate::error::{ExecError, SourceError};
 
 /// Go's builtin template functions (as of Go 1.26.5). Anything else is "not defined".
@@ -47,6 +48,10 @@ pub(crate) fn funcs() -> FuncMap {
     map.insert(EVAL_ARGS_HTML.into(), Arc::new(go_eval_args_html));
     map.insert(PRINT_DATA.into(), Arc::new(go_print_data));
     map.insert(PRINT_MAP_DATA.into(), Arc::new(go_print_map_data));
+    map.insert(contexts::URL_START.into(), Arc::new(contexts::url_start));
+    map.insert(contexts::URL_PATH.into(), Arc::new(contexts::url_path));
+    map.insert(contexts::URL_QUERY.into(), Arc::new(contexts::url_query));
+    map.insert(contexts::JS_VALUE.into(), Arc::new(contexts::js_value));
     map
 }
 
@@ -92,7 +97,7 @@ fn go_println(args: &[Value]) -> gotmpl::Result<Value> {
 /// escaper, which prints a float in a script as a JSON number.
 pub(crate) const PRINT_DATA: &str = "_error_render_print_data";
 
-fn go_print_data(args: &[Value]) -> gotmpl::Result<Value> {
+pub(crate) fn go_print_data(args: &[Value]) -> gotmpl::Result<Value> {
     Ok(match args {
         [v @ (Value::Map(_) | Value::List(_))] => {
             Value::String(crate::gofmt::print_value(v).into())
@@ -370,6 +375,10 @@ pub(crate) fn is_own_function(name: &str) -> bool {
             | EVAL_ARGS_HTML
             | HTML_IN_RANGE
             | URLQUERY_IN_RANGE
+            | contexts::URL_START
+            | contexts::URL_PATH
+            | contexts::URL_QUERY
+            | contexts::JS_VALUE
     )
 }
 
@@ -1234,16 +1243,21 @@ mod tests {
         }
     }
 
+    // gotmpl difference: the data (`{{.}}`) as a script value is Go's
+    // struct as JSON (tests/conformance/cases-extra.jsonl:101), where
+    // gotmpl's value for it is a map, printed as Go's text before the
+    // escaper for every other context.
     #[test]
-    fn deviation_data_in_a_script_is_a_string() {
+    fn gotmpl_difference_data_in_a_script_is_the_struct_as_json() {
         assert_eq!(
             render(
-                "<script>var e = {{.}};</script><p>{{.}}</p>",
+                "<script>var e = {{.}};</script><p>{{.}}</p><a onclick=\"f({{.}})\">",
                 Format::Json,
-                "m"
+                "m<"
             )
             .unwrap(),
-            "<script>var e = \"{m}\";</script><p>{m}</p>"
+            "<script>var e = {\"Message\":\"m\\u003c\"};</script><p>{m&lt;}</p>\
+             <a onclick=\"f({&#34;Message&#34;:&#34;m\\u003c&#34;})\">"
         );
     }
 
@@ -1253,45 +1267,96 @@ mod tests {
         assert!(err.contains("non-comparable"), "{err}");
     }
 
+    // gotmpl difference: a cut byte in a URL or as a script value reaches
+    // gotmpl's escapers as the character that carries it, and would be
+    // percent-encoded as that character's four bytes, or written as itself
+    // where Go's JSON writes `\ufffd` (tests/conformance/cases-extra.jsonl:113).
     #[test]
-    fn deviation_cut_bytes_in_a_url_or_script_value() {
+    fn gotmpl_difference_cut_bytes_in_a_url_or_script_value() {
         let cut = r#"(printf "%s" (slice .Message 0 3))"#;
-        // Go: <a href="%c3%a9%e6"> and <script>var a = "é\ufffd"</script>.
-        assert_eq!(
-            render_bytes(&format!("<a href=\"{{{{{cut}}}}}\">"), Format::Json, "é日"),
-            b"<a href=\"%c3%a9%f4%8f%bb%a6\">"
-        );
-        assert_eq!(
-            render_bytes(
-                &format!("<script>var a = {{{{{cut}}}}}</script>"),
-                Format::Json,
-                "é日"
+        for (text, go) in [
+            (
+                format!("<a href=\"{{{{{cut}}}}}\">"),
+                &b"<a href=\"%c3%a9%e6\">"[..],
             ),
-            b"<script>var a = \"\xc3\xa9\xe6\"</script>"
+            (
+                format!("<a href=\"/x/{{{{{cut}}}}}?q={{{{{cut}}}}}&amp;r=1#{{{{{cut}}}}}\">"),
+                b"<a href=\"/x/%c3%a9%e6?q=%c3%a9%e6&amp;r=1#%c3%a9%e6\">",
+            ),
+            (format!("<a href={{{{{cut}}}}}>"), b"<a href=%c3%a9%e6>"),
+            (
+                format!("<a href=\"{{{{printf \"javascript:%s\" {cut}}}}}\">"),
+                b"<a href=\"#ZgotmplZ\">",
+            ),
+            (
+                format!("<script>var a = {{{{{cut}}}}}</script>"),
+                b"<script>var a = \"\xc3\xa9\\ufffd\"</script>",
+            ),
+            (
+                format!("<a onclick=\"f({{{{{cut}}}}})\">"),
+                b"<a onclick=\"f(&#34;\xc3\xa9\\ufffd&#34;)\">",
+            ),
+            // A template's own `%f4` is its own, and a whole string is as
+            // gotmpl writes it.
+            (
+                "<a href=\"/%f4%8f?q={{.Message}}\">".to_owned(),
+                b"<a href=\"/%f4%8f?q=%c3%a9%e6%97%a5\">",
+            ),
+        ] {
+            assert_eq!(
+                String::from_utf8_lossy(&render_bytes(&text, Format::Json, "é日")),
+                String::from_utf8_lossy(go),
+                "{text}"
+            );
+        }
+    }
+
+    // A called template is placed where it is called: a cut byte it prints
+    // in a URL is Go's `%XX` (tests/conformance/cases-extra.jsonl:129).
+    #[test]
+    fn gotmpl_difference_cut_bytes_in_a_called_template() {
+        let text = r#"{{define "u"}}<a href="/?q={{.}}">{{end}}{{$c := printf "%s" (slice .Message 0 3)}}{{template "u" $c}}{{with $c}}{{template "u" .}}{{end}}"#;
+        assert_eq!(
+            render_bytes(text, Format::Json, "é日"),
+            b"<a href=\"/?q=%c3%a9%e6\"><a href=\"/?q=%c3%a9%e6\">"
         );
     }
 
     #[test]
-    fn deviation_html_in_range_writes_plus_as_a_reference_in_attributes() {
-        // Go: <a title="a+b"><textarea>+</textarea> (the same text once parsed).
+    fn deviation_cut_bytes_in_a_template_called_from_two_contexts() {
+        let text = r#"{{define "two"}}{{.}}{{end}}{{$c := printf "%s" (slice .Message 0 3)}}<a href="/?r={{template "two" $c}}"><script>var v = {{template "two" $c}};</script>"#;
+        // Go: <a href="/?r=%c3%a9%e6"><script>var v = "é\ufffd";</script>
         assert_eq!(
-            render(
-                r#"{{range 1}}<a title="{{html "a+b"}}"><textarea>{{html "+"}}</textarea>{{end}}"#,
-                Format::Json,
-                "m"
-            )
-            .unwrap(),
-            "<a title=\"a&#43;b\"><textarea>&#43;</textarea>"
+            render_bytes(text, Format::Json, "é日"),
+            b"<a href=\"/?r=%c3%a9%f4%8f%bb%a6\"><script>var v = \"\xc3\xa9\xe6\";</script>"
         );
-        // Go refuses `html` in an unquoted attribute; inside a loop we render.
+    }
+
+    // gotmpl difference: `html` inside {{range}} (which gotmpl refuses, so
+    // ours is our own function) in a quoted attribute or RCDATA wrote `+`
+    // as `&#43;`; Go's `html` stands in for those contexts' escaper and
+    // leaves it, and refuses an unquoted attribute
+    // (tests/conformance/cases-extra.jsonl:117 and 121).
+    #[test]
+    fn gotmpl_difference_html_in_range_in_attributes_and_rcdata() {
         assert_eq!(
             render(
-                r#"{{range 1}}<a title={{html "a+b"}}>{{end}}"#,
+                r#"{{range 1}}<a title="{{html "a+b"}}" alt='{{html $.Message}}'><textarea>{{html "+<"}}</textarea>{{html "+"}}<script>var x = {{html "a+"}}</script>{{end}}"#,
                 Format::Json,
-                "m"
+                "m+'"
             )
             .unwrap(),
-            "<a title=a&#43;b>"
+            "<a title=\"a+b\" alt='m+&#39;'><textarea>+&lt;</textarea>+<script>var x = \"a+\"</script>"
+        );
+        let err = render(
+            r#"{{range 1}}<a title={{html "a+b"}}>{{end}}"#,
+            Format::Json,
+            "m",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains(r#"predefined escaper "html" disallowed"#),
+            "{err}"
         );
     }
 

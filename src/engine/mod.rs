@@ -3,6 +3,7 @@
 //! every render.
 
 pub(crate) mod blocks;
+pub(crate) mod contexts;
 pub mod escape;
 pub(crate) mod gocompat;
 pub(crate) mod gofmt;

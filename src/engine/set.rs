@@ -343,17 +343,25 @@ impl TemplateSet {
                 .missing_key(self.missing_key)
                 .max_range_iters(self.limits.max_range_iterations)
                 .funcs(gocompat::funcs());
-            for callee in self.call_closure(&[name.to_owned()]) {
-                let mut tree = (*self.trees[&callee]).clone();
-                gocompat::rewrite_actions(
-                    &mut tree,
-                    match self.missing_key {
-                        MissingKey::Invalid => gocompat::PRINT_MAP_DATA,
-                        _ => gocompat::PRINT_DATA,
-                    },
-                );
-                gocompat::html_eval_args(&mut tree);
-                gocompat::predefined_escapers_in_range(&mut tree, false);
+            let mut trees: Vec<(String, ListNode)> = self
+                .call_closure(&[name.to_owned()])
+                .into_iter()
+                .map(|callee| {
+                    let mut tree = (*self.trees[&callee]).clone();
+                    gocompat::rewrite_actions(
+                        &mut tree,
+                        match self.missing_key {
+                            MissingKey::Invalid => gocompat::PRINT_MAP_DATA,
+                            _ => gocompat::PRINT_DATA,
+                        },
+                    );
+                    gocompat::html_eval_args(&mut tree);
+                    gocompat::predefined_escapers_in_range(&mut tree, false);
+                    (callee, tree)
+                })
+                .collect();
+            crate::contexts::fix_entry(name, &mut trees, self.missing_key);
+            for (callee, tree) in trees {
                 t = match t.add_parse_tree(&callee, tree) {
                     Ok(t) => t,
                     // Only fails after execution has started, which it has not.
