@@ -243,6 +243,24 @@ pub(crate) fn min_int_literals(src: &str) -> Option<(String, Vec<usize>)> {
     Some((text, offsets))
 }
 
+/// The index of the byte closing the string, raw string or character
+/// literal that opens at `i` (past the end when it is not closed): the
+/// scanners below skip literals so that what they look for inside one does
+/// not count.
+fn literal_end(bytes: &[u8], i: usize) -> usize {
+    let quote = bytes[i];
+    let mut j = i + 1;
+    while j < bytes.len() && bytes[j] != quote {
+        // Only interpreted strings and characters have escapes.
+        j += if quote != b'`' && bytes[j] == b'\\' {
+            2
+        } else {
+            1
+        };
+    }
+    j
+}
+
 /// Calls `f` with the offset and text of each number in an action's text
 /// (with its sign when one is written right before it), skipping string and
 /// character literals.
@@ -252,18 +270,7 @@ fn for_each_number(action: &str, mut f: impl FnMut(usize, &str)) {
     let mut i = 2;
     while i < bytes.len() {
         match bytes[i] {
-            quote @ (b'"' | b'\'') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'`' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'`' {
-                    i += 1;
-                }
-            }
+            b'"' | b'\'' | b'`' => i = literal_end(bytes, i),
             b'0'..=b'9' if !ident(bytes[i - 1]) && bytes[i - 1] != b'.' => {
                 let signed = matches!(bytes[i - 1], b'-' | b'+') && !ident(bytes[i - 2]);
                 let from = if signed { i - 1 } else { i };
@@ -310,18 +317,7 @@ fn dangling_field_dot(action: &str) -> Option<usize> {
     let mut i = 2;
     while i < bytes.len() {
         match bytes[i] {
-            quote @ (b'"' | b'\'') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'`' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'`' {
-                    i += 1;
-                }
-            }
+            b'"' | b'\'' | b'`' => i = literal_end(bytes, i),
             b'0'..=b'9' if !ident(bytes[i - 1]) && bytes[i - 1] != b'.' => {
                 // A number: Go allows `_` only between digits.
                 let mut j = i;

@@ -184,39 +184,33 @@ fn native_cases(native: &NativeSet, options: &RenderOptions, formats: &[Format])
     let has_page = |f: Format, code: u16| {
         NativeKind::from_ext(f.ext()).is_some_and(|k| native.lookup(code, k).is_some())
     };
+    // Every catalogue entry and gateway error ID, at the code it answers
+    // with after `override_messages`.
+    let ids = catalogue
+        .entries()
+        .iter()
+        .map(|e| ("catalogue entry", e.id.as_str(), e.code))
+        .chain(
+            catalogue
+                .override_ids()
+                .iter()
+                .map(|o| ("gateway error", o.id.as_str(), o.code)),
+        );
     for f in &own {
-        for entry in catalogue.entries() {
+        for (what, id, code) in ids.clone() {
             let code = options
                 .overrides
-                .get(&entry.id)
+                .get(id)
                 .and_then(|o| o.code)
-                .unwrap_or(entry.code);
+                .unwrap_or(code);
             if !has_page(*f, code) {
                 continue;
             }
             out.push(Case {
-                label: format!("catalogue entry {}, {}", entry.id, f.name()),
+                label: format!("{what} {id}, {}", f.name()),
                 xml_ok: true,
                 html_ok: true,
-                request: ErrorRequest::id(&entry.id).format(*f),
-                user_message: false,
-                html_once: Some(code),
-            });
-        }
-        for o in catalogue.override_ids() {
-            let code = options
-                .overrides
-                .get(&o.id)
-                .and_then(|c| c.code)
-                .unwrap_or(o.code);
-            if !has_page(*f, code) {
-                continue;
-            }
-            out.push(Case {
-                label: format!("gateway error {}, {}", o.id, f.name()),
-                xml_ok: true,
-                html_ok: true,
-                request: ErrorRequest::id(&o.id).format(*f),
+                request: ErrorRequest::id(id).format(*f),
                 user_message: false,
                 html_once: Some(code),
             });
