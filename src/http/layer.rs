@@ -113,16 +113,13 @@ impl RenderAs {
 /// See the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct ErrorLayer {
-    store: Arc<Store>,
-    select: Select,
-    formats: Vec<Format>,
-    headers: ExtraHeaders,
-    rewrites: StatusRewrites,
-    request_context: bool,
+    /// Every service the layer wraps shares these; the builder methods
+    /// change a copy only if a service already holds them.
+    shared: Arc<Shared>,
 }
 
 /// What every wrapped service shares, behind one `Arc`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Shared {
     store: Arc<Store>,
     select: Select,
@@ -139,12 +136,14 @@ impl ErrorLayer {
     /// response, in any of the five formats ([`Format::ALL`]'s order).
     pub fn new(store: Arc<Store>) -> Self {
         ErrorLayer {
-            store,
-            select: Select::default(),
-            formats: Format::ALL.to_vec(),
-            headers: ExtraHeaders::default(),
-            rewrites: StatusRewrites::default(),
-            request_context: false,
+            shared: Arc::new(Shared {
+                store,
+                select: Select::default(),
+                formats: Format::ALL.to_vec(),
+                headers: ExtraHeaders::default(),
+                rewrites: StatusRewrites::default(),
+                request_context: false,
+            }),
         }
     }
 
@@ -157,7 +156,7 @@ impl ErrorLayer {
 
     /// Which responses to replace.
     pub fn select(mut self, select: Select) -> Self {
-        self.select = select;
+        Arc::make_mut(&mut self.shared).select = select;
         self
     }
 
@@ -166,7 +165,7 @@ impl ErrorLayer {
     /// settings' `formats`. `[Format::Json, Format::Xml]` answers as the
     /// gateway would, without `Vary: Accept`.
     pub fn formats(mut self, formats: impl IntoIterator<Item = Format>) -> Self {
-        self.formats = formats.into_iter().collect();
+        Arc::make_mut(&mut self.shared).formats = formats.into_iter().collect();
         self
     }
 
@@ -175,10 +174,11 @@ impl ErrorLayer {
     /// for templates (`request_context`: `RequestID` from `X-Request-ID`
     /// and the like), as the service applies them.
     pub fn config(mut self, config: &Config) -> Self {
-        self.formats.clone_from(&config.formats);
-        self.headers = config.headers.clone();
-        self.rewrites = config.status_rewrites.clone();
-        self.request_context = config.request_context;
+        let shared = Arc::make_mut(&mut self.shared);
+        shared.formats.clone_from(&config.formats);
+        shared.headers = config.headers.clone();
+        shared.rewrites = config.status_rewrites.clone();
+        shared.request_context = config.request_context;
         self
     }
 }
@@ -189,14 +189,7 @@ impl<S> tower::Layer<S> for ErrorLayer {
     fn layer(&self, inner: S) -> ErrorService<S> {
         ErrorService {
             inner,
-            shared: Arc::new(Shared {
-                store: Arc::clone(&self.store),
-                select: self.select.clone(),
-                formats: self.formats.clone(),
-                headers: self.headers.clone(),
-                rewrites: self.rewrites.clone(),
-                request_context: self.request_context,
-            }),
+            shared: Arc::clone(&self.shared),
         }
     }
 }
